@@ -1,0 +1,57 @@
+# VBWD Serverless — the two commands are `make run` and `make test`; both install what they need on first use.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+REQ_HASH := $(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(REQ_HASH)
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test lint format unit integration e2e seed bootstrap bench clean install
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing dependencies into $(VENV) (first run only)…"
+	@$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-* && touch $@
+
+## Start the whole system: AWS emulator, tables, seed data, API, worker, scheduler. Ctrl-C stops everything.
+run: $(STAMP)
+	@$(BIN)/python -m infra.run_local
+
+## Lint, then unit, integration and end-to-end tests.
+test: lint unit integration e2e
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy chalicelib
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit -q
+
+integration: $(STAMP)
+	$(BIN)/pytest tests/integration -q -n $(PYTEST_WORKERS)
+
+e2e: $(STAMP)
+	$(BIN)/pytest tests/e2e -q
+
+## Create tables, bus, rules and queues on the running emulator (AWS_ENDPOINT_URL or 127.0.0.1:$AWS_PORT).
+bootstrap: $(STAMP)
+	$(BIN)/python -m infra.bootstrap
+
+## Seed the running emulator with the data of contract/seed-data.md (idempotent).
+seed: $(STAMP)
+	$(BIN)/python -m infra.seed
+
+bench: $(STAMP)
+	$(BIN)/python bench/cold_start.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,54 @@
+"""VBWD Serverless — the Chalice app: blueprints, queue consumers and schedules. No logic lives here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Rate
+
+from chalicelib.auth.routes import bp as auth_routes
+from chalicelib.catalog.routes import bp as catalog_routes
+from chalicelib.core.config import get_settings
+from chalicelib.events.consumers import CONSUMERS
+from chalicelib.health.routes import bp as health_routes
+from chalicelib.health.routes import register_root
+from chalicelib.http.platform import create_app
+from chalicelib.jobs import JOBS
+from chalicelib.users.routes import bp as user_routes
+
+settings = get_settings()  # refuses to start (prod) with default secrets
+
+app = create_app(
+    "vbwd-serverless",
+    [health_routes, auth_routes, user_routes, catalog_routes],
+    root=register_root,
+)
+
+
+def _consumer(name: str) -> Any:
+    def consume(event: Any) -> None:
+        from chalicelib.events.dispatch import deliver
+
+        for record in event:
+            deliver(name, record.body)
+
+    return consume
+
+
+for _c in CONSUMERS:
+    app.on_sqs_message(queue=settings.queue_name(_c.name), batch_size=10, name=f"consume_{_c.name}")(
+        _consumer(_c.name)
+    )
+
+
+def _job(name: str) -> Any:
+    def run_job(event: Any) -> dict[str, Any]:
+        from chalicelib.jobs import run
+
+        return run(name)
+
+    return run_job
+
+
+for _j in JOBS:
+    app.schedule(Rate(_j.every_minutes, unit=Rate.MINUTES), name=f"job_{_j.name.replace('-', '_')}")(_job(_j.name))

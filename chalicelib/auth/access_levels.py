@@ -1,0 +1,67 @@
+"""Access levels behind the login user object (auth.md §2.1) and admin permissions (README §1.3.1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.catalog.models import USER_ACCESS_LEVEL_PK, AccessLevelItem
+from chalicelib.store.reads import batch_get
+from chalicelib.users.models import UserItem
+
+
+def _levels(pk: str, ids: list[str]) -> list[AccessLevelItem]:
+    if not ids:
+        return []
+    found = batch_get([(AccessLevelItem, pk, level_id) for level_id in ids])
+    return [level for level in found if isinstance(level, AccessLevelItem)]
+
+
+def admin_levels(user: UserItem) -> list[AccessLevelItem]:
+    return _levels(AccessLevelItem.PK, list(user.access_level_ids))
+
+
+def user_levels(user: UserItem) -> list[AccessLevelItem]:
+    return _levels(USER_ACCESS_LEVEL_PK, list(user.user_access_level_ids))
+
+
+def effective_admin_permissions(user: UserItem, levels: list[AccessLevelItem] | None = None) -> list[str]:
+    """`SUPER_ADMIN` and `ADMIN` without roles → `["*"]`; otherwise the union of the roles' permissions."""
+    if user.role == "SUPER_ADMIN":
+        return ["*"]
+    levels = admin_levels(user) if levels is None else levels
+    if user.role == "ADMIN" and not levels:
+        return ["*"]
+    return _union(levels)
+
+
+def _union(levels: list[AccessLevelItem]) -> list[str]:
+    seen: dict[str, None] = {}
+    for level in levels:
+        for permission in level.permissions:
+            seen.setdefault(permission, None)
+    return list(seen)
+
+
+def _summary(level: AccessLevelItem) -> dict[str, Any]:
+    return {"id": level.id, "slug": level.slug, "name": level.name}
+
+
+def login_user(user: UserItem) -> dict[str, Any]:
+    """The login user object of auth.md §2.1 (access levels fetched in one batch)."""
+    wanted = [(AccessLevelItem, AccessLevelItem.PK, i) for i in user.access_level_ids]
+    wanted += [(AccessLevelItem, USER_ACCESS_LEVEL_PK, i) for i in user.user_access_level_ids]
+    found = batch_get(wanted) if wanted else []
+    split = len(user.access_level_ids)
+    admin = [level for level in found[:split] if isinstance(level, AccessLevelItem)]
+    member = [level for level in found[split:] if isinstance(level, AccessLevelItem)]
+    return {
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "is_admin": user.is_admin,
+        "access_levels": [_summary(level) for level in admin],
+        "permissions": effective_admin_permissions(user, admin),
+        "user_access_levels": [_summary(level) for level in member],
+        "user_permissions": _union(member),
+    }

@@ -1,0 +1,217 @@
+"""Reference data and configuration in the `catalog` table.
+
+Each kind lives in one partition (`pk` = the kind, `sk` = id or code): catalogs are small (tens to hundreds of
+items), every list is one strongly consistent Query, and lookups by slug or code filter that list in memory.
+Uniqueness of slugs and codes under concurrent admin writes is kept by `UNIQUE#…` guard items.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+
+from chalicelib.store.attributes import DecimalAttribute
+from chalicelib.store.base import CatalogTable
+
+
+class Stamped(CatalogTable):
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+class CurrencyItem(Stamped, discriminator="CURRENCY"):
+    """pk `CURRENCY`, sk the ISO 4217 code."""
+
+    PK = "CURRENCY"
+    id = UnicodeAttribute()
+    code = UnicodeAttribute()
+    name = UnicodeAttribute()
+    symbol = UnicodeAttribute()
+    exchange_rate = DecimalAttribute()
+    decimal_places = NumberAttribute(default=2)
+    is_default = BooleanAttribute(default=False)
+    is_active = BooleanAttribute(default=True)
+
+
+class CountryItem(Stamped, discriminator="COUNTRY"):
+    """pk `COUNTRY`, sk the ISO 3166-1 alpha-2 code."""
+
+    PK = "COUNTRY"
+    id = UnicodeAttribute()
+    code = UnicodeAttribute()
+    name = UnicodeAttribute()
+    is_enabled = BooleanAttribute(default=False)
+    position = NumberAttribute(default=999)
+
+
+class TaxClassItem(Stamped, discriminator="TAX_CLASS"):
+    PK = "TAX_CLASS"
+    id = UnicodeAttribute()
+    code = UnicodeAttribute()
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    default_rate = DecimalAttribute(default=Decimal)
+    is_default = BooleanAttribute(default=False)
+
+
+class TaxItem(Stamped, discriminator="TAX"):
+    PK = "TAX"
+    id = UnicodeAttribute()
+    code = UnicodeAttribute()
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    rate = DecimalAttribute()
+    country_code = UnicodeAttribute(null=True)
+    region_code = UnicodeAttribute(null=True)
+    tax_class_id = UnicodeAttribute(null=True)
+    is_active = BooleanAttribute(default=True)
+    is_inclusive = BooleanAttribute(default=False)
+
+
+class CategoryItem(Stamped, discriminator="CATEGORY"):
+    PK = "CATEGORY"
+    id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    slug = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    parent_id = UnicodeAttribute(null=True)
+    is_single = BooleanAttribute(default=False)
+    sort_order = NumberAttribute(default=0)
+
+
+class PlanItem(Stamped, discriminator="PLAN"):
+    PK = "PLAN"
+    id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    slug = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    price = DecimalAttribute()
+    currency = UnicodeAttribute()
+    billing_period = UnicodeAttribute()
+    features = JSONAttribute(default=dict)
+    trial_days = NumberAttribute(default=0)
+    is_active = BooleanAttribute(default=True)
+    sort_order = NumberAttribute(default=0)
+    category_ids = ListAttribute(of=UnicodeAttribute, default=list)
+    version = VersionAttribute()
+
+
+class TokenBundleItem(Stamped, discriminator="TOKEN_BUNDLE"):
+    PK = "TOKEN_BUNDLE"
+    id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    token_amount = NumberAttribute()
+    price = DecimalAttribute()
+    currency = UnicodeAttribute()
+    is_active = BooleanAttribute(default=True)
+    sort_order = NumberAttribute(default=0)
+    version = VersionAttribute()
+
+
+class AddonItem(Stamped, discriminator="ADDON"):
+    PK = "ADDON"
+    id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    slug = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    price = DecimalAttribute()
+    currency = UnicodeAttribute()
+    billing_period = UnicodeAttribute()
+    config = JSONAttribute(default=dict)
+    is_active = BooleanAttribute(default=True)
+    sort_order = NumberAttribute(default=0)
+    plan_ids = ListAttribute(of=UnicodeAttribute, default=list)
+    version = VersionAttribute()
+
+
+class PaymentMethodItem(Stamped, discriminator="PAYMENT_METHOD"):
+    """Translations are kept on the method: `{locale: {id, name, description, short_description, instructions}}`."""
+
+    PK = "PAYMENT_METHOD"
+    id = UnicodeAttribute()
+    code = UnicodeAttribute()
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    short_description = UnicodeAttribute(null=True)
+    icon = UnicodeAttribute(null=True)
+    plugin_id = UnicodeAttribute(null=True)
+    is_active = BooleanAttribute(default=True)
+    is_default = BooleanAttribute(default=False)
+    position = NumberAttribute(default=0)
+    min_amount = DecimalAttribute(null=True)
+    max_amount = DecimalAttribute(null=True)
+    currencies = ListAttribute(of=UnicodeAttribute, default=list)
+    countries = ListAttribute(of=UnicodeAttribute, default=list)
+    fee_type = UnicodeAttribute(default="none")
+    fee_amount = DecimalAttribute(default=Decimal)
+    fee_charged_to = UnicodeAttribute(default="customer")
+    config = JSONAttribute(default=dict)
+    instructions = UnicodeAttribute(null=True)
+    translations = JSONAttribute(default=dict)
+    version = VersionAttribute()
+
+
+class LanguageItem(Stamped, discriminator="LANGUAGE"):
+    PK = "LANGUAGE"
+    code = UnicodeAttribute()
+    name = UnicodeAttribute()
+    sort_order = NumberAttribute(default=0)
+
+
+class SettingsItem(Stamped, discriminator="SETTINGS"):
+    """pk `SETTINGS`, sk `GLOBAL`: the admin settings of admin.md §14, one document."""
+
+    PK = "SETTINGS"
+    SK = "GLOBAL"
+    values = JSONAttribute(default=dict)
+    version = VersionAttribute()
+
+
+class PluginItem(Stamped, discriminator="PLUGIN"):
+    """pk `PLUGIN`, sk the plugin name: enabled state and saved configuration."""
+
+    PK = "PLUGIN"
+    name = UnicodeAttribute()
+    enabled = BooleanAttribute(default=False)
+    config = JSONAttribute(default=dict)
+    version = VersionAttribute()
+
+
+class AccessLevelItem(Stamped, discriminator="ACCESS_LEVEL"):
+    """Admin access levels (roles) — pk `ACCESS_LEVEL`; user access levels — pk `USER_ACCESS_LEVEL`."""
+
+    PK = "ACCESS_LEVEL"
+    id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    slug = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    is_system = BooleanAttribute(default=False)
+    permissions = ListAttribute(of=UnicodeAttribute, default=list)
+    linked_plan_slug = UnicodeAttribute(null=True)
+
+
+USER_ACCESS_LEVEL_PK = "USER_ACCESS_LEVEL"
+
+
+class ManifestItem(Stamped, discriminator="MANIFEST"):
+    """pk `MANIFEST`, sk the frontend app (`user`, `admin`, `backend`)."""
+
+    PK = "MANIFEST"
+    app = UnicodeAttribute()
+    manifest = JSONAttribute(default=dict)
+
+
+class UniqueGuardItem(CatalogTable, discriminator="UNIQUE"):
+    """pk `UNIQUE#<kind>#<value>` (e.g. `UNIQUE#PLAN_SLUG#basic`): written with the record it makes unique."""
+
+    owner_id = UnicodeAttribute()

@@ -1,0 +1,244 @@
+"""Public catalog reads (contract catalog.md §4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.catalog import pricing, repository, serializers
+from chalicelib.catalog.models import CategoryItem, CurrencyItem, PaymentMethodItem, PlanItem, TaxItem
+from chalicelib.catalog.pricing import Currencies
+from chalicelib.core.errors import BadRequest, NotFound
+from chalicelib.core.ids import is_uuid
+from chalicelib.core.money import as_number, format_fixed, format_money, parse_decimal
+
+if TYPE_CHECKING:
+    from chalicelib.auth.principal import Principal
+
+
+def _by_order(items: list[Any], order: str = "sort_order") -> list[Any]:
+    return sorted(items, key=lambda item: (int(getattr(item, order)), item.name))
+
+
+@dataclass(frozen=True)
+class PriceContext:
+    currencies: Currencies
+    display: CurrencyItem
+    country: str | None
+    tax: TaxItem | None
+    categories: dict[str, CategoryItem]
+
+
+def _price_context(currency: str | None, country: str | None) -> PriceContext:
+    currencies = Currencies.of(repository.currencies())
+    display = currencies.display(currency)
+    country_code = None
+    tax = None
+    if country:
+        country_code = country.strip().upper()
+        if repository.find_country(country_code) is None:
+            raise BadRequest(f"Unknown country: {country_code}")
+        tax = pricing.applicable_tax(country_code, repository.taxes(), repository.tax_classes())
+    categories = {item.id: item for item in repository.categories()}
+    return PriceContext(currencies, display, country_code, tax, categories)
+
+
+def _listing_entry(plan: PlanItem, ctx: PriceContext) -> dict[str, Any]:
+    entry = serializers.plan(plan, ctx.currencies, ctx.categories)
+    places = int(ctx.display.decimal_places)
+    display_price = ctx.currencies.convert(plan.price, plan.currency, ctx.display)
+    entry["display_currency"] = ctx.display.code
+    entry["display_price"] = as_number(display_price, places)
+    if ctx.country is not None:
+        split = pricing.split(display_price, ctx.tax, places)
+        entry["net_price"] = format_money(split.net, places)
+        entry["tax_amount"] = format_money(split.tax, places)
+        entry["gross_price"] = format_money(split.gross, places)
+        entry["tax_rate"] = format_fixed(ctx.tax.rate if ctx.tax else Decimal(0), 2)
+        entry["tax_inclusive"] = bool(ctx.tax and ctx.tax.is_inclusive)
+    return entry
+
+
+def list_plans(currency: str | None, country: str | None, category: str | None) -> dict[str, Any]:
+    ctx = _price_context(currency, country)
+    plans = [plan for plan in repository.plans() if plan.is_active]
+    if category is not None:
+        match = next((c for c in ctx.categories.values() if c.slug == category), None)
+        if match is None:
+            raise NotFound(f"Category '{category}' not found")
+        plans = [plan for plan in plans if match.id in plan.category_ids]
+    return {
+        "plans": [_listing_entry(plan, ctx) for plan in _by_order(plans)],
+        "currency": ctx.display.code,
+        "country": ctx.country,
+    }
+
+
+def get_plan(slug_or_id: str, currency: str | None, country: str | None) -> dict[str, Any]:
+    plan = _find_plan(slug_or_id)
+    try:
+        ctx = _price_context(currency, country)
+    except BadRequest as error:
+        if error.message.startswith("Unknown currency"):
+            currencies = Currencies.of(repository.currencies())
+            summary = {
+                "id": plan.id,
+                "name": plan.name,
+                "slug": plan.slug,
+                "price": format_money(plan.price, currencies.places(plan.currency)),
+            }
+            raise BadRequest(error.message, plan=summary) from error
+        raise
+    return _listing_entry(plan, ctx)
+
+
+def _find_plan(slug_or_id: str) -> PlanItem:
+    if is_uuid(slug_or_id):
+        found = repository.find_plan(slug_or_id.lower())
+    else:
+        found = next((plan for plan in repository.plans() if plan.slug == slug_or_id), None)
+    if found is None:
+        raise NotFound("Plan not found")
+    return found
+
+
+def list_categories(fmt: str | None) -> dict[str, Any]:
+    fmt = fmt or "tree"
+    if fmt not in ("tree", "flat"):
+        raise BadRequest(f"Invalid format: {fmt}")
+    categories = _by_order(repository.categories())
+    active_plans = [plan for plan in repository.plans() if plan.is_active]
+    counts = {c.id: sum(1 for plan in active_plans if c.id in plan.category_ids) for c in categories}
+    if fmt == "flat":
+        return {"categories": [serializers.category(c, counts[c.id], []) for c in categories]}
+    known = {c.id for c in categories}
+
+    def subtree(parent_id: str | None) -> list[dict[str, Any]]:
+        level = [c for c in categories if c.parent_id == parent_id or (parent_id is None and c.parent_id not in known)]
+        return [serializers.category(c, counts[c.id], subtree(c.id)) for c in level]
+
+    return {"categories": subtree(None)}
+
+
+def list_currencies() -> dict[str, Any]:
+    active = [c for c in repository.currencies() if c.is_active]
+    active.sort(key=lambda c: (not c.is_default, c.code))
+    default = next((c.code for c in active if c.is_default), None)
+    return {"currencies": [serializers.currency(c) for c in active], "default": default}
+
+
+def list_taxes(country: str | None) -> dict[str, Any]:
+    taxes = [t for t in repository.taxes() if t.is_active]
+    if country:
+        wanted = country.strip().upper()
+        taxes = [t for t in taxes if (t.country_code or "") == wanted]
+    taxes.sort(key=lambda t: (t.country_code or "", t.code))
+    return {"taxes": [serializers.public_tax(t) for t in taxes]}
+
+
+def list_token_bundles() -> dict[str, Any]:
+    currencies = Currencies.of(repository.currencies())
+    bundles = [b for b in repository.token_bundles() if b.is_active]
+    return {"bundles": [serializers.token_bundle(b, currencies) for b in _by_order(bundles)]}
+
+
+def get_token_bundle(bundle_id: str) -> dict[str, Any]:
+    bundle = repository.find_token_bundle(bundle_id)
+    if bundle is None:
+        raise NotFound("Token bundle not found")
+    return {"bundle": serializers.token_bundle(bundle, Currencies.of(repository.currencies()))}
+
+
+def list_addons(principal: Principal | None, plan_id: str | None) -> dict[str, Any]:
+    if plan_id is not None and not is_uuid(plan_id):
+        raise BadRequest("Invalid plan_id format")
+    visible_plans: set[str] = set()
+    if plan_id is not None:
+        visible_plans.add(plan_id.lower())
+    if principal is not None:
+        from chalicelib.subscriptions.models import VALID_STATUSES
+        from chalicelib.subscriptions.repository import subscriptions_of
+
+        visible_plans.update(
+            s.tarif_plan_id for s in subscriptions_of(principal.user_id) if s.status in VALID_STATUSES
+        )
+    addons = [
+        a for a in repository.addons() if a.is_active and (not a.plan_ids or visible_plans.intersection(a.plan_ids))
+    ]
+    currencies = Currencies.of(repository.currencies())
+    plans = {plan.id: plan for plan in repository.plans()}
+    return {"addons": [serializers.addon(a, currencies, plans) for a in _by_order(addons)]}
+
+
+def get_addon(addon_id: str) -> dict[str, Any]:
+    addon = repository.find_addon(addon_id)
+    if addon is None:
+        raise NotFound("Add-on not found")
+    plans = {plan.id: plan for plan in repository.plans()}
+    return {"addon": serializers.addon(addon, Currencies.of(repository.currencies()), plans)}
+
+
+def list_countries() -> dict[str, Any]:
+    enabled = [c for c in repository.countries() if c.is_enabled]
+    enabled.sort(key=lambda c: (int(c.position), c.name))
+    return {"countries": [serializers.public_country(c) for c in enabled]}
+
+
+def terms() -> dict[str, Any]:
+    values = repository.settings()
+    return {"title": values["terms_title"], "content": values["terms_content"]}
+
+
+def _listable(method: PaymentMethodItem) -> bool:
+    from chalicelib.plugins.registry import is_configured, is_enabled
+
+    if not method.is_active:
+        return False
+    provider = method.plugin_id or ("sandbox" if method.code == "sandbox" else None)
+    if provider is None:
+        return True
+    return is_enabled(provider) and is_configured(provider)
+
+
+def list_payment_methods(
+    locale: str | None, currency: str | None, country: str | None, amount: str | None
+) -> dict[str, Any]:
+    wanted_amount = None
+    if amount is not None:
+        try:
+            wanted_amount = parse_decimal(amount)
+        except ValueError as exc:
+            raise BadRequest("Invalid amount") from exc
+        if wanted_amount < 0:
+            raise BadRequest("Invalid amount")
+    methods = [m for m in repository.payment_methods() if _listable(m)]
+    if currency:
+        code = currency.strip().upper()
+        methods = [m for m in methods if not m.currencies or code in {c.upper() for c in m.currencies}]
+    if country:
+        code = country.strip().upper()
+        methods = [m for m in methods if not m.countries or code in {c.upper() for c in m.countries}]
+    if wanted_amount is not None:
+        methods = [
+            m for m in methods
+            if (m.min_amount is None or wanted_amount >= m.min_amount)
+            and (m.max_amount is None or wanted_amount <= m.max_amount)
+        ]
+    methods.sort(key=lambda m: (int(m.position), m.name))
+    return {"methods": [serializers.public_payment_method(m, locale) for m in methods]}
+
+
+def get_payment_method(code: str, locale: str | None) -> dict[str, Any]:
+    method = next((m for m in repository.payment_methods() if m.code == code), None)
+    if method is None or not _listable(method):
+        raise NotFound("Payment method not found")
+    return {"method": serializers.public_payment_method(method, locale)}
+
+
+def list_languages() -> dict[str, Any]:
+    languages = sorted(repository.languages(), key=lambda lang: (int(lang.sort_order), lang.code))
+    return {
+        "languages": [{"code": lang.code, "name": lang.name} for lang in languages],
+        "default": repository.settings()["default_language"],
+    }

@@ -1,0 +1,29 @@
+"""Readiness: can we reach the data store and the event bus?"""
+
+from __future__ import annotations
+
+from chalicelib.core.aws import aws_client
+from chalicelib.core.config import get_settings
+from chalicelib.core.logging import logger
+
+
+def _dynamodb() -> None:
+    from chalicelib.catalog.models import SettingsItem
+
+    SettingsItem.count(SettingsItem.PK, limit=1)
+
+
+def _eventbus() -> None:
+    aws_client("events").describe_event_bus(Name=get_settings().event_bus_name)
+
+
+def run_checks() -> dict[str, str]:
+    results = {}
+    for name, check in (("dynamodb", _dynamodb), ("eventbus", _eventbus)):
+        try:
+            check()
+            results[name] = "ok"
+        except Exception:  # noqa: BLE001 — any failure means "not ready"; the log has the reason
+            logger.exception("readiness check failed", check=name)
+            results[name] = "error"
+    return results

@@ -1,0 +1,129 @@
+"""The one way a route is declared.
+
+`@route(bp, "/auth/login", "POST", access=PUBLIC, limit=LimitScope.AUTH)` registers a Chalice route whose wrapper
+does everything a contract route shares — rate limit, plugin gate, body size and media type, authentication,
+JSON parsing, id validation, and turning domain errors into `{"error": …}` — so the view itself stays a few lines:
+parse, call one service function, shape the answer.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from chalice.app import Blueprint, Chalice, Response
+
+from chalicelib.core import context
+from chalicelib.core.config import get_settings
+from chalicelib.core.errors import BadRequest, DomainError, NotFound, ServiceUnavailable
+from chalicelib.core.ids import is_uuid
+from chalicelib.core.logging import logger
+from chalicelib.http.access import PUBLIC, Access, resolve_principal
+from chalicelib.http.ratelimit import LimitScope, enforce
+from chalicelib.http.request import Req
+from chalicelib.http.responses import domain_error_response, internal_error_response, json_response
+
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+ALL_CONTENT_TYPES = ["*/*"]  # media types are checked by Req.check_body, with the contract's messages
+
+
+@dataclass(frozen=True)
+class Reply:
+    body: Any
+    status: int = 200
+    headers: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    path: str
+    methods: tuple[str, ...]
+    access: Access
+    plugin: str | None
+    limit: LimitScope
+    uuid_params: tuple[str, ...]
+
+
+View = Callable[..., Any]
+ROUTES: list[RouteSpec] = []
+
+
+def route(
+    target: Blueprint | Chalice,
+    path: str,
+    methods: str | tuple[str, ...] = "GET",
+    *,
+    access: Access = PUBLIC,
+    plugin: str | None = None,
+    limit: LimitScope = LimitScope.DEFAULT,
+    envelope: Mapping[str, Any] | None = None,
+    uuid_params: tuple[str, ...] = (),
+) -> Callable[[View], View]:
+    method_list = (methods,) if isinstance(methods, str) else tuple(methods)
+    spec = RouteSpec(path, method_list, access, plugin, limit, uuid_params)
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def endpoint(**params: str) -> Response:
+            return _handle(view, spec, envelope, params)
+
+        target.route(path, methods=list(method_list), content_types=ALL_CONTENT_TYPES)(endpoint)
+        ROUTES.append(spec)
+        return view
+
+    return decorate
+
+
+def _handle(view: View, spec: RouteSpec, envelope: Mapping[str, Any] | None, params: dict[str, str]) -> Response:
+    req = Req(context.current_request.get(), context.request_id.get(), params)
+    envelope_dict = dict(envelope) if envelope else None
+    limit_headers: dict[str, str] = {}
+    try:
+        limit_headers = enforce(spec.limit, req.client_ip)
+        if spec.plugin is not None:
+            from chalicelib.plugins.registry import is_enabled
+
+            if not is_enabled(spec.plugin):
+                raise NotFound("Plugin not enabled")
+        req.check_body(get_settings().max_body_bytes)
+        req.principal = resolve_principal(req, spec.access)
+        for name in spec.uuid_params:
+            if not is_uuid(params.get(name)):
+                raise BadRequest("Invalid id")
+            params[name] = params[name].lower()
+        response = _to_response(view(req, **params))
+    except DomainError as error:
+        response = domain_error_response(error, envelope_dict)
+    except Exception as exc:  # noqa: BLE001 — the one place unexpected failures become a generic answer
+        if _is_unreachable(exc):
+            logger.exception("dependency unreachable")
+            response = domain_error_response(ServiceUnavailable("Service unavailable", request_id=req.request_id))
+        else:
+            logger.exception("unhandled error")
+            response = internal_error_response(req.request_id, envelope_dict)
+    for name, value in limit_headers.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def _to_response(result: Any) -> Response:
+    if isinstance(result, Response):
+        return result
+    if isinstance(result, Reply):
+        return json_response(result.body, result.status, dict(result.headers or {}))
+    return json_response(result)
+
+
+def _is_unreachable(exc: BaseException) -> bool:
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+    from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+
+    unreachable = (BotoConnectionError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError)
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, unreachable):
+            return True
+        seen = seen.__cause__ or getattr(seen, "cause", None)
+    return False

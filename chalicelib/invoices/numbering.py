@@ -1,0 +1,48 @@
+"""Gapless document numbers (contract checkout-and-payments.md §4.1): `<PREFIX>-<YYYY>-<NNNNNN>`.
+
+The sequence item and a guard item for the number are written in the same transaction as the document, so a
+transaction that fails takes no number and two concurrent ones cannot take the same one (the loser's condition on
+the sequence fails and its caller retries with the next value).
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.store.base import CountersTable
+from chalicelib.store.transactions import Transaction
+
+
+class SequenceItem(CountersTable, discriminator="SEQUENCE"):
+    """pk `SEQ#<prefix>#<year>`, sk `SEQ`: the last number handed out."""
+
+    value = NumberAttribute()
+
+
+class NumberGuardItem(CountersTable, discriminator="NUMBER"):
+    """pk `NUMBER#<document number>`: the number belongs to exactly one document."""
+
+    owner_id = UnicodeAttribute()
+
+
+def format_number(prefix: str, year: int, value: int) -> str:
+    return f"{prefix}-{year}-{value:06d}"
+
+
+def take_number(tx: Transaction, prefix: str, year: int, owner_id: str) -> str:
+    """Add the next number of the `prefix`/`year` sequence to `tx` and return it."""
+    pk, sk = f"SEQ#{prefix}#{year}", "SEQ"
+    try:
+        sequence = SequenceItem.get(pk, sk, consistent_read=True)
+    except DoesNotExist:
+        sequence = None
+    if sequence is None:
+        value = 1
+        tx.create(SequenceItem(pk, sk, value=value), label="sequence")
+    else:
+        value = int(sequence.value) + 1
+        tx.update(sequence, [SequenceItem.value.set(value)], SequenceItem.value == sequence.value, label="sequence")
+    number = format_number(prefix, year, value)
+    tx.create(NumberGuardItem(f"NUMBER#{number}", "NUMBER", owner_id=owner_id), label="number")
+    return number

@@ -1,0 +1,48 @@
+"""Plain-text mail templates, named after the event that sends them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Rendered = tuple[str, str]
+
+
+def welcome(data: dict[str, Any]) -> Rendered:
+    return (
+        "Welcome to VBWD",
+        f"Hello,\n\nyour account {data['email']} is ready. You can log in and choose a plan at any time.\n",
+    )
+
+
+def password_reset(data: dict[str, Any]) -> Rendered:
+    return (
+        "Reset your password",
+        "Hello,\n\nsomeone asked to reset the password of this account. If it was you, open this link within "
+        f"one hour:\n\n{data['reset_url']}\n\nIf it was not you, ignore this message; your password stays as it is.\n",
+    )
+
+
+def password_changed(data: dict[str, Any]) -> Rendered:
+    how = {"change": "changed from your account settings", "reset": "reset with an e-mailed link"}.get(
+        str(data.get("via")), "changed by an administrator"
+    )
+    return (
+        "Your password was changed",
+        f"Hello,\n\nthe password of your account was {how}. If this was not you, reset it now and contact us.\n",
+    )
+
+
+def account_locked(data: dict[str, Any]) -> Rendered:
+    return (
+        "Too many failed sign-in attempts",
+        "Hello,\n\nafter repeated failed sign-in attempts, logins to your account are paused until "
+        f"{data['until']}. If these attempts were not yours, consider changing your password.\n",
+    )
+
+
+def session_reuse(data: dict[str, Any]) -> Rendered:
+    return (
+        "A session of yours was ended for safety",
+        "Hello,\n\nan old sign-in token of your account was used again, which can mean it was copied. We ended "
+        "that session; sign in again on your devices. If you did not expect this, change your password.\n",
+    )

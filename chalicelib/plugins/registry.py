@@ -1,0 +1,122 @@
+"""The plugins of this product (admin.md §15) and whether each is enabled.
+
+Enabled states live in the catalog table so every instance sees the same; each instance caches them for a few
+seconds ("enabling and disabling take effect for every instance within seconds").
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+CACHE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class PluginSpec:
+    name: str
+    description: str
+    dependencies: tuple[str, ...] = ()
+    default_config: dict[str, Any] = field(default_factory=dict)
+    version: str = "1.0.0"
+    author: str = "VBWD Serverless"
+
+
+PLUGINS: dict[str, PluginSpec] = {
+    spec.name: spec
+    for spec in (
+        PluginSpec("email", "Transactional e-mail and SMS", default_config={
+            "from_address": "billing@vbwd.local", "from_name": "VBWD", "sms_sender_id": "VBWD", "sms_enabled": True,
+        }),
+        PluginSpec("subscription", "Plans, subscriptions, add-ons and checkout", ("email",), {
+            "expiration_check_interval_seconds": 60,
+            "renewal_lead_time_hours": 24,
+            "dunning_retry_days": [1, 3, 5, 7],
+            "trial_reminder_days": 3,
+            "allow_downgrade": True,
+            "proration_enabled": True,
+            "max_subscriptions_per_user": 10,
+            "fallback_access_level_slug": "logged-in",
+        }),
+        PluginSpec("booking", "Resources, appointments and the grooming extension", ("email",)),
+        PluginSpec("analytics", "MRR, revenue, churn and the activity log"),
+        PluginSpec("webhooks", "Signed outbound webhooks", default_config={
+            "timeout_seconds": 10,
+            "retry_schedule_minutes": [1, 5, 30, 60, 120, 240, 480, 480],
+            "max_endpoints": 20,
+            "allow_http_in_local": True,
+        }),
+        PluginSpec("stripe", "Card payments through Stripe", default_config={"sandbox": True}),
+        PluginSpec("paypal", "PayPal payments", default_config={"sandbox": True}),
+        PluginSpec("yookassa", "YooKassa payments", default_config={"sandbox": True}),
+        PluginSpec("sandbox", "Instant test payments (local and dev stages only)"),
+    )
+}
+
+
+
+@dataclass(frozen=True)
+class PluginState:
+    enabled: bool
+    config: dict[str, Any]
+
+
+_lock = threading.Lock()
+_cache: tuple[float, dict[str, PluginState]] | None = None
+
+
+def plugin_states() -> dict[str, PluginState]:
+    global _cache
+    now = time.monotonic()
+    cached = _cache
+    if cached is not None and now - cached[0] < CACHE_SECONDS:
+        return cached[1]
+    from chalicelib.catalog.models import PluginItem
+
+    states = {
+        item.name: PluginState(bool(item.enabled), dict(item.config or {}))
+        for item in PluginItem.query(PluginItem.PK, consistent_read=True)
+        if isinstance(item, PluginItem)
+    }
+    with _lock:
+        _cache = (now, states)
+    return states
+
+
+def is_enabled(name: str) -> bool:
+    state = plugin_states().get(name)
+    return state is not None and state.enabled
+
+
+def _present(*values: object) -> bool:
+    return all(bool(v.get_secret_value() if hasattr(v, "get_secret_value") else v) for v in values)
+
+
+def is_configured(name: str) -> bool:
+    """Whether a payment provider plugin has the keys it needs to take money (catalog.md §4.12)."""
+    from chalicelib.core.config import get_settings
+
+    settings = get_settings()
+    state = plugin_states().get(name)
+    config = state.config if state else {}
+    if name == "stripe":
+        return _present(settings.stripe_secret_key) or _present(config.get("secret_key"))
+    if name == "paypal":
+        return _present(settings.paypal_client_id, settings.paypal_client_secret) or _present(
+            config.get("client_id"), config.get("client_secret")
+        )
+    if name == "yookassa":
+        return _present(settings.yookassa_shop_id, settings.yookassa_secret_key) or _present(
+            config.get("shop_id"), config.get("secret_key")
+        )
+    if name == "sandbox":
+        return settings.is_sandbox_enabled
+    return True
+
+
+def forget_cached_states() -> None:
+    global _cache
+    with _lock:
+        _cache = None

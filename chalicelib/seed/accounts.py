@@ -1,0 +1,203 @@
+"""Seeds users (seed-data.md §2) and the purchases of seeded users (§11)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.auth.passwords import hash_password
+from chalicelib.catalog import pricing, repository
+from chalicelib.catalog.models import PlanItem
+from chalicelib.core.config import get_settings
+from chalicelib.core.ids import seed_id
+from chalicelib.core.money import ZERO
+from chalicelib.invoices.models import InvoiceItem, LineItem
+from chalicelib.invoices.numbering import take_number
+from chalicelib.seed import data
+from chalicelib.store.reads import batch_get
+from chalicelib.store.transactions import Transaction, TransactionCancelled
+from chalicelib.subscriptions.models import SubscriptionItem
+from chalicelib.subscriptions.periods import add_period
+from chalicelib.tokens.models import TokenBalanceItem, TokenEntryItem
+from chalicelib.users.models import EmailGuardItem, UserDetailsItem, UserItem, details_key, email_key
+
+ATTEMPTS = 5
+
+
+def users_for_stage(stage: str) -> list[dict[str, Any]]:
+    if stage == "prod":
+        settings = get_settings()
+        if not settings.initial_admin_email or not settings.initial_admin_password:
+            raise RuntimeError("The prod seed needs INITIAL_ADMIN_EMAIL and INITIAL_ADMIN_PASSWORD")
+        return [{"email": settings.initial_admin_email.strip().lower(),
+                 "password": settings.initial_admin_password.get_secret_value(), "role": "SUPER_ADMIN",
+                 "status": "ACTIVE"}]
+    return [user for user in data.USERS if stage == "local" or not user.get("local_only")]
+
+
+def seed_users(now: datetime, stage: str) -> int:
+    users = users_for_stage(stage)
+    guards = batch_get([(EmailGuardItem, *email_key(user["email"])) for user in users])
+    admin_levels = {level.slug: level.id for level in repository.admin_access_levels()}
+    member_levels = {level.slug: level.id for level in repository.user_access_levels()}
+    rounds = get_settings().bcrypt_rounds
+    created = 0
+    for user, guard in zip(users, guards, strict=True):
+        if guard is not None:
+            continue
+        user_id = seed_id("user", user["email"])
+        item = UserItem.new(
+            user_id, user["email"], hash_password(user["password"], rounds), now,
+            role=user["role"], status=user["status"], has_used_trial=user.get("has_used_trial", False),
+            access_level_ids=[admin_levels[s] for s in user.get("access_levels", []) if s in admin_levels],
+            user_access_level_ids=[member_levels[s] for s in user.get("user_access_levels", []) if s in member_levels],
+        )
+        tx = Transaction()
+        if user.get("details"):
+            details = _details(user_id, user["details"], now)
+            item.display_name = details.full_name()
+            tx.put(details, UserDetailsItem.pk.does_not_exist(), label="details")
+        tx.create(item, label="user")
+        tx.create(EmailGuardItem.new(user["email"], user_id), label="email")
+        try:
+            tx.commit()
+            created += 1
+        except TransactionCancelled:
+            continue  # seeded concurrently by another run
+    return created
+
+
+def _details(user_id: str, fields: dict[str, Any], now: datetime) -> UserDetailsItem:
+    pk, sk = details_key(user_id)
+    return UserDetailsItem(pk=pk, sk=sk, id=seed_id("details", user_id), user_id=user_id, created_at=now,
+                           updated_at=now, **fields)
+
+
+@dataclass(frozen=True)
+class SeededPurchase:
+    email: str
+    plan_slug: str
+    payment_method: str
+    payment_ref: str
+    saved_method: bool = False
+
+
+PURCHASES = (
+    SeededPurchase("test@example.com", "test-data-basic-plan", "invoice", "SEED"),
+    SeededPurchase("user.free@demo.local", "free", "none", "zero-price"),
+    SeededPurchase("user.pro@demo.local", "pro", "sandbox", "sandbox_seed_pro", saved_method=True),
+)
+
+
+def seed_purchases(now: datetime) -> int:
+    """§11: one ACTIVE subscription and its PAID first invoice per user, numbered in this order."""
+    plans = {plan.slug: plan for plan in repository.plans()}
+    currencies = pricing.Currencies.of(repository.currencies())
+    taxes, classes = repository.taxes(), repository.tax_classes()
+    prefix = str(repository.settings()["invoice_prefix"])
+    created = 0
+    for purchase in PURCHASES:
+        user_id = seed_id("user", purchase.email)
+        subscription_id = seed_id("subscription", purchase.email)
+        if _exists(SubscriptionItem, *SubscriptionItem.key(user_id, subscription_id)):
+            continue
+        try:
+            details = UserDetailsItem.get(*details_key(user_id), consistent_read=True)
+        except DoesNotExist:
+            details = None
+        country = details.country if details else None
+        tax = pricing.applicable_tax(country, taxes, classes)
+        for _ in range(ATTEMPTS):
+            tx = Transaction()
+            _add_purchase(tx, purchase, plans[purchase.plan_slug], currencies, tax, details, prefix, now)
+            try:
+                tx.commit()
+                created += 1
+                break
+            except TransactionCancelled as exc:
+                if "sequence" in exc.failed or exc.conflict:
+                    continue
+                raise
+    return created
+
+
+def _exists(model: Any, pk: str, sk: str) -> bool:
+    try:
+        model.get(pk, sk, consistent_read=True)
+        return True
+    except DoesNotExist:
+        return False
+
+
+def _add_purchase(
+    tx: Transaction,
+    purchase: SeededPurchase,
+    plan: PlanItem,
+    currencies: pricing.Currencies,
+    tax: Any,
+    details: UserDetailsItem | None,
+    prefix: str,
+    now: datetime,
+) -> None:
+    user_id = seed_id("user", purchase.email)
+    subscription_id = seed_id("subscription", purchase.email)
+    invoice_id = seed_id("invoice", purchase.email)
+    places = currencies.places(plan.currency)
+    expires = add_period(now, plan.billing_period, now.day)
+    split = pricing.split(plan.price, tax, places)
+    metadata = {"billing_reason": "SUBSCRIPTION_CREATE", "plan_id": plan.id, "plan_slug": plan.slug,
+                "billing_period": plan.billing_period, "period_start": now.isoformat(),
+                "period_end": expires.isoformat() if expires else None}
+    line = LineItem(id=seed_id("line", f"{purchase.email}:plan"), item_type="SUBSCRIPTION", item_id=subscription_id,
+                    catalog_item_id=plan.id, description=plan.name, quantity=1, unit_price=plan.price,
+                    total_price=plan.price, net_amount=split.net, tax_amount=split.tax, gross_amount=split.gross,
+                    metadata=metadata)
+    number = take_number(tx, prefix, now.year, invoice_id)
+    pk, sk = InvoiceItem.key(invoice_id)
+    invoice = InvoiceItem(
+        pk, sk, id=invoice_id, user_id=user_id, invoice_number=number, billing_reason="SUBSCRIPTION_CREATE",
+        status="PAID", currency=plan.currency, subtotal=split.net, tax_amount=split.tax, total_amount=split.gross,
+        amount_refunded=ZERO, tax_rate=tax.rate if tax else None, tax_code=tax.code if tax else None,
+        tax_country=tax.country_code if tax else None, tax_inclusive=bool(tax and tax.is_inclusive),
+        billing_address=_billing_address(details), tarif_plan_id=plan.id, subscription_id=subscription_id,
+        payment_method=purchase.payment_method, payment_ref=purchase.payment_ref, invoiced_at=now, due_date=now,
+        paid_at=now, line_items=[line], created_at=now, updated_at=now,
+    )
+    invoice.index()
+    tx.create(invoice, label="invoice")
+    sub_pk, sub_sk = SubscriptionItem.key(user_id, subscription_id)
+    subscription = SubscriptionItem(
+        sub_pk, sub_sk, id=subscription_id, user_id=user_id, tarif_plan_id=plan.id, status="ACTIVE",
+        started_at=now, current_period_start=now, expires_at=expires, anchor_day=now.day, currency=plan.currency,
+        payment_method_code=purchase.payment_method if purchase.payment_method != "none" else None,
+        saved_payment_method={"provider": "sandbox", "reference": "pm_sandbox_seed", "label": "Sandbox test card"}
+        if purchase.saved_method else None,
+        created_at=now, updated_at=now,
+    )
+    subscription.index()
+    tx.create(subscription, label="subscription")
+    tokens = int((plan.features or {}).get("default_tokens", 0))
+    if tokens and purchase.payment_method != "none":
+        _credit(tx, user_id, tokens, subscription_id, f"Plan tokens: {plan.name}", now)
+
+
+def _credit(tx: Transaction, user_id: str, amount: int, reference_id: str, description: str, now: datetime) -> None:
+    entry_id = seed_id("token_entry", f"{user_id}:{reference_id}")
+    pk, sk = TokenBalanceItem.key(user_id)
+    tx.create(TokenBalanceItem(pk, sk, user_id=user_id, balance=amount, entries=1, updated_at=now), label="balance")
+    tx.create(TokenEntryItem(pk, TokenEntryItem.sort_key(now, entry_id), id=entry_id, user_id=user_id, amount=amount,
+                             transaction_type="SUBSCRIPTION", reference_id=reference_id, description=description,
+                             balance_after=amount, created_at=now), label="entry")
+
+
+def _billing_address(details: UserDetailsItem | None) -> dict[str, Any] | None:
+    if details is None:
+        return None
+    return {"name": details.full_name(), "company": details.company, "tax_number": details.tax_number,
+            "address_line_1": details.address_line_1, "address_line_2": details.address_line_2,
+            "city": details.city, "postal_code": details.postal_code, "country": details.country}
+
+

@@ -1,0 +1,25 @@
+"""Seeds a stage (contract seed-data.md): idempotent — what exists is left as it is."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from chalicelib.core import clock
+from chalicelib.core.config import get_settings
+from chalicelib.seed.accounts import seed_purchases, seed_users
+from chalicelib.seed.catalog import seed_catalog, seed_reference
+
+
+def seed(now: datetime | None = None) -> dict[str, Any]:
+    settings = get_settings()
+    stage = settings.stage
+    moment = now or clock.now()
+    report: dict[str, Any] = {"stage": stage}
+    report.update(seed_reference(moment, stage))
+    if stage != "prod":
+        report.update(seed_catalog(moment))
+    report["users"] = seed_users(moment, stage)
+    if stage != "prod":
+        report["purchases"] = seed_purchases(moment)
+    return report

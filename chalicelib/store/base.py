@@ -1,0 +1,280 @@
+"""Table definitions: one PynamoDB base model per DynamoDB table.
+
+Every table has string keys `pk`/`sk`, a `kind` discriminator (so one query can return several item types of an
+aggregate) and, where its access patterns need them, sparse GSIs named `gsi1`..`gsi3` over `gsiNpk`/`gsiNsk`.
+Entity models subclass these bases in their domain packages. `infra/` turns `TABLES` into CreateTable calls and the
+deployment template, so these classes are the single definition of keys, indexes, TTLs and streams.
+docs/data-model.md documents every item type and access pattern.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from pynamodb.attributes import DiscriminatorAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.connection import TableConnection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.core.config import get_settings
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    logical_name: str
+    model: type[Model]
+    ttl_attribute: str | None = None
+    stream_view_type: str | None = None
+    purpose: str = ""
+
+
+TABLES: dict[str, TableSpec] = {}
+
+
+def _meta(logical_name: str) -> type:
+    settings = get_settings()
+    attributes = {
+        "table_name": settings.table_name(logical_name),
+        "region": settings.aws_region,
+        "host": settings.aws_endpoint_url,
+        "billing_mode": "PAY_PER_REQUEST",
+    }
+    return type("Meta", (), attributes)
+
+
+def _index(name: str) -> GlobalSecondaryIndex[Any]:
+    """A GSI over `<name>pk`/`<name>sk`. Each table gets its own index class (PynamoDB binds the class to a model)."""
+    meta = type("Meta", (), {"index_name": name, "projection": AllProjection()})
+    attributes = {
+        "Meta": meta,
+        f"{name}pk": UnicodeAttribute(hash_key=True),
+        f"{name}sk": UnicodeAttribute(range_key=True),
+    }
+    index_cls = type(f"{name.capitalize()}Index", (GlobalSecondaryIndex,), attributes)
+    return index_cls()  # type: ignore[no-any-return]
+
+
+class SharedConnectionModel(Model):
+    """Routes every model through the one shared connection of `chalicelib.store.connection`."""
+
+    _shared: ClassVar[bool] = False
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        table_connection = super()._get_connection()
+        from chalicelib.store.connection import connection
+
+        shared = connection()
+        if table_connection.connection is not shared:
+            meta_table = table_connection.connection.get_meta_table(table_connection.table_name)
+            try:
+                shared.add_meta_table(meta_table)
+            except ValueError:
+                pass  # another item class of the same table registered it first
+            table_connection.connection = shared
+        return table_connection
+
+
+def forget_model_connections() -> None:
+    pending: list[type[Model]] = [SharedConnectionModel]
+    while pending:
+        cls = pending.pop()
+        if "_connection" in cls.__dict__:
+            cls._connection = None
+        pending.extend(cls.__subclasses__())
+
+
+def register(
+    logical_name: str, *, ttl: bool = False, stream_view_type: str | None = None, purpose: str = ""
+) -> Any:
+    def decorate(cls: type[Model]) -> type[Model]:
+        TABLES[logical_name] = TableSpec(
+            logical_name, cls, "ttl" if ttl else None, stream_view_type, purpose=purpose
+        )
+        return cls
+
+    return decorate
+
+
+@register("users", purpose="users, e-mail guards, billing details")
+class UsersTable(SharedConnectionModel):
+    Meta = _meta("users")
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    gsi1 = _index("gsi1")
+    gsi2 = _index("gsi2")
+
+
+@register("auth", ttl=True, purpose="sessions (refresh families), refresh tokens, revoked access tokens, resets")
+class AuthTable(SharedConnectionModel):
+    Meta = _meta("auth")
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    ttl = TTLAttribute(null=True)
+    gsi1 = _index("gsi1")
+
+
+@register("catalog", purpose="plans, categories, currencies, taxes, bundles, add-ons, countries, settings, plugins")
+class CatalogTable(SharedConnectionModel):
+    Meta = _meta("catalog")
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+
+
+@register("subscriptions", purpose="subscriptions and add-on subscriptions, per user; billed-period guards")
+class SubscriptionsTable(SharedConnectionModel):
+    Meta = _meta("subscriptions")
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    gsi3pk = UnicodeAttribute(null=True)
+    gsi3sk = UnicodeAttribute(null=True)
+    gsi1 = _index("gsi1")
+    gsi2 = _index("gsi2")
+    gsi3 = _index("gsi3")
+
+
+@register("invoices", purpose="invoices with their lines, bundle purchases, credit notes")
+class InvoicesTable(SharedConnectionModel):
+    Meta = _meta("invoices")
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    gsi3pk = UnicodeAttribute(null=True)
+    gsi3sk = UnicodeAttribute(null=True)
+    gsi1 = _index("gsi1")
+    gsi2 = _index("gsi2")
+    gsi3 = _index("gsi3")
+
+
+@register("ledger", purpose="token balances, immutable ledger entries, consumption references, usage meters")
+class LedgerTable(SharedConnectionModel):
+    Meta = _meta("ledger")
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+
+
+@register("counters", purpose="gapless number sequences, number guards, maintained list totals")
+class CountersTable(SharedConnectionModel):
+    Meta = _meta("counters")
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+
+
+@register("idempotency", ttl=True, purpose="Idempotency-Key records and consumer receipts")
+class IdempotencyTable(SharedConnectionModel):
+    Meta = _meta("idempotency")
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+    ttl = TTLAttribute(null=True)
+
+
+@register("provider-events", ttl=True, purpose="inbound provider webhook events (dedupe, then process)")
+class ProviderEventsTable(SharedConnectionModel):
+    Meta = _meta("provider-events")
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    ttl = TTLAttribute(null=True)
+    gsi1 = _index("gsi1")
+
+
+@register("outbox", ttl=True, stream_view_type="NEW_IMAGE", purpose="domain events written with the state change")
+class OutboxTable(SharedConnectionModel):
+    Meta = _meta("outbox")
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    ttl = TTLAttribute(null=True)
+    gsi1 = _index("gsi1")
+
+
+@register("webhooks", ttl=True, purpose="outbound webhook endpoints and deliveries")
+class WebhooksTable(SharedConnectionModel):
+    Meta = _meta("webhooks")
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    ttl = TTLAttribute(null=True)
+    gsi1 = _index("gsi1")
+    gsi2 = _index("gsi2")
+
+
+@register("analytics", ttl=True, purpose="analytics aggregates, activity and audit log")
+class AnalyticsTable(SharedConnectionModel):
+    Meta = _meta("analytics")
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    ttl = TTLAttribute(null=True)
+    gsi1 = _index("gsi1")
+
+
+@register("booking", ttl=True, purpose="tenants and every booking entity; slot granules and holds")
+class BookingTable(SharedConnectionModel):
+    Meta = _meta("booking")
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    gsi3pk = UnicodeAttribute(null=True)
+    gsi3sk = UnicodeAttribute(null=True)
+    ttl = TTLAttribute(null=True)
+    gsi1 = _index("gsi1")
+    gsi2 = _index("gsi2")
+    gsi3 = _index("gsi3")
+
+
+@register("ratelimits", ttl=True, purpose="fixed-window request counters and failed-login counters")
+class RateLimitsTable(SharedConnectionModel):
+    Meta = _meta("ratelimits")
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+    ttl = TTLAttribute(null=True)
+
+
+@register("notifications", ttl=True, purpose="log of every e-mail and SMS sent")
+class NotificationsTable(SharedConnectionModel):
+    Meta = _meta("notifications")
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    ttl = TTLAttribute(null=True)
+    gsi1 = _index("gsi1")

@@ -1,0 +1,108 @@
+"""One TransactWriteItems per state change, with named parts so a failed condition can be explained."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.store.connection import connection
+
+M = TypeVar("M", bound=Model)
+MAX_ITEMS = 100
+
+
+class TransactionCancelled(Exception):
+    """The transaction was refused; `failed` names the parts whose condition did not hold."""
+
+    def __init__(self, failed: list[str], codes: list[str | None]) -> None:
+        super().__init__(f"transaction cancelled: {failed or codes}")
+        self.failed = failed
+        self.codes = codes
+
+    @property
+    def conflict(self) -> bool:
+        """Another transaction touched the same items at the same moment (retry is safe)."""
+        return any(code == "TransactionConflict" for code in self.codes)
+
+
+@dataclass
+class Transaction:
+    """Collects puts, updates, deletes and condition checks; `commit` sends them as one TransactWriteItems.
+
+    PynamoDB orders the items checks → deletes → puts → updates; the labels are kept in the same order so
+    a cancellation reason maps back to the part that failed.
+    """
+
+    client_request_token: str | None = None
+    _checks: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    _deletes: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    _puts: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    _updates: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+
+    def put(self, item: Model, condition: Condition | None = None, *, label: str = "put") -> Transaction:
+        self._puts.append((label, (item, condition)))
+        return self
+
+    def create(self, item: Model, *, label: str = "create") -> Transaction:
+        """Put that fails if the key is already taken (guards, new records)."""
+        hash_attr = type(item)._hash_key_attribute()
+        return self.put(item, hash_attr.does_not_exist(), label=label)
+
+    def update(
+        self,
+        item: Model,
+        actions: list[Action],
+        condition: Condition | None = None,
+        *,
+        label: str = "update",
+        add_version_condition: bool = True,
+    ) -> Transaction:
+        self._updates.append((label, (item, actions, condition, add_version_condition)))
+        return self
+
+    def delete(self, item: Model, condition: Condition | None = None, *, label: str = "delete") -> Transaction:
+        self._deletes.append((label, (item, condition)))
+        return self
+
+    def check(
+        self,
+        model: type[Model],
+        hash_key: str,
+        range_key: str | None,
+        condition: Condition,
+        *,
+        label: str = "check",
+    ) -> Transaction:
+        self._checks.append((label, (model, hash_key, range_key, condition)))
+        return self
+
+    def __len__(self) -> int:
+        return len(self._checks) + len(self._deletes) + len(self._puts) + len(self._updates)
+
+    def commit(self) -> None:
+        if not len(self):
+            return
+        if len(self) > MAX_ITEMS:
+            raise ValueError(f"a DynamoDB transaction holds at most {MAX_ITEMS} items, got {len(self)}")
+        labels = [label for label, _ in (*self._checks, *self._deletes, *self._puts, *self._updates)]
+        try:
+            with TransactWrite(connection=connection(), client_request_token=self.client_request_token) as tx:
+                for _, (model, hash_key, range_key, condition) in self._checks:
+                    tx.condition_check(model, hash_key, range_key, condition=condition)
+                for _, (item, condition) in self._deletes:
+                    tx.delete(item, condition=condition)
+                for _, (item, condition) in self._puts:
+                    tx.save(item, condition=condition)
+                for _, (item, actions, condition, add_version) in self._updates:
+                    tx.update(item, actions, condition=condition, add_version_condition=add_version)
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons or []
+            codes = [reason.code if reason is not None else None for reason in reasons]
+            failed = [labels[i] for i, code in enumerate(codes) if code == "ConditionalCheckFailed" and i < len(labels)]
+            raise TransactionCancelled(failed, codes) from exc

@@ -1,0 +1,69 @@
+"""Shared fixtures: moto in-process, the stage's resources, the seed, and the Chalice test client."""
+
+from __future__ import annotations
+
+import os
+
+# The environment of a test run, fixed before any application module reads it.
+os.environ.update(
+    VBWD_STAGE="local",
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_SECURITY_TOKEN="testing",
+    AWS_SESSION_TOKEN="testing",
+    AWS_DEFAULT_REGION="us-east-1",
+    AWS_REGION="us-east-1",
+    BCRYPT_ROUNDS="4",
+    POWERTOOLS_LOG_LEVEL="WARNING",
+)
+# moto's in-process mock stops intercepting when an endpoint is configured.
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+from collections.abc import Iterator  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+
+import pytest  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from chalicelib.core import clock  # noqa: E402
+from chalicelib.core.aws import reset_clients  # noqa: E402
+from chalicelib.core.config import get_settings, reload_settings  # noqa: E402
+from chalicelib.plugins.registry import forget_cached_states  # noqa: E402
+from chalicelib.store.connection import reset_connection  # noqa: E402
+from infra.gateway import install_greedy_routes  # noqa: E402
+
+install_greedy_routes()
+
+
+def _fresh_state() -> None:
+    reload_settings()
+    reset_connection()
+    reset_clients()
+    forget_cached_states()
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    """An empty AWS account in moto with the stage's tables, bus, rules and queues."""
+    with mock_aws():
+        _fresh_state()
+        from infra.bootstrap import bootstrap
+
+        bootstrap(get_settings())
+        yield
+    _fresh_state()
+
+
+@pytest.fixture
+def seeded(aws: None) -> dict[str, object]:
+    from chalicelib.seed.runner import seed
+
+    return seed()
+
+
+@pytest.fixture
+def manual_clock() -> Iterator[clock.ManualClock]:
+    manual = clock.ManualClock(datetime(2026, 5, 1, 9, 0, tzinfo=UTC))
+    previous = clock.use_clock(manual)
+    yield manual
+    clock.use_clock(previous)
