@@ -36,9 +36,7 @@ def _consumer(name: str) -> Any:
 
 
 for _c in CONSUMERS:
-    app.on_sqs_message(queue=settings.queue_name(_c.name), batch_size=10, name=f"consume_{_c.name}")(
-        _consumer(_c.name)
-    )
+    app.on_sqs_message(queue=settings.queue_name(_c.name), batch_size=10, name=f"consume_{_c.name}")(_consumer(_c.name))
 
 
 def _job(name: str) -> Any:

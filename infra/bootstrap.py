@@ -35,7 +35,8 @@ def ensure_tables(settings: Settings) -> list[str]:
             current = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
             if current.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
                 dynamodb.update_time_to_live(
-                    TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute}
+                    TableName=name,
+                    TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
                 )
     return created
 
@@ -67,12 +68,8 @@ def ensure_messaging(settings: Settings) -> None:
                 ),
             },
         )["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        events.put_rule(
-            Name=definition.rule_name, EventBusName=bus, EventPattern=json.dumps(definition.event_pattern)
-        )
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(Name=definition.rule_name, EventBusName=bus, EventPattern=json.dumps(definition.event_pattern))
         events.put_targets(Rule=definition.rule_name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn}])
 
 

@@ -44,7 +44,11 @@ def tables(settings: Settings) -> list[TableDefinition]:
             for attribute in index["attribute_definitions"]:
                 attributes[attribute["AttributeName"]] = attribute
             indexes.append(
-                {"IndexName": index["index_name"], "KeySchema": index["key_schema"], "Projection": index["projection"]}
+                {
+                    "IndexName": index["index_name"],
+                    "KeySchema": index["key_schema"],
+                    "Projection": index["projection"],
+                }
             )
         args: dict[str, Any] = {
             "TableName": settings.table_name(spec.logical_name),
@@ -83,7 +87,12 @@ def describe(settings: Settings) -> dict[str, Any]:
         "tables": [t.create_args["TableName"] for t in tables(settings)],
         "event_bus": settings.event_bus_name,
         "queues": [
-            {"queue": q.queue_name, "dlq": q.dlq_name, "rule": q.rule_name, "events": q.event_pattern["detail-type"]}
+            {
+                "queue": q.queue_name,
+                "dlq": q.dlq_name,
+                "rule": q.rule_name,
+                "events": q.event_pattern["detail-type"],
+            }
             for q in queues(settings)
         ],
         "schedules": [{"job": j.name, "every_minutes": j.every_minutes} for j in schedules()],

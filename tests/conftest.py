@@ -19,18 +19,18 @@ os.environ.update(
 # moto's in-process mock stops intercepting when an endpoint is configured.
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
-from collections.abc import Iterator  # noqa: E402
-from datetime import UTC, datetime  # noqa: E402
+from collections.abc import Iterator
+from datetime import UTC, datetime
 
-import pytest  # noqa: E402
-from moto import mock_aws  # noqa: E402
+import pytest
+from moto import mock_aws
 
-from chalicelib.core import clock  # noqa: E402
-from chalicelib.core.aws import reset_clients  # noqa: E402
-from chalicelib.core.config import get_settings, reload_settings  # noqa: E402
-from chalicelib.plugins.registry import forget_cached_states  # noqa: E402
-from chalicelib.store.connection import reset_connection  # noqa: E402
-from infra.gateway import install_greedy_routes  # noqa: E402
+from chalicelib.core import clock
+from chalicelib.core.aws import reset_clients
+from chalicelib.core.config import get_settings, reload_settings
+from chalicelib.plugins.registry import forget_cached_states
+from chalicelib.store.connection import reset_connection
+from infra.gateway import install_greedy_routes
 
 install_greedy_routes()
 

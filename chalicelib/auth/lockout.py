@@ -8,6 +8,7 @@ all counted and the lock is announced once.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,7 +32,7 @@ ATTEMPTS = 5
 class LoginFailuresItem(RateLimitsTable, discriminator="LOGIN_FAILURES"):
     """pk `LOGINFAIL#<email>`, sk `WINDOW`."""
 
-    count = NumberAttribute()
+    failures = NumberAttribute()
     first_at = UTCDateTimeAttribute()
 
     @classmethod
@@ -57,7 +58,7 @@ def current(email: str, now: datetime) -> FailureWindow:
     ends = item.first_at + _window()
     if ends <= now:
         return FailureWindow(None, None)
-    locked = item.count >= get_settings().login_failure_limit
+    locked = item.failures >= get_settings().login_failure_limit
     return FailureWindow(item, ends if locked else None)
 
 
@@ -82,17 +83,17 @@ def record_failure(email: str, ip: str) -> int:
         tx = Transaction()
         if window.item is None:
             count = 1
-            item = LoginFailuresItem(pk=pk, sk=sk, count=1, first_at=now, ttl=now + _window() + timedelta(hours=1))
+            item = LoginFailuresItem(pk=pk, sk=sk, failures=1, first_at=now, ttl=now + _window() + timedelta(hours=1))
             stale = LoginFailuresItem.first_at <= now - _window()
             tx.put(item, LoginFailuresItem.pk.does_not_exist() | stale, label="counter")
             first_at = now
         else:
-            count = window.item.count + 1
+            count = int(window.item.failures) + 1
             first_at = window.item.first_at
             tx.update(
                 window.item,
-                [LoginFailuresItem.count.set(count)],
-                LoginFailuresItem.count == window.item.count,
+                [LoginFailuresItem.failures.set(count)],
+                LoginFailuresItem.failures == window.item.failures,
                 label="counter",
             )
         events = [Event(LoginFailed(email=email, ip=ip, failure_count=count), Actor("user", None))]
@@ -111,16 +112,14 @@ def record_failure(email: str, ip: str) -> int:
 
 
 def clear(email: str) -> None:
-    try:
+    with contextlib.suppress(DoesNotExist):
         LoginFailuresItem(*LoginFailuresItem.key(email)).delete()
-    except DoesNotExist:
-        pass
 
 
 class ForgotPasswordItem(RateLimitsTable, discriminator="FORGOT_PASSWORD"):
     """pk `FORGOT#<email>#<UTC hour>`: reset requests per e-mail per hour."""
 
-    count = NumberAttribute(default=0)
+    requests = NumberAttribute(default=0)
 
 
 def allow_reset_request(email: str) -> bool:
@@ -128,6 +127,6 @@ def allow_reset_request(email: str) -> bool:
     hour = now.replace(minute=0, second=0, microsecond=0)
     item = ForgotPasswordItem(f"FORGOT#{email}#{hour:%Y%m%d%H}", "WINDOW")
     item.update(
-        actions=[ForgotPasswordItem.count.add(1), ForgotPasswordItem.ttl.set(hour + timedelta(hours=2))],
+        actions=[ForgotPasswordItem.requests.add(1), ForgotPasswordItem.ttl.set(hour + timedelta(hours=2))],
     )
-    return item.count <= get_settings().forgot_password_per_hour
+    return int(item.requests) <= get_settings().forgot_password_per_hour

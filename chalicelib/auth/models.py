@@ -9,6 +9,8 @@ other session and a password reset ends all of them, without visiting each sessi
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
+from typing import Any
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 
@@ -38,7 +40,7 @@ class SessionItem(AuthTable, discriminator="SESSION"):
         return f"SESSION#{session_id}", "SESSION"
 
     @classmethod
-    def new(cls, session_id: str, user_id: str, now: object, expires_at: object, **fields: object) -> SessionItem:
+    def new(cls, session_id: str, user_id: str, now: datetime, expires_at: datetime, **fields: Any) -> SessionItem:
         pk, sk = cls.key(session_id)
         return cls(
             pk=pk,
@@ -49,7 +51,7 @@ class SessionItem(AuthTable, discriminator="SESSION"):
             valid_from=now,
             expires_at=expires_at,
             gsi1pk=f"USER#{user_id}",
-            gsi1sk=f"SESSION#{iso(now)}#{session_id}",  # type: ignore[arg-type]
+            gsi1sk=f"SESSION#{iso(now)}#{session_id}",
             ttl=expires_at,
             **fields,
         )

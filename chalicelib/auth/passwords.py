@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 
 SPECIAL_CHARACTERS = set('!@#$%^&*(),.?":{}|<>')
 
-RULES = (
+RULES: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("Password must be at least 8 characters", lambda p: len(p) >= 8),
     ("Password must be at most 128 characters", lambda p: len(p) <= 128),
     ("Password must contain at least one lowercase letter", lambda p: any(c.islower() for c in p)),
     ("Password must contain at least one uppercase letter", lambda p: any(c.isupper() for c in p)),
     ("Password must contain at least one digit", lambda p: any(c.isdigit() for c in p)),
-    ("Password must contain at least one special character", lambda p: any(c in SPECIAL_CHARACTERS for c in p)),
+    (
+        "Password must contain at least one special character",
+        lambda p: any(c in SPECIAL_CHARACTERS for c in p),
+    ),
 )
 
 

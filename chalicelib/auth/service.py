@@ -21,7 +21,7 @@ from chalicelib.auth.passwords import dummy_hash, hash_password, password_proble
 from chalicelib.auth.principal import Principal, session_is_valid
 from chalicelib.auth.schemas import REGISTER_REQUIRED, LoginBody, RegisterBody, text_field
 from chalicelib.auth.sessions import IssuedTokens
-from chalicelib.auth.tokens import new_reset_token
+from chalicelib.auth.tokens import new_refresh_token, new_reset_token
 from chalicelib.core import clock
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import BadRequest, Conflict, Unauthorized
@@ -132,7 +132,10 @@ def refresh(body: dict[str, Any], ip: str) -> dict[str, Any]:
     except DoesNotExist as exc:
         raise _invalid_refresh() from exc
     session, user = batch_get(
-        [(SessionItem, *SessionItem.key(presented.session_id)), (UserItem, f"USER#{presented.user_id}", "PROFILE")]
+        [
+            (SessionItem, *SessionItem.key(presented.session_id)),
+            (UserItem, f"USER#{presented.user_id}", "PROFILE"),
+        ]
     )
     if not isinstance(session, SessionItem) or not isinstance(user, UserItem) or presented.status == "REVOKED":
         raise _invalid_refresh()
@@ -148,7 +151,7 @@ def refresh(body: dict[str, Any], ip: str) -> dict[str, Any]:
         sessions.revoke(tx, session, now, "user_inactive")
         tx.commit()
         raise Unauthorized("User account is not active")
-    new_token = sessions.new_refresh_token()
+    new_token = new_refresh_token()
     tx = Transaction()
     tx.update(
         presented,
@@ -256,9 +259,13 @@ def forgot_password(body: dict[str, Any]) -> dict[str, Any]:
     pk, sk = ResetTokenItem.key(token)
     pointer_pk, pointer_sk = ResetPointerItem.key(user.id)
     tx = Transaction()
-    tx.create(ResetTokenItem(pk, sk, user_id=user.id, created_at=now, expires_at=expires, ttl=expires + timedelta(days=1)))
+    tx.create(
+        ResetTokenItem(pk, sk, user_id=user.id, created_at=now, expires_at=expires, ttl=expires + timedelta(days=1))
+    )
     tx.put(ResetPointerItem(pointer_pk, pointer_sk, token_hash=token_hash(token)))
-    event = PasswordResetRequested(user_id=user.id, email=user.email, reset_url=reset_url, expires_at=iso(expires) or "")
+    event = PasswordResetRequested(
+        user_id=user.id, email=user.email, reset_url=reset_url, expires_at=iso(expires) or ""
+    )
     record(tx, Event(event, Actor.user(user.id)))
     tx.commit()
     if settings.stage == "local":
@@ -334,12 +341,21 @@ def change_password(principal: Principal, body: dict[str, Any], ip: str) -> dict
     tx = Transaction()
     tx.update(
         user,
-        [UserItem.password_hash.set(password_hash), UserItem.tokens_valid_after.set(now), UserItem.updated_at.set(now)],
+        [
+            UserItem.password_hash.set(password_hash),
+            UserItem.tokens_valid_after.set(now),
+            UserItem.updated_at.set(now),
+        ],
         label="user",
         add_version_condition=False,
     )
     # The calling session survives: it is re-validated from now on, every other session is not.
-    tx.update(principal.session, [SessionItem.valid_from.set(now)], SessionItem.revoked_at.does_not_exist(), label="session")
+    tx.update(
+        principal.session,
+        [SessionItem.valid_from.set(now)],
+        SessionItem.revoked_at.does_not_exist(),
+        label="session",
+    )
     record(tx, Event(PasswordChanged(user_id=user.id, via="change"), Actor.user(user.id)))
     tx.commit()
     return {"success": True}

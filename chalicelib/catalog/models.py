@@ -12,14 +12,13 @@ from decimal import Decimal
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
-    ListAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
     VersionAttribute,
 )
 
-from chalicelib.store.attributes import DecimalAttribute
+from chalicelib.store.attributes import DecimalAttribute, string_list
 from chalicelib.store.base import CatalogTable
 
 
@@ -101,7 +100,7 @@ class PlanItem(Stamped, discriminator="PLAN"):
     trial_days = NumberAttribute(default=0)
     is_active = BooleanAttribute(default=True)
     sort_order = NumberAttribute(default=0)
-    category_ids = ListAttribute(of=UnicodeAttribute, default=list)
+    category_ids = string_list(default=list)
     version = VersionAttribute()
 
 
@@ -130,7 +129,7 @@ class AddonItem(Stamped, discriminator="ADDON"):
     config = JSONAttribute(default=dict)
     is_active = BooleanAttribute(default=True)
     sort_order = NumberAttribute(default=0)
-    plan_ids = ListAttribute(of=UnicodeAttribute, default=list)
+    plan_ids = string_list(default=list)
     version = VersionAttribute()
 
 
@@ -150,8 +149,8 @@ class PaymentMethodItem(Stamped, discriminator="PAYMENT_METHOD"):
     position = NumberAttribute(default=0)
     min_amount = DecimalAttribute(null=True)
     max_amount = DecimalAttribute(null=True)
-    currencies = ListAttribute(of=UnicodeAttribute, default=list)
-    countries = ListAttribute(of=UnicodeAttribute, default=list)
+    currencies = string_list(default=list)
+    countries = string_list(default=list)
     fee_type = UnicodeAttribute(default="none")
     fee_amount = DecimalAttribute(default=Decimal)
     fee_charged_to = UnicodeAttribute(default="customer")
@@ -196,7 +195,7 @@ class AccessLevelItem(Stamped, discriminator="ACCESS_LEVEL"):
     slug = UnicodeAttribute()
     description = UnicodeAttribute(null=True)
     is_system = BooleanAttribute(default=False)
-    permissions = ListAttribute(of=UnicodeAttribute, default=list)
+    permissions = string_list(default=list)
     linked_plan_slug = UnicodeAttribute(null=True)
 
 

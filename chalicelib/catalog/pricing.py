@@ -59,7 +59,8 @@ def applicable_tax(country: str | None, taxes: Iterable[TaxItem], classes: Itera
     if not country:
         return None
     candidates = sorted(
-        (t for t in taxes if t.is_active and t.country_code == country and not t.region_code), key=lambda t: t.code
+        (t for t in taxes if t.is_active and t.country_code == country and not t.region_code),
+        key=lambda t: t.code,
     )
     if not candidates:
         return None

@@ -160,9 +160,7 @@ def list_addons(principal: Principal | None, plan_id: str | None) -> dict[str, A
         from chalicelib.subscriptions.models import VALID_STATUSES
         from chalicelib.subscriptions.repository import subscriptions_of
 
-        visible_plans.update(
-            s.tarif_plan_id for s in subscriptions_of(principal.user_id) if s.status in VALID_STATUSES
-        )
+        visible_plans.update(s.tarif_plan_id for s in subscriptions_of(principal.user_id) if s.status in VALID_STATUSES)
     addons = [
         a for a in repository.addons() if a.is_active and (not a.plan_ids or visible_plans.intersection(a.plan_ids))
     ]
@@ -221,7 +219,8 @@ def list_payment_methods(
         methods = [m for m in methods if not m.countries or code in {c.upper() for c in m.countries}]
     if wanted_amount is not None:
         methods = [
-            m for m in methods
+            m
+            for m in methods
             if (m.min_amount is None or wanted_amount >= m.min_amount)
             and (m.max_amount is None or wanted_amount <= m.max_amount)
         ]

@@ -34,7 +34,10 @@ def aws_client(service: str) -> Any:
                 connect_timeout=5, read_timeout=10, retries={"mode": "standard", "max_attempts": 3}
             )
             client = _session.create_client(
-                service, region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url, config=config
+                service,
+                region_name=settings.aws_region,
+                endpoint_url=settings.aws_endpoint_url,
+                config=config,
             )
             _clients[service] = client
     return client

@@ -8,10 +8,9 @@ to start with the development defaults of its secrets.
 from __future__ import annotations
 
 import functools
-from typing import Literal
-
 import os
 from collections.abc import Mapping
+from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
@@ -44,9 +43,7 @@ class Settings(BaseModel):
 
     # Access tokens (contract auth.md §1).
     jwt_secret: SecretStr = Field(SecretStr(DEFAULT_JWT_SECRET), validation_alias=AliasChoices("JWT_SECRET"))
-    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = Field(
-        "HS256", validation_alias=AliasChoices("JWT_ALGORITHM")
-    )
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = Field("HS256", validation_alias=AliasChoices("JWT_ALGORITHM"))
     jwt_issuer: str = Field("vbwd-serverless", validation_alias=AliasChoices("JWT_ISSUER"))
     jwt_audience: str = Field("vbwd-api", validation_alias=AliasChoices("JWT_AUDIENCE"))
     access_token_ttl_seconds: int = Field(900, ge=60, validation_alias=AliasChoices("ACCESS_TOKEN_TTL_SECONDS"))
@@ -64,9 +61,7 @@ class Settings(BaseModel):
     bcrypt_rounds: int = Field(12, ge=4, le=16, validation_alias=AliasChoices("BCRYPT_ROUNDS"))
 
     # HTTP.
-    cors_allowed_origins: list[str] | None = Field(
-        None, validation_alias=AliasChoices("CORS_ALLOWED_ORIGINS")
-    )
+    cors_allowed_origins: list[str] | None = Field(None, validation_alias=AliasChoices("CORS_ALLOWED_ORIGINS"))
     max_body_bytes: int = Field(1_048_576, validation_alias=AliasChoices("MAX_BODY_BYTES"))
 
     # Rate limits (contract README §1.9).
@@ -75,16 +70,12 @@ class Settings(BaseModel):
     rate_limit_per_day: int = Field(10000, ge=1, validation_alias=AliasChoices("RATE_LIMIT_PER_DAY"))
     auth_rate_limit_per_minute: int = Field(5000, ge=1, validation_alias=AliasChoices("AUTH_RATE_LIMIT_PER_MINUTE"))
     login_failure_limit: int = Field(10, ge=1, validation_alias=AliasChoices("LOGIN_FAILURE_LIMIT"))
-    login_failure_window_seconds: int = Field(
-        900, ge=1, validation_alias=AliasChoices("LOGIN_FAILURE_WINDOW_SECONDS")
-    )
+    login_failure_window_seconds: int = Field(900, ge=1, validation_alias=AliasChoices("LOGIN_FAILURE_WINDOW_SECONDS"))
     forgot_password_per_hour: int = Field(5, ge=1, validation_alias=AliasChoices("FORGOT_PASSWORD_PER_HOUR"))
 
     # Mail.
     mail_from: str = Field("billing@vbwd.local", validation_alias=AliasChoices("MAIL_FROM"))
-    reset_url_base: str = Field(
-        "http://localhost:5173/reset-password", validation_alias=AliasChoices("RESET_URL_BASE")
-    )
+    reset_url_base: str = Field("http://localhost:5173/reset-password", validation_alias=AliasChoices("RESET_URL_BASE"))
     default_language: str = Field("en", validation_alias=AliasChoices("DEFAULT_LANGUAGE"))
 
     # Payments. Providers count as "configured" only when their keys are present.
@@ -99,7 +90,9 @@ class Settings(BaseModel):
     stripe_webhook_secret: SecretStr | None = Field(
         None, validation_alias=AliasChoices("STRIPE_WEBHOOK_SECRET", "STRIPE_TEST_WEBHOOK_SECRET")
     )
-    paypal_client_id: str | None = Field(None, validation_alias=AliasChoices("PAYPAL_CLIENT_ID", "PAYPAL_TEST_CLIENT_ID"))
+    paypal_client_id: str | None = Field(
+        None, validation_alias=AliasChoices("PAYPAL_CLIENT_ID", "PAYPAL_TEST_CLIENT_ID")
+    )
     paypal_client_secret: SecretStr | None = Field(
         None, validation_alias=AliasChoices("PAYPAL_CLIENT_SECRET", "PAYPAL_TEST_CLIENT_SECRET")
     )

@@ -12,7 +12,7 @@ from typing import Any
 class DomainError(Exception):
     """Base of every error a client may see. `extra` keys are merged into the JSON body."""
 
-    def __init__(self, message: str, *, headers: dict[str, str] | None = None, **extra: Any) -> None:
+    def __init__(self, message: str, /, *, headers: dict[str, str] | None = None, **extra: Any) -> None:
         super().__init__(message)
         self.message = message
         self.extra = extra
@@ -101,5 +101,5 @@ HTTP_STATUS: dict[type[DomainError], int] = {
 def status_of(error: DomainError) -> int:
     for cls in type(error).__mro__:
         if cls in HTTP_STATUS:
-            return HTTP_STATUS[cls]  # type: ignore[index]
+            return HTTP_STATUS[cls]
     return 500

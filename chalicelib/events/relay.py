@@ -7,6 +7,7 @@ once: a crash after PutEvents and before the mark publishes again, and consumers
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -61,14 +62,16 @@ def _publish_batch(events: Any, bus: str, batch: list[OutboxItem]) -> int:
         if result.get("ErrorCode"):
             logger.warning("event not published", event_id=item.event_id, error=result.get("ErrorCode"))
             continue
-        try:
+        # If another relay marked it first, the event went out at least once either way.
+        with contextlib.suppress(UpdateError):
             item.update(
-                actions=[OutboxItem.published_at.set(now), OutboxItem.gsi1pk.remove(), OutboxItem.gsi1sk.remove()],
+                actions=[
+                    OutboxItem.published_at.set(now),
+                    OutboxItem.gsi1pk.remove(),
+                    OutboxItem.gsi1sk.remove(),
+                ],
                 condition=OutboxItem.published_at.does_not_exist(),
             )
-        except UpdateError:
-            # Another relay marked it first; the event went out at least once either way.
-            pass
         published += 1
     return published
 

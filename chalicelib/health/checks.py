@@ -23,7 +23,7 @@ def run_checks() -> dict[str, str]:
         try:
             check()
             results[name] = "ok"
-        except Exception:  # noqa: BLE001 — any failure means "not ready"; the log has the reason
+        except Exception:
             logger.exception("readiness check failed", check=name)
             results[name] = "error"
     return results

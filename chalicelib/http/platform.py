@@ -69,11 +69,15 @@ def _method_not_allowed(allowed: list[str]) -> Callable[..., Response]:
 
 def _preflight(allowed: list[str]) -> Callable[..., Response]:
     def preflight(**_: str) -> Response:
-        return Response(body="", status_code=204, headers={
-            "Access-Control-Allow-Methods": ", ".join(allowed),
-            "Access-Control-Allow-Headers": ALLOWED_REQUEST_HEADERS,
-            "Access-Control-Max-Age": "600",
-        })
+        return Response(
+            body="",
+            status_code=204,
+            headers={
+                "Access-Control-Allow-Methods": ", ".join(allowed),
+                "Access-Control-Allow-Headers": ALLOWED_REQUEST_HEADERS,
+                "Access-Control-Max-Age": "600",
+            },
+        )
 
     return preflight
 
@@ -91,7 +95,7 @@ def http_middleware(event: Request, get_response: Callable[[Request], Response])
     started = time.perf_counter()
     try:
         response = get_response(event)
-    except Exception:  # noqa: BLE001 — last line of defence: never a stack trace to the client
+    except Exception:
         logger.exception("unhandled error outside a route")
         response = internal_error_response(request_id)
     finally:
@@ -116,13 +120,21 @@ def _normalize_framework_error(response: Response, request_id: str) -> Response:
     if response.status_code < 400 or not isinstance(body, dict) or "Code" not in body:
         return response
     status = response.status_code
-    messages = {400: "Bad request", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
-                413: "Request body too large", 415: "Unsupported media type"}
+    messages = {
+        400: "Bad request",
+        403: "Forbidden",
+        404: "Not found",
+        405: "Method not allowed",
+        413: "Request body too large",
+        415: "Unsupported media type",
+    }
     if status >= 500:
         return internal_error_response(request_id)
-    return json_response({"error": messages.get(status, "Bad request")}, status, {
-        k: v for k, v in response.headers.items() if k.lower() == "allow"
-    })
+    return json_response(
+        {"error": messages.get(status, "Bad request")},
+        status,
+        {k: str(v) for k, v in response.headers.items() if k.lower() == "allow"},
+    )
 
 
 def _decorate(event: Request | None, response: Response, request_id: str) -> None:

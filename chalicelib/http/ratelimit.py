@@ -82,10 +82,18 @@ def hit(scope: LimitScope, ip: str) -> Window | None:
     hour_attr = f"h{now.hour:02d}"
     counts = _increment(f"IP#{ip}#{day:%Y%m%d}", ["d", hour_attr], day + timedelta(days=2))
     hour_start = now.replace(minute=0, second=0, microsecond=0)
-    hourly = Window(settings.rate_limit_per_hour, counts[hour_attr], hour_start + timedelta(hours=1),
-                    f"{settings.rate_limit_per_hour} per 1 hour")
-    daily = Window(settings.rate_limit_per_day, counts["d"], day + timedelta(days=1),
-                   f"{settings.rate_limit_per_day} per 1 day")
+    hourly = Window(
+        settings.rate_limit_per_hour,
+        counts[hour_attr],
+        hour_start + timedelta(hours=1),
+        f"{settings.rate_limit_per_hour} per 1 hour",
+    )
+    daily = Window(
+        settings.rate_limit_per_day,
+        counts["d"],
+        day + timedelta(days=1),
+        f"{settings.rate_limit_per_day} per 1 day",
+    )
     if daily.exceeded:
         return daily
     return hourly

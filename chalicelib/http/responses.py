@@ -17,13 +17,15 @@ def dumps(body: Any) -> str:
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    all_headers = {"Content-Type": JSON}
+    all_headers: dict[str, str | list[str]] = {"Content-Type": JSON}
     if headers:
         all_headers.update(headers)
     return Response(body=dumps(body), status_code=status, headers=all_headers)
 
 
-def error_body(message: str, extra: dict[str, Any] | None = None, envelope: dict[str, Any] | None = None) -> dict[str, Any]:
+def error_body(
+    message: str, extra: dict[str, Any] | None = None, envelope: dict[str, Any] | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if envelope:
         body.update(envelope)

@@ -96,7 +96,7 @@ def _handle(view: View, spec: RouteSpec, envelope: Mapping[str, Any] | None, par
         response = _to_response(view(req, **params))
     except DomainError as error:
         response = domain_error_response(error, envelope_dict)
-    except Exception as exc:  # noqa: BLE001 — the one place unexpected failures become a generic answer
+    except Exception as exc:
         if _is_unreachable(exc):
             logger.exception("dependency unreachable")
             response = domain_error_response(ServiceUnavailable("Service unavailable", request_id=req.request_id))

@@ -69,10 +69,7 @@ def collect_fields(
     for error in exc.errors():
         location = error.get("loc") or ("",)
         field = str(location[0])
-        if error.get("type") == "missing" and field in required:
-            messages = [required[field]]
-        else:
-            messages = _messages(error)
+        messages = [required[field]] if error.get("type") == "missing" and field in required else _messages(error)
         by_field.setdefault(field, []).extend(messages)
     declared = [name for name in model.model_fields if name in by_field]
     unknown = [name for name in data if name in by_field and name not in model.model_fields]

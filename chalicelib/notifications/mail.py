@@ -34,7 +34,10 @@ def send_email(to: str, subject: str, body: str, template: str) -> NotificationI
     response = aws_client("ses").send_email(
         Source=settings.mail_from,
         Destination={"ToAddresses": [to]},
-        Message={"Subject": {"Data": subject, "Charset": "UTF-8"}, "Body": {"Text": {"Data": body, "Charset": "UTF-8"}}},
+        Message={
+            "Subject": {"Data": subject, "Charset": "UTF-8"},
+            "Body": {"Text": {"Data": body, "Charset": "UTF-8"}},
+        },
     )
     now = clock.now()
     notification_id = new_id()

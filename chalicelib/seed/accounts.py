@@ -32,9 +32,14 @@ def users_for_stage(stage: str) -> list[dict[str, Any]]:
         settings = get_settings()
         if not settings.initial_admin_email or not settings.initial_admin_password:
             raise RuntimeError("The prod seed needs INITIAL_ADMIN_EMAIL and INITIAL_ADMIN_PASSWORD")
-        return [{"email": settings.initial_admin_email.strip().lower(),
-                 "password": settings.initial_admin_password.get_secret_value(), "role": "SUPER_ADMIN",
-                 "status": "ACTIVE"}]
+        return [
+            {
+                "email": settings.initial_admin_email.strip().lower(),
+                "password": settings.initial_admin_password.get_secret_value(),
+                "role": "SUPER_ADMIN",
+                "status": "ACTIVE",
+            }
+        ]
     return [user for user in data.USERS if stage == "local" or not user.get("local_only")]
 
 
@@ -50,8 +55,13 @@ def seed_users(now: datetime, stage: str) -> int:
             continue
         user_id = seed_id("user", user["email"])
         item = UserItem.new(
-            user_id, user["email"], hash_password(user["password"], rounds), now,
-            role=user["role"], status=user["status"], has_used_trial=user.get("has_used_trial", False),
+            user_id,
+            user["email"],
+            hash_password(user["password"], rounds),
+            now,
+            role=user["role"],
+            status=user["status"],
+            has_used_trial=user.get("has_used_trial", False),
             access_level_ids=[admin_levels[s] for s in user.get("access_levels", []) if s in admin_levels],
             user_access_level_ids=[member_levels[s] for s in user.get("user_access_levels", []) if s in member_levels],
         )
@@ -72,8 +82,15 @@ def seed_users(now: datetime, stage: str) -> int:
 
 def _details(user_id: str, fields: dict[str, Any], now: datetime) -> UserDetailsItem:
     pk, sk = details_key(user_id)
-    return UserDetailsItem(pk=pk, sk=sk, id=seed_id("details", user_id), user_id=user_id, created_at=now,
-                           updated_at=now, **fields)
+    return UserDetailsItem(
+        pk=pk,
+        sk=sk,
+        id=seed_id("details", user_id),
+        user_id=user_id,
+        created_at=now,
+        updated_at=now,
+        **fields,
+    )
 
 
 @dataclass(frozen=True)
@@ -148,34 +165,84 @@ def _add_purchase(
     places = currencies.places(plan.currency)
     expires = add_period(now, plan.billing_period, now.day)
     split = pricing.split(plan.price, tax, places)
-    metadata = {"billing_reason": "SUBSCRIPTION_CREATE", "plan_id": plan.id, "plan_slug": plan.slug,
-                "billing_period": plan.billing_period, "period_start": now.isoformat(),
-                "period_end": expires.isoformat() if expires else None}
-    line = LineItem(id=seed_id("line", f"{purchase.email}:plan"), item_type="SUBSCRIPTION", item_id=subscription_id,
-                    catalog_item_id=plan.id, description=plan.name, quantity=1, unit_price=plan.price,
-                    total_price=plan.price, net_amount=split.net, tax_amount=split.tax, gross_amount=split.gross,
-                    metadata=metadata)
+    metadata = {
+        "billing_reason": "SUBSCRIPTION_CREATE",
+        "plan_id": plan.id,
+        "plan_slug": plan.slug,
+        "billing_period": plan.billing_period,
+        "period_start": now.isoformat(),
+        "period_end": expires.isoformat() if expires else None,
+    }
+    line = LineItem(  # type: ignore[no-untyped-call]
+        id=seed_id("line", f"{purchase.email}:plan"),
+        item_type="SUBSCRIPTION",
+        item_id=subscription_id,
+        catalog_item_id=plan.id,
+        description=plan.name,
+        quantity=1,
+        unit_price=plan.price,
+        total_price=plan.price,
+        net_amount=split.net,
+        tax_amount=split.tax,
+        gross_amount=split.gross,
+        metadata=metadata,
+    )
     number = take_number(tx, prefix, now.year, invoice_id)
     pk, sk = InvoiceItem.key(invoice_id)
     invoice = InvoiceItem(
-        pk, sk, id=invoice_id, user_id=user_id, invoice_number=number, billing_reason="SUBSCRIPTION_CREATE",
-        status="PAID", currency=plan.currency, subtotal=split.net, tax_amount=split.tax, total_amount=split.gross,
-        amount_refunded=ZERO, tax_rate=tax.rate if tax else None, tax_code=tax.code if tax else None,
-        tax_country=tax.country_code if tax else None, tax_inclusive=bool(tax and tax.is_inclusive),
-        billing_address=_billing_address(details), tarif_plan_id=plan.id, subscription_id=subscription_id,
-        payment_method=purchase.payment_method, payment_ref=purchase.payment_ref, invoiced_at=now, due_date=now,
-        paid_at=now, line_items=[line], created_at=now, updated_at=now,
+        pk,
+        sk,
+        id=invoice_id,
+        user_id=user_id,
+        invoice_number=number,
+        billing_reason="SUBSCRIPTION_CREATE",
+        status="PAID",
+        currency=plan.currency,
+        subtotal=split.net,
+        tax_amount=split.tax,
+        total_amount=split.gross,
+        amount_refunded=ZERO,
+        tax_rate=tax.rate if tax else None,
+        tax_code=tax.code if tax else None,
+        tax_country=tax.country_code if tax else None,
+        tax_inclusive=bool(tax and tax.is_inclusive),
+        billing_address=_billing_address(details),
+        tarif_plan_id=plan.id,
+        subscription_id=subscription_id,
+        payment_method=purchase.payment_method,
+        payment_ref=purchase.payment_ref,
+        invoiced_at=now,
+        due_date=now,
+        paid_at=now,
+        line_items=[line],
+        created_at=now,
+        updated_at=now,
     )
     invoice.index()
     tx.create(invoice, label="invoice")
     sub_pk, sub_sk = SubscriptionItem.key(user_id, subscription_id)
     subscription = SubscriptionItem(
-        sub_pk, sub_sk, id=subscription_id, user_id=user_id, tarif_plan_id=plan.id, status="ACTIVE",
-        started_at=now, current_period_start=now, expires_at=expires, anchor_day=now.day, currency=plan.currency,
+        sub_pk,
+        sub_sk,
+        id=subscription_id,
+        user_id=user_id,
+        tarif_plan_id=plan.id,
+        status="ACTIVE",
+        started_at=now,
+        current_period_start=now,
+        expires_at=expires,
+        anchor_day=now.day,
+        currency=plan.currency,
         payment_method_code=purchase.payment_method if purchase.payment_method != "none" else None,
-        saved_payment_method={"provider": "sandbox", "reference": "pm_sandbox_seed", "label": "Sandbox test card"}
-        if purchase.saved_method else None,
-        created_at=now, updated_at=now,
+        saved_payment_method={
+            "provider": "sandbox",
+            "reference": "pm_sandbox_seed",
+            "label": "Sandbox test card",
+        }
+        if purchase.saved_method
+        else None,
+        created_at=now,
+        updated_at=now,
     )
     subscription.index()
     tx.create(subscription, label="subscription")
@@ -188,16 +255,33 @@ def _credit(tx: Transaction, user_id: str, amount: int, reference_id: str, descr
     entry_id = seed_id("token_entry", f"{user_id}:{reference_id}")
     pk, sk = TokenBalanceItem.key(user_id)
     tx.create(TokenBalanceItem(pk, sk, user_id=user_id, balance=amount, entries=1, updated_at=now), label="balance")
-    tx.create(TokenEntryItem(pk, TokenEntryItem.sort_key(now, entry_id), id=entry_id, user_id=user_id, amount=amount,
-                             transaction_type="SUBSCRIPTION", reference_id=reference_id, description=description,
-                             balance_after=amount, created_at=now), label="entry")
+    tx.create(
+        TokenEntryItem(
+            pk,
+            TokenEntryItem.sort_key(now, entry_id),
+            id=entry_id,
+            user_id=user_id,
+            amount=amount,
+            transaction_type="SUBSCRIPTION",
+            reference_id=reference_id,
+            description=description,
+            balance_after=amount,
+            created_at=now,
+        ),
+        label="entry",
+    )
 
 
 def _billing_address(details: UserDetailsItem | None) -> dict[str, Any] | None:
     if details is None:
         return None
-    return {"name": details.full_name(), "company": details.company, "tax_number": details.tax_number,
-            "address_line_1": details.address_line_1, "address_line_2": details.address_line_2,
-            "city": details.city, "postal_code": details.postal_code, "country": details.country}
-
-
+    return {
+        "name": details.full_name(),
+        "company": details.company,
+        "tax_number": details.tax_number,
+        "address_line_1": details.address_line_1,
+        "address_line_2": details.address_line_2,
+        "city": details.city,
+        "postal_code": details.postal_code,
+        "country": details.country,
+    }

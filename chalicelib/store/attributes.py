@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
-from pynamodb.attributes import Attribute
+from pynamodb.attributes import Attribute, ListAttribute, UnicodeAttribute
 from pynamodb.constants import NUMBER
+
+
+def string_list(**kwargs: Any) -> ListAttribute[str]:
+    """A list of strings, typed as such for mypy (PynamoDB infers the attribute class instead)."""
+    return ListAttribute(of=UnicodeAttribute, **kwargs)  # type: ignore[arg-type]
 
 
 class DecimalAttribute(Attribute[Decimal]):

@@ -9,6 +9,7 @@ docs/data-model.md documents every item type and access pattern.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -32,7 +33,7 @@ class TableSpec:
 TABLES: dict[str, TableSpec] = {}
 
 
-def _meta(logical_name: str) -> type:
+def _meta(logical_name: str) -> Any:
     settings = get_settings()
     attributes = {
         "table_name": settings.table_name(logical_name),
@@ -68,10 +69,8 @@ class SharedConnectionModel(Model):
         shared = connection()
         if table_connection.connection is not shared:
             meta_table = table_connection.connection.get_meta_table(table_connection.table_name)
-            try:
+            with contextlib.suppress(ValueError):  # another item class of the same table registered it first
                 shared.add_meta_table(meta_table)
-            except ValueError:
-                pass  # another item class of the same table registered it first
             table_connection.connection = shared
         return table_connection
 
@@ -85,13 +84,9 @@ def forget_model_connections() -> None:
         pending.extend(cls.__subclasses__())
 
 
-def register(
-    logical_name: str, *, ttl: bool = False, stream_view_type: str | None = None, purpose: str = ""
-) -> Any:
+def register(logical_name: str, *, ttl: bool = False, stream_view_type: str | None = None, purpose: str = "") -> Any:
     def decorate(cls: type[Model]) -> type[Model]:
-        TABLES[logical_name] = TableSpec(
-            logical_name, cls, "ttl" if ttl else None, stream_view_type, purpose=purpose
-        )
+        TABLES[logical_name] = TableSpec(logical_name, cls, "ttl" if ttl else None, stream_view_type, purpose=purpose)
         return cls
 
     return decorate

@@ -51,7 +51,8 @@ class Transaction:
 
     def create(self, item: Model, *, label: str = "create") -> Transaction:
         """Put that fails if the key is already taken (guards, new records)."""
-        hash_attr = type(item)._hash_key_attribute()
+        model = type(item)
+        hash_attr = model.get_attributes()[str(model._hash_keyname)]
         return self.put(item, hash_attr.does_not_exist(), label=label)
 
     def update(

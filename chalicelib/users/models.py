@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
-    ListAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
     VersionAttribute,
 )
 
 from chalicelib.core.times import iso
-from chalicelib.store.attributes import DecimalAttribute
+from chalicelib.store.attributes import DecimalAttribute, string_list
 from chalicelib.store.base import UsersTable
 
 ADMIN_ROLES = frozenset({"ADMIN", "SUPER_ADMIN"})
@@ -44,8 +44,8 @@ class UserItem(UsersTable, discriminator="USER"):
     role = UnicodeAttribute(default="USER")
     status = UnicodeAttribute(default="ACTIVE")
     has_used_trial = BooleanAttribute(default=False)
-    access_level_ids = ListAttribute(of=UnicodeAttribute, default=list)
-    user_access_level_ids = ListAttribute(of=UnicodeAttribute, default=list)
+    access_level_ids = string_list(default=list)
+    user_access_level_ids = string_list(default=list)
     display_name = UnicodeAttribute(null=True)
     tokens_valid_after = UTCDateTimeAttribute(null=True)
     last_login_at = UTCDateTimeAttribute(null=True)
@@ -54,7 +54,7 @@ class UserItem(UsersTable, discriminator="USER"):
     version = VersionAttribute()
 
     @classmethod
-    def new(cls, user_id: str, email: str, password_hash: str, now: datetime, **fields: object) -> UserItem:
+    def new(cls, user_id: str, email: str, password_hash: str, now: datetime, **fields: Any) -> UserItem:
         pk, sk = user_key(user_id)
         item = cls(
             pk=pk,

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.users.models import EmailGuardItem, UserDetailsItem, UserItem, details_key, email_key, user_key
+from chalicelib.users.models import (
+    EmailGuardItem,
+    UserDetailsItem,
+    UserItem,
+    details_key,
+    email_key,
+    user_key,
+)
 
 
 def normalize_email(email: str) -> str:

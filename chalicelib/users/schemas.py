@@ -34,8 +34,16 @@ class DetailsBody(BaseModel):
     config: dict[str, Any] | None = None
 
     @field_validator(
-        "first_name", "last_name", "phone", "company", "tax_number", "address_line_1", "address_line_2", "city",
-        "postal_code", mode="before",
+        "first_name",
+        "last_name",
+        "phone",
+        "company",
+        "tax_number",
+        "address_line_1",
+        "address_line_2",
+        "city",
+        "postal_code",
+        mode="before",
     )
     @classmethod
     def _clear_blank(cls, value: Any) -> Any:

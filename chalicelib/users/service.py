@@ -100,7 +100,8 @@ def _write_details(
     tx.put(stored, label="details")
     new_name = stored.full_name()
     if new_name != user.display_name:
-        tx.update(user, [UserItem.display_name.set(new_name), UserItem.updated_at.set(now)], label="user")
+        rename = UserItem.display_name.set(new_name) if new_name else UserItem.display_name.remove()
+        tx.update(user, [rename, UserItem.updated_at.set(now)], label="user")
     record(tx, Event(UserUpdated(user_id=user.id, changed_fields=changed), Actor.user(user.id)))
     tx.commit()
     return serializers.details(stored)
