@@ -20,6 +20,7 @@ os.environ.update(
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -42,23 +43,51 @@ def _fresh_state() -> None:
     forget_cached_states()
 
 
-@pytest.fixture
-def aws() -> Iterator[None]:
-    """An empty AWS account in moto with the stage's tables, bus, rules and queues."""
+@contextmanager
+def emulated_stack(*, seeded: bool) -> Iterator[dict[str, object]]:
+    """A moto account with the stage's tables, bus, rules and queues (and the seed data when asked).
+
+    Nested moto mocks reset each other, so a test module uses either the module-wide stack (`stack`, `api`)
+    or fresh per-test ones (`aws`, `seeded`, `fresh_api`), never both.
+    """
     with mock_aws():
         _fresh_state()
         from infra.bootstrap import bootstrap
 
         bootstrap(get_settings())
-        yield
+        report: dict[str, object] = {}
+        if seeded:
+            from chalicelib.seed.runner import seed
+
+            report = seed()
+        try:
+            yield report
+        finally:
+            from infra.worker import forget_queue_urls
+
+            forget_queue_urls()
     _fresh_state()
 
 
 @pytest.fixture
-def seeded(aws: None) -> dict[str, object]:
-    from chalicelib.seed.runner import seed
+def aws() -> Iterator[None]:
+    """A fresh, empty account for one test."""
+    with emulated_stack(seeded=False):
+        yield
 
-    return seed()
+
+@pytest.fixture
+def seeded() -> Iterator[dict[str, object]]:
+    """A fresh, seeded account for one test (for tests that change shared state)."""
+    with emulated_stack(seeded=True) as report:
+        yield report
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[dict[str, object]]:
+    """One seeded account shared by the tests of a module; they must only change records they created."""
+    with emulated_stack(seeded=True) as report:
+        yield report
 
 
 @pytest.fixture

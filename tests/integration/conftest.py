@@ -65,8 +65,18 @@ class Api:
         return str(self.login(email, password)["token"])
 
 
+@pytest.fixture(scope="module")
+def api(stack: dict[str, object]) -> Iterator[Api]:
+    """The app on the module's shared seeded account."""
+    from app import app
+
+    with Client(app) as client:
+        yield Api(client)
+
+
 @pytest.fixture
-def api(seeded: dict[str, object]) -> Iterator[Api]:
+def fresh_api(seeded: dict[str, object]) -> Iterator[Api]:
+    """The app on a seeded account of its own (tests that change shared state)."""
     from app import app
 
     with Client(app) as client:
@@ -80,6 +90,24 @@ def empty_api(aws: None) -> Iterator[Api]:
 
     with Client(app) as client:
         yield Api(client)
+
+
+def drain_events() -> dict[str, int]:
+    """Run what the worker does once: relay the outbox, then every consumer over its queue."""
+    from infra.worker import drain_once
+
+    return drain_once()
+
+
+def sent_mail() -> list[dict[str, Any]]:
+    """Every message SES accepted in this moto account, oldest first."""
+    from moto.backends import get_backend
+
+    backend = get_backend("ses")["123456789012"]["us-east-1"]
+    return [
+        {"to": list(m.destinations.get("ToAddresses", [])), "subject": m.subject, "body": m.body}
+        for m in backend.sent_messages
+    ]
 
 
 USER = ("test@example.com", "TestPass123@")
