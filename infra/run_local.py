@@ -23,6 +23,7 @@ from infra.local_env import api_port, aws_port, local_environment
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 LOG_DIR = PROJECT_DIR / ".local" / "logs"
+MOTO_NOTE = "moto server, log in .local/logs/moto.log"
 STOP_TIMEOUT = 8.0
 
 LOGINS = (
@@ -121,7 +122,7 @@ def banner(api: int, aws: int, external: bool) -> str:
         "",
         "VBWD Serverless is running (stage: local)",
         f"  API        http://127.0.0.1:{api}/api/v1   (health: http://127.0.0.1:{api}/api/v1/health)",
-        f"  AWS        http://127.0.0.1:{aws}          ({'external emulator' if external else 'moto server, log in .local/logs/moto.log'})",
+        f"  AWS        http://127.0.0.1:{aws}          ({'external emulator' if external else MOTO_NOTE})",
         "  Worker     relays outbox events and drains the consumer queues",
         "  Scheduler  fires the scheduled jobs",
         "",
