@@ -1,0 +1,121 @@
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from chalicelib.auth.permissions import ALL_ADMIN_KEYS, grants
+from chalicelib.core.errors import BadRequest, Conflict, NotFound, RateLimited, ValidationFailed, status_of
+from chalicelib.http.pagination import decode_cursor, encode_cursor, page_request, whole_list
+from chalicelib.http.validation import parse_body, rule
+
+
+class Query:
+    """Stands in for the request in paging tests: only `query(name)` is read."""
+
+    def __init__(self, **params: str) -> None:
+        self.params = params
+
+    def query(self, name: str) -> str | None:
+        return self.params.get(name)
+
+
+def test_no_paging_parameters_means_the_whole_list() -> None:
+    assert page_request(Query(), 20) is None  # type: ignore[arg-type]
+    body = whole_list(Query(), {"things": list(range(5)), "x": 1}, "things")  # type: ignore[arg-type]
+    assert body == {"things": [0, 1, 2, 3, 4], "x": 1, "total": 5}
+
+
+def test_limit_offset_page() -> None:
+    body = whole_list(Query(limit="2", offset="2"), {"things": list(range(5))}, "things")  # type: ignore[arg-type]
+    assert body["things"] == [2, 3]
+    assert {k: body[k] for k in ("total", "limit", "offset", "page", "per_page", "pages")} == {
+        "total": 5,
+        "limit": 2,
+        "offset": 2,
+        "page": 2,
+        "per_page": 2,
+        "pages": 3,
+    }
+    assert decode_cursor(body["next_cursor"]) == 4
+
+
+def test_page_per_page_wins_and_values_are_clamped() -> None:
+    page = page_request(Query(page="0", per_page="500", limit="3", offset="7"), 20)  # type: ignore[arg-type]
+    assert (page.offset, page.limit) == (0, 100)
+    page = page_request(Query(page="3", per_page="10"), 20)  # type: ignore[arg-type]
+    assert (page.offset, page.limit) == (20, 10)
+    page = page_request(Query(offset="-5"), 20)  # type: ignore[arg-type]
+    assert (page.offset, page.limit) == (0, 20)
+
+
+def test_cursor_wins_over_offset_and_the_last_page_has_none() -> None:
+    body = whole_list(Query(cursor=encode_cursor(4), offset="0"), {"t": list(range(5))}, "t")  # type: ignore[arg-type]
+    assert body["t"] == [4]
+    assert body["next_cursor"] is None
+    empty = whole_list(Query(limit="10"), {"t": []}, "t")  # type: ignore[arg-type]
+    assert (empty["total"], empty["pages"]) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "params", [{"limit": "abc"}, {"page": "1.5"}, {"cursor": "!!"}, {"cursor": encode_cursor(1)[:-3]}]
+)
+def test_bad_paging_parameters_are_400(params: dict[str, str]) -> None:
+    with pytest.raises(BadRequest, match="Invalid pagination parameters"):
+        page_request(Query(**params), 20)  # type: ignore[arg-type]
+
+
+class Sample(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    name: str
+    count: int | None = None
+    tags: dict[str, Any] | None = None
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, value: Any) -> Any:
+        if value == "bad":
+            raise rule("bad_name", "First problem", "Second problem")
+        return value
+
+
+def test_validation_messages_use_the_contract_wording_in_field_order() -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        parse_body(Sample, {"zzz": 1, "count": "x", "tags": 3, "name": "bad"})
+    assert caught.value.fields == {
+        "name": ["First problem", "Second problem"],
+        "count": ["Not a valid integer."],
+        "tags": ["Not a valid mapping."],
+        "zzz": ["Unknown field."],
+    }
+    assert caught.value.message == (
+        "name: First problem; name: Second problem; count: Not a valid integer.; tags: Not a valid mapping.; "
+        "zzz: Unknown field."
+    )
+
+
+def test_required_messages_can_be_named_per_field() -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        parse_body(Sample, {}, required={"name": "Name is required"})
+    assert caught.value.extra == {"fields": {"name": ["Name is required"]}}
+
+
+def test_permission_matching() -> None:
+    assert grants(["*"], "users.view")
+    assert grants(["users.view"], "users.view")
+    assert grants(["booking.*"], "booking.staff.manage")
+    assert not grants(["booking.*"], "bookings.view")
+    assert not grants(["users.view"], "users.manage")
+    assert not grants([], "users.view")
+    assert "booking.tenants.manage" in ALL_ADMIN_KEYS and len(ALL_ADMIN_KEYS) == 30
+
+
+def test_error_statuses_come_from_one_table() -> None:
+    assert status_of(NotFound("x")) == 404
+    assert status_of(Conflict("x")) == 409
+    assert status_of(ValidationFailed({"a": ["b"]})) == 400
+    limited = RateLimited("Rate limit exceeded", headers={"Retry-After": "5"}, message="5 per 1 minute")
+    assert (status_of(limited), limited.extra, limited.headers) == (
+        429,
+        {"message": "5 per 1 minute"},
+        {"Retry-After": "5"},
+    )
