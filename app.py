@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from chalice import Rate
@@ -46,6 +47,15 @@ def _job(name: str) -> Any:
         return run(name)
 
     return run_job
+
+
+if settings_stream := os.environ.get("OUTBOX_STREAM_ARN"):
+    # In AWS the outbox table's stream relays each event as soon as its transaction commits.
+    @app.on_dynamodb_record(stream_arn=settings_stream, batch_size=100, name="outbox_stream_relay")
+    def relay_outbox_stream(event: Any) -> None:
+        from chalicelib.events.relay import publish_stream_records
+
+        publish_stream_records(event)
 
 
 for _j in JOBS:

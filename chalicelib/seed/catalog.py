@@ -49,15 +49,24 @@ def write_missing(model: type[M], pk: str, items: Iterable[M]) -> int:
     return len(missing)
 
 
+def write_missing_keys(model: type[M], items: list[M]) -> int:
+    """Batch-write the items (of any partitions) whose keys are not stored yet; returns how many."""
+    keys = [(model, getattr(item, "pk"), getattr(item, "sk")) for item in items]  # noqa: B009
+    found = batch_get(keys)
+    missing = [item for item, existing in zip(items, found, strict=True) if existing is None]
+    if missing:
+        with model.batch_write() as batch:
+            for item in missing:
+                batch.save(item)
+    return len(missing)
+
+
 def _write_guards(kind: str, owners: dict[str, str]) -> None:
     """Uniqueness guards of seeded slugs and codes, so later admin writes respect them."""
-    guards = [UniqueGuardItem(f"UNIQUE#{kind}#{value}", "UNIQUE", owner_id=owner) for value, owner in owners.items()]
-    found = batch_get([(UniqueGuardItem, guard.pk, guard.sk) for guard in guards])
-    missing = [guard for guard, existing in zip(guards, found, strict=True) if existing is None]
-    if missing:
-        with UniqueGuardItem.batch_write() as batch:
-            for guard in missing:
-                batch.save(guard)
+    write_missing_keys(
+        UniqueGuardItem,
+        [UniqueGuardItem(f"UNIQUE#{kind}#{value}", "UNIQUE", owner_id=owner) for value, owner in owners.items()],
+    )
 
 
 def seed_reference(now: datetime, stage: str) -> dict[str, int]:

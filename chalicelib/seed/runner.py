@@ -8,6 +8,7 @@ from typing import Any
 from chalicelib.core import clock
 from chalicelib.core.config import get_settings
 from chalicelib.seed.accounts import seed_purchases, seed_users
+from chalicelib.seed.booking import seed_booking
 from chalicelib.seed.catalog import seed_catalog, seed_reference
 
 
@@ -22,4 +23,5 @@ def seed(now: datetime | None = None) -> dict[str, Any]:
     report["users"] = seed_users(moment, stage)
     if stage != "prod":
         report["purchases"] = seed_purchases(moment)
+    report.update(seed_booking(moment, stage))
     return report

@@ -1,0 +1,619 @@
+"""Seeds the booking tenants of seed-data.md §12 and the package the pet owner bought (§11, `BK-<year>-000001`)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.booking.models import (
+    BookingGuardItem,
+    PackageOfferItem,
+    PetItem,
+    ResourceCategoryItem,
+    ResourceItem,
+    SchemaItem,
+    ServiceItem,
+    StaffItem,
+    TenantItem,
+    UserPackageItem,
+    customer_partition,
+    tenant_partition,
+)
+from chalicelib.catalog import pricing, repository
+from chalicelib.core.ids import seed_id
+from chalicelib.core.money import ZERO
+from chalicelib.invoices.models import InvoiceItem, LineItem
+from chalicelib.invoices.numbering import take_number
+from chalicelib.seed.catalog import write_missing, write_missing_keys
+from chalicelib.store.transactions import Transaction, TransactionCancelled
+from chalicelib.users.models import UserDetailsItem, details_key
+
+D = Decimal
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+BERLIN = "Europe/Berlin"
+BOOKING_INVOICE_PREFIX = "BK"
+ATTEMPTS = 5
+
+
+def weekly(windows: dict[str, list[tuple[str, str]]]) -> dict[str, list[dict[str, str]]]:
+    """`{"mon": [("09:00", "17:00")]}` → the contract's schedule with every weekday present."""
+    return {day: [{"start": s, "end": e} for s, e in windows.get(day, [])] for day in DAYS}
+
+
+def days(names: str, start: str, end: str) -> dict[str, list[tuple[str, str]]]:
+    chosen = DAYS[DAYS.index(names.split("-")[0]) : DAYS.index(names.split("-")[1]) + 1] if "-" in names else [names]
+    return {day: [(start, end)] for day in chosen}
+
+
+def field(name: str, label: str, kind: str, required: bool, max_length: int | None = None) -> dict[str, Any]:
+    return {"name": name, "label": label, "type": kind, "required": required, "options": [], "max_length": max_length}
+
+
+TENANTS: tuple[dict[str, Any], ...] = (
+    {"slug": "default", "name": "Default venue", "is_default": True, "settings": {}, "admins": []},
+    {
+        "slug": "pawfect",
+        "name": "Pawfect Grooming Salon",
+        "is_default": False,
+        "settings": {
+            "deposit_percent": 20,
+            "refund_on_cancel": True,
+            "require_verified_vaccinations": False,
+            "reminder_offsets_minutes": [1440, 120],
+            "reminder_channels": ["email", "sms"],
+        },
+        "admins": ["salon.admin@demo.local"],
+    },
+)
+
+SCHEMAS = {
+    "default": (
+        ("consultation", "Consultation", [field("reason", "Reason", "text", True, 200)]),
+        ("room", "Room", [field("attendees", "Attendees", "number", False)]),
+        ("class", "Class", []),
+        ("apartment", "Apartment", [field("guests", "Guests", "number", True)]),
+    ),
+    "pawfect": (("grooming-table", "Grooming table", []), ("bath-station", "Bath station", [])),
+}
+
+CATEGORIES = {
+    "default": (("consultations", "Consultations"), ("rooms", "Rooms"), ("classes", "Classes"), ("stays", "Stays")),
+    "pawfect": (("grooming", "Grooming"),),
+}
+
+
+def _christmas_closures(today: date) -> list[dict[str, Any]]:
+    closures = []
+    for year in (today.year, today.year + 1):
+        closures += [{"date": date(year, 12, day).isoformat(), "closed": True} for day in (24, 25, 26)]
+    return closures
+
+
+def _resources(today: date) -> dict[str, tuple[dict[str, Any], ...]]:
+    return {
+        "default": (
+            {
+                "slug": "doctor-consultation",
+                "name": "Doctor consultation",
+                "type": "consultation",
+                "category": "consultations",
+                "capacity": 1,
+                "slot": 30,
+                "price": D("50.00"),
+                "unit": "per_slot",
+                "schedule": days("mon-fri", "09:00", "17:00"),
+                "buffer": 0,
+                "lead": 1,
+                "advance": 90,
+            },
+            {
+                "slug": "meeting-room-a",
+                "name": "Meeting room A",
+                "type": "room",
+                "category": "rooms",
+                "capacity": 1,
+                "slot": 60,
+                "price": D("25.00"),
+                "unit": "per_slot",
+                "schedule": days("mon-fri", "08:00", "18:00"),
+                "buffer": 15,
+                "lead": 1,
+                "advance": 90,
+            },
+            {
+                "slug": "yoga-class",
+                "name": "Yoga class",
+                "type": "class",
+                "category": "classes",
+                "capacity": 10,
+                "slot": 60,
+                "price": D("15.00"),
+                "unit": "per_slot",
+                "schedule": {
+                    **days("mon", "18:00", "19:00"),
+                    **days("wed", "18:00", "19:00"),
+                    **days("fri", "18:00", "19:00"),
+                    **days("sat", "10:00", "11:00"),
+                },
+                "buffer": 0,
+                "lead": 1,
+                "advance": 60,
+            },
+            {
+                "slug": "holiday-apartment",
+                "name": "Holiday apartment",
+                "type": "apartment",
+                "category": "stays",
+                "capacity": 1,
+                "slot": None,
+                "price": D("120.00"),
+                "unit": "per_day",
+                "schedule": days("mon-sun", "00:00", "23:59"),
+                "exceptions": _christmas_closures(today),
+                "buffer": 0,
+                "lead": 24,
+                "advance": 365,
+            },
+        ),
+        "pawfect": tuple(
+            {
+                "slug": slug,
+                "name": name,
+                "type": kind,
+                "category": "grooming",
+                "capacity": 1,
+                "slot": 30,
+                "price": D("0.00"),
+                "unit": "per_slot",
+                "schedule": schedule,
+                "buffer": 0,
+                "lead": 1,
+                "advance": 90,
+            }
+            for slug, name, kind, schedule in (
+                ("table-1", "Table 1", "grooming-table", days("tue-sat", "08:00", "19:00")),
+                ("table-2", "Table 2", "grooming-table", days("tue-sat", "08:00", "19:00")),
+                ("bath-1", "Bath 1", "bath-station", days("mon-sat", "08:00", "19:00")),
+            )
+        ),
+    }
+
+
+SERVICES = (
+    {
+        "slug": "full-groom",
+        "name": "Full groom",
+        "duration": 90,
+        "price": D("65.00"),
+        "buffer": 15,
+        "needs": "grooming-table",
+        "vaccinations": ["RABIES", "DHPP"],
+        "species": ["DOG"],
+        "max_pets": 3,
+        "deposit": None,
+        "sizes": {
+            "SMALL": {"duration_minutes": 60, "price": "50.00"},
+            "LARGE": {"duration_minutes": 120, "price": "80.00"},
+            "XLARGE": {"duration_minutes": 150, "price": "95.00"},
+        },
+    },
+    {
+        "slug": "bath-brush",
+        "name": "Bath & brush",
+        "duration": 45,
+        "price": D("35.00"),
+        "buffer": 10,
+        "needs": "bath-station",
+        "vaccinations": ["RABIES"],
+        "species": ["DOG", "CAT"],
+        "max_pets": 4,
+        "deposit": 0,
+        "sizes": {},
+    },
+    {
+        "slug": "nail-trim",
+        "name": "Nail trim",
+        "duration": 15,
+        "price": D("12.00"),
+        "buffer": 5,
+        "needs": "grooming-table",
+        "vaccinations": [],
+        "species": [],
+        "max_pets": 4,
+        "deposit": 0,
+        "sizes": {},
+    },
+)
+
+STAFF = (
+    ("Anna Berger", ["full-groom", "bath-brush", "nail-trim"], days("tue-sat", "09:00", "17:00")),
+    ("Ben Kraus", ["bath-brush", "nail-trim"], days("mon-fri", "08:00", "16:00")),
+    ("Clara Vogel", ["full-groom"], days("sat", "09:00", "14:00")),
+)
+
+PACKAGES: tuple[tuple[str, str, str, int, Decimal, int], ...] = (
+    ("full-groom-5", "Full groom × 5 sessions", "full-groom", 5, D("290.00"), 365),
+    ("bath-10", "Bath & brush × 10 sessions", "bath-brush", 10, D("300.00"), 365),
+)
+
+PET_OWNER = "pet.owner@demo.local"
+PETS = (
+    ("Rex", "DOG", "Labrador Retriever", "LARGE", [("RABIES", -60, 305, True), ("DHPP", -60, 305, True)]),
+    ("Bella", "DOG", "Poodle", "SMALL", [("RABIES", -30, 335, False), ("DHPP", -375, -10, False)]),
+    ("Mia", "CAT", "British Shorthair", "SMALL", [("RABIES", -345, 20, False)]),
+)
+
+
+def seed_booking(now: datetime, stage: str) -> dict[str, int]:
+    created: dict[str, int] = {}
+    tenants = [t for t in TENANTS if stage != "prod" or t["slug"] == "default"]
+    created["tenants"] = write_missing(TenantItem, TenantItem.PK, (_tenant(t, now) for t in tenants))
+    write_missing_keys(
+        BookingGuardItem,
+        [
+            BookingGuardItem(f"UNIQUE#TENANT#{t['slug']}", "UNIQUE", owner_id=seed_id("tenant", t["slug"]))
+            for t in tenants
+        ],
+    )
+    if stage == "prod":
+        return created
+    today = now.date()
+    resources = _resources(today)
+    for tenant in TENANTS:
+        slug = tenant["slug"]
+        created[f"{slug}_entities"] = _seed_tenant_catalog(slug, resources[slug], now)
+    created["pawfect_services"] = _seed_grooming(now)
+    created["pets"] = _seed_pets(now)
+    created["packages_sold"] = _seed_package_purchase(now)
+    return created
+
+
+def _tenant(spec: dict[str, Any], now: datetime) -> TenantItem:
+    tenant_id = seed_id("tenant", spec["slug"])
+    return TenantItem(
+        TenantItem.PK,
+        tenant_id,
+        id=tenant_id,
+        slug=spec["slug"],
+        name=spec["name"],
+        timezone=BERLIN,
+        currency="EUR",
+        is_default=spec["is_default"],
+        is_active=True,
+        settings=dict(spec["settings"]),
+        admin_user_ids=[seed_id("user", email) for email in spec["admins"]],
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _guard(tenant_id: str, kind: str, slug: str, owner: str) -> BookingGuardItem:
+    return BookingGuardItem(f"UNIQUE#{tenant_id}#{kind}#{slug}", "UNIQUE", owner_id=owner)
+
+
+def _seed_tenant_catalog(tenant_slug: str, resources: tuple[dict[str, Any], ...], now: datetime) -> int:
+    tenant_id = seed_id("tenant", tenant_slug)
+    partition = tenant_partition(tenant_id)
+    key = f"{tenant_slug}:"
+    schema_ids = {slug: seed_id("schema", key + slug) for slug, _, _ in SCHEMAS[tenant_slug]}
+    category_ids = {slug: seed_id("booking_category", key + slug) for slug, _ in CATEGORIES[tenant_slug]}
+    created = write_missing(
+        SchemaItem,
+        partition,
+        (
+            SchemaItem(
+                partition,
+                f"SCHEMA#{schema_ids[slug]}",
+                id=schema_ids[slug],
+                tenant_id=tenant_id,
+                name=name,
+                slug=slug,
+                fields=fields,
+                sort_order=i,
+                created_at=now,
+                updated_at=now,
+            )
+            for i, (slug, name, fields) in enumerate(SCHEMAS[tenant_slug])
+        ),
+    )
+    created += write_missing(
+        ResourceCategoryItem,
+        partition,
+        (
+            ResourceCategoryItem(
+                partition,
+                f"CATEGORY#{category_ids[slug]}",
+                id=category_ids[slug],
+                tenant_id=tenant_id,
+                name=name,
+                slug=slug,
+                sort_order=i,
+                created_at=now,
+                updated_at=now,
+            )
+            for i, (slug, name) in enumerate(CATEGORIES[tenant_slug])
+        ),
+    )
+    resource_ids = {r["slug"]: seed_id("resource", key + r["slug"]) for r in resources}
+    created += write_missing(
+        ResourceItem,
+        partition,
+        (
+            ResourceItem(
+                partition,
+                f"RESOURCE#{resource_ids[r['slug']]}",
+                id=resource_ids[r["slug"]],
+                tenant_id=tenant_id,
+                name=r["name"],
+                slug=r["slug"],
+                resource_type=r["type"],
+                custom_schema_id=schema_ids[r["type"]],
+                capacity=r["capacity"],
+                slot_duration_minutes=r["slot"],
+                price=r["price"],
+                currency="EUR",
+                price_unit=r["unit"],
+                timezone=BERLIN,
+                availability={
+                    "schedule": weekly(r["schedule"]),
+                    "exceptions": r.get("exceptions", []),
+                    "lead_time_hours": r["lead"],
+                    "max_advance_days": r["advance"],
+                },
+                config={"buffer_minutes": r["buffer"]},
+                category_ids=[category_ids[r["category"]]],
+                sort_order=i,
+                created_at=now,
+                updated_at=now,
+            )
+            for i, r in enumerate(resources)
+        ),
+    )
+    write_missing_keys(
+        BookingGuardItem,
+        [
+            *(_guard(tenant_id, "SCHEMA", slug, schema_id) for slug, schema_id in schema_ids.items()),
+            *(_guard(tenant_id, "CATEGORY", slug, category_id) for slug, category_id in category_ids.items()),
+            *(_guard(tenant_id, "RESOURCE", slug, resource_id) for slug, resource_id in resource_ids.items()),
+        ],
+    )
+    return created
+
+
+def _seed_grooming(now: datetime) -> int:
+    tenant_id = seed_id("tenant", "pawfect")
+    partition = tenant_partition(tenant_id)
+    service_ids = {s["slug"]: seed_id("service", f"pawfect:{s['slug']}") for s in SERVICES}
+    created = write_missing(
+        ServiceItem,
+        partition,
+        (
+            ServiceItem(
+                partition,
+                f"SERVICE#{service_ids[s['slug']]}",
+                id=service_ids[s["slug"]],
+                tenant_id=tenant_id,
+                name=s["name"],
+                slug=s["slug"],
+                duration_minutes=s["duration"],
+                price=s["price"],
+                currency="EUR",
+                buffer_minutes=s["buffer"],
+                required_resource_type=s["needs"],
+                required_vaccinations=s["vaccinations"],
+                species=s["species"],
+                size_overrides=s["sizes"],
+                max_pets=s["max_pets"],
+                deposit_percent=s["deposit"],
+                sort_order=i,
+                created_at=now,
+                updated_at=now,
+            )
+            for i, s in enumerate(SERVICES)
+        ),
+    )
+    created += write_missing(
+        StaffItem,
+        partition,
+        (
+            StaffItem(
+                partition,
+                f"STAFF#{seed_id('staff', f'pawfect:{name}')}",
+                id=seed_id("staff", f"pawfect:{name}"),
+                tenant_id=tenant_id,
+                name=name,
+                service_ids=[service_ids[s] for s in services],
+                working_hours={"schedule": weekly(hours), "exceptions": []},
+                timezone=BERLIN,
+                sort_order=i,
+                created_at=now,
+                updated_at=now,
+            )
+            for i, (name, services, hours) in enumerate(STAFF)
+        ),
+    )
+    created += write_missing(
+        PackageOfferItem,
+        partition,
+        (
+            PackageOfferItem(
+                partition,
+                f"PACKAGE#{seed_id('package', f'pawfect:{slug}')}",
+                id=seed_id("package", f"pawfect:{slug}"),
+                tenant_id=tenant_id,
+                name=name,
+                slug=slug,
+                service_id=service_ids[service],
+                sessions=sessions,
+                price=price,
+                currency="EUR",
+                validity_days=validity,
+                sort_order=i,
+                created_at=now,
+                updated_at=now,
+            )
+            for i, (slug, name, service, sessions, price, validity) in enumerate(PACKAGES)
+        ),
+    )
+    write_missing_keys(
+        BookingGuardItem,
+        [
+            *(_guard(tenant_id, "SERVICE", slug, service_id) for slug, service_id in service_ids.items()),
+            *(_guard(tenant_id, "PACKAGE", p[0], seed_id("package", f"pawfect:{p[0]}")) for p in PACKAGES),
+        ],
+    )
+    return created
+
+
+def _seed_pets(now: datetime) -> int:
+    tenant_id = seed_id("tenant", "pawfect")
+    user_id = seed_id("user", PET_OWNER)
+    partition = customer_partition(tenant_id, user_id)
+    today = now.date()
+    pets = []
+    for name, species, breed, size, shots in PETS:
+        pet_id = seed_id("pet", f"pawfect:{PET_OWNER}:{name}")
+        vaccinations = [
+            {
+                "id": seed_id("vaccination", f"{pet_id}:{vaccine}"),
+                "pet_id": pet_id,
+                "vaccine": vaccine,
+                "administered_on": (today + timedelta(days=given)).isoformat(),
+                "expires_on": (today + timedelta(days=expires)).isoformat(),
+                "verified": verified,
+                "verified_by": seed_id("user", "salon.admin@demo.local") if verified else None,
+                "verified_at": now.isoformat() if verified else None,
+                "document_url": None,
+                "notes": None,
+                "created_at": now.isoformat(),
+                "updated_at": now.isoformat(),
+            }
+            for vaccine, given, expires, verified in shots
+        ]
+        pet = PetItem(
+            partition,
+            f"PET#{pet_id}",
+            id=pet_id,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            name=name,
+            species=species,
+            breed=breed,
+            size=size,
+            vaccinations=vaccinations,
+            created_at=now,
+            updated_at=now,
+        )
+        pet.gsi1pk, pet.gsi1sk = f"TENANT#{tenant_id}#PETS", f"{name}#{pet_id}"
+        pets.append(pet)
+    return write_missing(PetItem, partition, pets)
+
+
+def _seed_package_purchase(now: datetime) -> int:
+    """The pet owner's `full-groom-5`, paid by the year's first booking invoice."""
+    tenant_id = seed_id("tenant", "pawfect")
+    user_id = seed_id("user", PET_OWNER)
+    package_id = seed_id("package", "pawfect:full-groom-5")
+    user_package_id = seed_id("user_package", f"pawfect:{PET_OWNER}:full-groom-5")
+    invoice_id = seed_id("invoice", f"{PET_OWNER}:full-groom-5")
+    partition = customer_partition(tenant_id, user_id)
+    try:
+        UserPackageItem.get(partition, f"USER_PACKAGE#{user_package_id}", consistent_read=True)
+        return 0
+    except DoesNotExist:
+        pass
+    try:
+        details = UserDetailsItem.get(*details_key(user_id), consistent_read=True)
+    except DoesNotExist:
+        details = None
+    tax = pricing.applicable_tax(details.country if details else None, repository.taxes(), repository.tax_classes())
+    price = D("290.00")
+    split = pricing.split(price, tax, 2)
+    for _ in range(ATTEMPTS):
+        tx = Transaction()
+        number = take_number(tx, BOOKING_INVOICE_PREFIX, now.year, invoice_id)
+        line = LineItem(  # type: ignore[no-untyped-call]
+            id=seed_id("line", f"{invoice_id}:package"),
+            item_type="CUSTOM",
+            item_id=user_package_id,
+            catalog_item_id=package_id,
+            description="Full groom × 5 sessions",
+            quantity=1,
+            unit_price=price,
+            total_price=price,
+            net_amount=split.net,
+            tax_amount=split.tax,
+            gross_amount=split.gross,
+            metadata={
+                "plugin": "booking",
+                "kind": "package",
+                "tenant": "pawfect",
+                "package_id": package_id,
+                "package_slug": "full-groom-5",
+                "sessions": 5,
+            },
+        )
+        pk, sk = InvoiceItem.key(invoice_id)
+        invoice = InvoiceItem(
+            pk,
+            sk,
+            id=invoice_id,
+            user_id=user_id,
+            invoice_number=number,
+            billing_reason="BOOKING",
+            status="PAID",
+            currency="EUR",
+            subtotal=split.net,
+            tax_amount=split.tax,
+            total_amount=split.gross,
+            amount_refunded=ZERO,
+            tax_rate=tax.rate if tax else None,
+            tax_code=tax.code if tax else None,
+            tax_country=tax.country_code if tax else None,
+            tax_inclusive=bool(tax and tax.is_inclusive),
+            payment_method="sandbox",
+            payment_ref="sandbox_seed_package",
+            invoiced_at=now,
+            due_date=now,
+            paid_at=now,
+            line_items=[line],
+            created_at=now,
+            updated_at=now,
+        )
+        invoice.index()
+        tx.create(invoice, label="invoice")
+        user_package = UserPackageItem(
+            partition,
+            f"USER_PACKAGE#{user_package_id}",
+            id=user_package_id,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            package_id=package_id,
+            service_id=seed_id("service", "pawfect:full-groom"),
+            name="Full groom × 5 sessions",
+            sessions_total=5,
+            sessions_used=0,
+            status="ACTIVE",
+            invoice_id=invoice_id,
+            purchased_at=now,
+            expires_at=now + timedelta(days=365),
+            history=[],
+            created_at=now,
+            updated_at=now,
+        )
+        user_package.gsi1pk, user_package.gsi1sk = (
+            f"TENANT#{tenant_id}#PACKAGES",
+            f"{now.isoformat()}#{user_package_id}",
+        )
+        tx.create(user_package, label="user_package")
+        try:
+            tx.commit()
+            return 1
+        except TransactionCancelled as exc:
+            if "sequence" in exc.failed or exc.conflict:
+                continue
+            raise
+    raise RuntimeError("could not number the seeded booking invoice")
