@@ -182,7 +182,7 @@ def _resources(today: date) -> dict[str, tuple[dict[str, Any], ...]]:
     }
 
 
-SERVICES = (
+SERVICES: tuple[dict[str, Any], ...] = (
     {
         "slug": "full-groom",
         "name": "Full groom",
