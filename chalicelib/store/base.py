@@ -84,192 +84,148 @@ def forget_model_connections() -> None:
         pending.extend(cls.__subclasses__())
 
 
-def register(logical_name: str, *, ttl: bool = False, stream_view_type: str | None = None, purpose: str = "") -> Any:
+def register(logical_name: str, *, stream_view_type: str | None = None, purpose: str = "") -> Any:
+    """Record a table's base model in `TABLES`; TTL is on when the model holds expiring items."""
+
     def decorate(cls: type[Model]) -> type[Model]:
-        TABLES[logical_name] = TableSpec(logical_name, cls, "ttl" if ttl else None, stream_view_type, purpose=purpose)
+        ttl_attribute = "ttl" if issubclass(cls, Expiring) else None
+        TABLES[logical_name] = TableSpec(logical_name, cls, ttl_attribute, stream_view_type, purpose=purpose)
         return cls
 
     return decorate
 
 
-@register("users", purpose="users, e-mail guards, billing details")
-class UsersTable(SharedConnectionModel):
-    Meta = _meta("users")
+class KeyedModel(SharedConnectionModel):
+    """The keys every table shares; each table adds its own `kind` discriminator and indexes."""
+
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
-    kind = DiscriminatorAttribute()
+
+
+class Gsi1Keys:
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
+
+
+class Gsi2Keys:
     gsi2pk = UnicodeAttribute(null=True)
     gsi2sk = UnicodeAttribute(null=True)
+
+
+class Gsi3Keys:
+    gsi3pk = UnicodeAttribute(null=True)
+    gsi3sk = UnicodeAttribute(null=True)
+
+
+class Expiring:
+    """Items DynamoDB deletes some time after `ttl` (code checks expiry itself; TTL only cleans up)."""
+
+    ttl = TTLAttribute(null=True)
+
+
+@register("users", purpose="users, e-mail guards, billing details")
+class UsersTable(Gsi1Keys, Gsi2Keys, KeyedModel):
+    Meta = _meta("users")
+    kind = DiscriminatorAttribute()
     gsi1 = _index("gsi1")
     gsi2 = _index("gsi2")
 
 
-@register("auth", ttl=True, purpose="sessions (refresh families), refresh tokens, revoked access tokens, resets")
-class AuthTable(SharedConnectionModel):
+@register("auth", purpose="sessions (refresh families), refresh tokens, revoked access tokens, resets")
+class AuthTable(Gsi1Keys, Expiring, KeyedModel):
     Meta = _meta("auth")
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
     kind = DiscriminatorAttribute()
-    gsi1pk = UnicodeAttribute(null=True)
-    gsi1sk = UnicodeAttribute(null=True)
-    ttl = TTLAttribute(null=True)
     gsi1 = _index("gsi1")
 
 
 @register("catalog", purpose="plans, categories, currencies, taxes, bundles, add-ons, countries, settings, plugins")
-class CatalogTable(SharedConnectionModel):
+class CatalogTable(KeyedModel):
     Meta = _meta("catalog")
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
     kind = DiscriminatorAttribute()
 
 
 @register("subscriptions", purpose="subscriptions and add-on subscriptions, per user; billed-period guards")
-class SubscriptionsTable(SharedConnectionModel):
+class SubscriptionsTable(Gsi1Keys, Gsi2Keys, Gsi3Keys, KeyedModel):
     Meta = _meta("subscriptions")
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
     kind = DiscriminatorAttribute()
-    gsi1pk = UnicodeAttribute(null=True)
-    gsi1sk = UnicodeAttribute(null=True)
-    gsi2pk = UnicodeAttribute(null=True)
-    gsi2sk = UnicodeAttribute(null=True)
-    gsi3pk = UnicodeAttribute(null=True)
-    gsi3sk = UnicodeAttribute(null=True)
     gsi1 = _index("gsi1")
     gsi2 = _index("gsi2")
     gsi3 = _index("gsi3")
 
 
 @register("invoices", purpose="invoices with their lines, bundle purchases, credit notes")
-class InvoicesTable(SharedConnectionModel):
+class InvoicesTable(Gsi1Keys, Gsi2Keys, Gsi3Keys, KeyedModel):
     Meta = _meta("invoices")
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
     kind = DiscriminatorAttribute()
-    gsi1pk = UnicodeAttribute(null=True)
-    gsi1sk = UnicodeAttribute(null=True)
-    gsi2pk = UnicodeAttribute(null=True)
-    gsi2sk = UnicodeAttribute(null=True)
-    gsi3pk = UnicodeAttribute(null=True)
-    gsi3sk = UnicodeAttribute(null=True)
     gsi1 = _index("gsi1")
     gsi2 = _index("gsi2")
     gsi3 = _index("gsi3")
 
 
 @register("ledger", purpose="token balances, immutable ledger entries, consumption references, usage meters")
-class LedgerTable(SharedConnectionModel):
+class LedgerTable(KeyedModel):
     Meta = _meta("ledger")
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
     kind = DiscriminatorAttribute()
 
 
 @register("counters", purpose="gapless number sequences, number guards, maintained list totals")
-class CountersTable(SharedConnectionModel):
+class CountersTable(KeyedModel):
     Meta = _meta("counters")
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
     kind = DiscriminatorAttribute()
 
 
-@register("idempotency", ttl=True, purpose="Idempotency-Key records and consumer receipts")
-class IdempotencyTable(SharedConnectionModel):
+@register("idempotency", purpose="Idempotency-Key records and consumer receipts")
+class IdempotencyTable(Expiring, KeyedModel):
     Meta = _meta("idempotency")
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
     kind = DiscriminatorAttribute()
-    ttl = TTLAttribute(null=True)
 
 
-@register("provider-events", ttl=True, purpose="inbound provider webhook events (dedupe, then process)")
-class ProviderEventsTable(SharedConnectionModel):
+@register("provider-events", purpose="inbound provider webhook events (dedupe, then process)")
+class ProviderEventsTable(Gsi1Keys, Expiring, KeyedModel):
     Meta = _meta("provider-events")
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
     kind = DiscriminatorAttribute()
-    gsi1pk = UnicodeAttribute(null=True)
-    gsi1sk = UnicodeAttribute(null=True)
-    ttl = TTLAttribute(null=True)
     gsi1 = _index("gsi1")
 
 
-@register("outbox", ttl=True, stream_view_type="NEW_IMAGE", purpose="domain events written with the state change")
-class OutboxTable(SharedConnectionModel):
+@register("outbox", stream_view_type="NEW_IMAGE", purpose="domain events written with the state change")
+class OutboxTable(Gsi1Keys, Expiring, KeyedModel):
     Meta = _meta("outbox")
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
     kind = DiscriminatorAttribute()
-    gsi1pk = UnicodeAttribute(null=True)
-    gsi1sk = UnicodeAttribute(null=True)
-    ttl = TTLAttribute(null=True)
     gsi1 = _index("gsi1")
 
 
-@register("webhooks", ttl=True, purpose="outbound webhook endpoints and deliveries")
-class WebhooksTable(SharedConnectionModel):
+@register("webhooks", purpose="outbound webhook endpoints and deliveries")
+class WebhooksTable(Gsi1Keys, Gsi2Keys, Expiring, KeyedModel):
     Meta = _meta("webhooks")
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
     kind = DiscriminatorAttribute()
-    gsi1pk = UnicodeAttribute(null=True)
-    gsi1sk = UnicodeAttribute(null=True)
-    gsi2pk = UnicodeAttribute(null=True)
-    gsi2sk = UnicodeAttribute(null=True)
-    ttl = TTLAttribute(null=True)
     gsi1 = _index("gsi1")
     gsi2 = _index("gsi2")
 
 
-@register("analytics", ttl=True, purpose="analytics aggregates, activity and audit log")
-class AnalyticsTable(SharedConnectionModel):
+@register("analytics", purpose="analytics aggregates, activity and audit log")
+class AnalyticsTable(Gsi1Keys, Expiring, KeyedModel):
     Meta = _meta("analytics")
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
     kind = DiscriminatorAttribute()
-    gsi1pk = UnicodeAttribute(null=True)
-    gsi1sk = UnicodeAttribute(null=True)
-    ttl = TTLAttribute(null=True)
     gsi1 = _index("gsi1")
 
 
-@register("booking", ttl=True, purpose="tenants and every booking entity; slot granules and holds")
-class BookingTable(SharedConnectionModel):
+@register("booking", purpose="tenants and every booking entity; slot granules and holds")
+class BookingTable(Gsi1Keys, Gsi2Keys, Gsi3Keys, Expiring, KeyedModel):
     Meta = _meta("booking")
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
     kind = DiscriminatorAttribute()
-    gsi1pk = UnicodeAttribute(null=True)
-    gsi1sk = UnicodeAttribute(null=True)
-    gsi2pk = UnicodeAttribute(null=True)
-    gsi2sk = UnicodeAttribute(null=True)
-    gsi3pk = UnicodeAttribute(null=True)
-    gsi3sk = UnicodeAttribute(null=True)
-    ttl = TTLAttribute(null=True)
     gsi1 = _index("gsi1")
     gsi2 = _index("gsi2")
     gsi3 = _index("gsi3")
 
 
-@register("ratelimits", ttl=True, purpose="fixed-window request counters and failed-login counters")
-class RateLimitsTable(SharedConnectionModel):
+@register("ratelimits", purpose="fixed-window request counters and failed-login counters")
+class RateLimitsTable(Expiring, KeyedModel):
     Meta = _meta("ratelimits")
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
     kind = DiscriminatorAttribute()
-    ttl = TTLAttribute(null=True)
 
 
-@register("notifications", ttl=True, purpose="log of every e-mail and SMS sent")
-class NotificationsTable(SharedConnectionModel):
+@register("notifications", purpose="log of every e-mail and SMS sent")
+class NotificationsTable(Gsi1Keys, Expiring, KeyedModel):
     Meta = _meta("notifications")
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
     kind = DiscriminatorAttribute()
-    gsi1pk = UnicodeAttribute(null=True)
-    gsi1sk = UnicodeAttribute(null=True)
-    ttl = TTLAttribute(null=True)
     gsi1 = _index("gsi1")
