@@ -7,11 +7,18 @@ the sequence fails and its caller retries with the next value).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 
+from chalicelib.core.errors import Conflict
 from chalicelib.store.base import CountersTable
-from chalicelib.store.transactions import Transaction
+from chalicelib.store.transactions import Transaction, TransactionCancelled
+
+T = TypeVar("T")
+ATTEMPTS = 5
 
 
 class SequenceItem(CountersTable, discriminator="SEQUENCE"):
@@ -46,3 +53,21 @@ def take_number(tx: Transaction, prefix: str, year: int, owner_id: str) -> str:
     number = format_number(prefix, year, value)
     tx.create(NumberGuardItem(f"NUMBER#{number}", "NUMBER", owner_id=owner_id), label="number")
     return number
+
+
+def commit_numbered(build: Callable[[Transaction], T], attempts: int = ATTEMPTS) -> T:
+    """Build and commit a transaction that takes a number, retrying when a concurrent one took it first.
+
+    `build` adds everything to the fresh transaction it is given (calling `take_number`) and returns its result.
+    """
+    for _ in range(attempts):
+        tx = Transaction()
+        result = build(tx)
+        try:
+            tx.commit()
+        except TransactionCancelled as exc:
+            if "sequence" in exc.failed or "number" in exc.failed or exc.conflict:
+                continue
+            raise
+        return result
+    raise Conflict("Concurrent modification, please retry")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,12 +11,12 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.auth.passwords import hash_password
 from chalicelib.catalog import pricing, repository
-from chalicelib.catalog.models import PlanItem
+from chalicelib.catalog.models import PlanItem, TaxItem
 from chalicelib.core.config import get_settings
 from chalicelib.core.ids import seed_id
-from chalicelib.core.money import ZERO
-from chalicelib.invoices.models import InvoiceItem, LineItem
-from chalicelib.invoices.numbering import take_number
+from chalicelib.core.times import iso
+from chalicelib.invoices.builder import Line, build_invoice
+from chalicelib.invoices.numbering import commit_numbered, take_number
 from chalicelib.seed import data
 from chalicelib.store.reads import batch_get
 from chalicelib.store.transactions import Transaction, TransactionCancelled
@@ -23,8 +24,7 @@ from chalicelib.subscriptions.models import SubscriptionItem
 from chalicelib.subscriptions.periods import add_period
 from chalicelib.tokens.models import TokenBalanceItem, TokenEntryItem
 from chalicelib.users.models import EmailGuardItem, UserDetailsItem, UserItem, details_key, email_key
-
-ATTEMPTS = 5
+from chalicelib.users.repository import find_details
 
 
 def users_for_stage(stage: str) -> list[dict[str, Any]]:
@@ -118,26 +118,17 @@ def seed_purchases(now: datetime) -> int:
     created = 0
     for purchase in PURCHASES:
         user_id = seed_id("user", purchase.email)
-        subscription_id = seed_id("subscription", purchase.email)
-        if _exists(SubscriptionItem, *SubscriptionItem.key(user_id, subscription_id)):
+        if _exists(SubscriptionItem, *SubscriptionItem.key(user_id, seed_id("subscription", purchase.email))):
             continue
-        try:
-            details = UserDetailsItem.get(*details_key(user_id), consistent_read=True)
-        except DoesNotExist:
-            details = None
-        country = details.country if details else None
-        tax = pricing.applicable_tax(country, taxes, classes)
-        for _ in range(ATTEMPTS):
-            tx = Transaction()
-            _add_purchase(tx, purchase, plans[purchase.plan_slug], currencies, tax, details, prefix, now)
-            try:
-                tx.commit()
-                created += 1
-                break
-            except TransactionCancelled as exc:
-                if "sequence" in exc.failed or exc.conflict:
-                    continue
-                raise
+        details = find_details(user_id)
+        tax = pricing.applicable_tax(details.country if details else None, taxes, classes)
+        plan = plans[purchase.plan_slug]
+        places = currencies.places(plan.currency)
+        add = functools.partial(
+            _add_purchase, purchase=purchase, plan=plan, places=places, tax=tax, details=details, prefix=prefix, now=now
+        )
+        commit_numbered(add)
+        created += 1
     return created
 
 
@@ -153,8 +144,8 @@ def _add_purchase(
     tx: Transaction,
     purchase: SeededPurchase,
     plan: PlanItem,
-    currencies: pricing.Currencies,
-    tax: Any,
+    places: int,
+    tax: TaxItem | None,
     details: UserDetailsItem | None,
     prefix: str,
     now: datetime,
@@ -162,63 +153,42 @@ def _add_purchase(
     user_id = seed_id("user", purchase.email)
     subscription_id = seed_id("subscription", purchase.email)
     invoice_id = seed_id("invoice", purchase.email)
-    places = currencies.places(plan.currency)
     expires = add_period(now, plan.billing_period, now.day)
-    split = pricing.split(plan.price, tax, places)
-    metadata = {
-        "billing_reason": "SUBSCRIPTION_CREATE",
-        "plan_id": plan.id,
-        "plan_slug": plan.slug,
-        "billing_period": plan.billing_period,
-        "period_start": now.isoformat(),
-        "period_end": expires.isoformat() if expires else None,
-    }
-    line = LineItem(  # type: ignore[no-untyped-call]
-        id=seed_id("line", f"{purchase.email}:plan"),
+    line = Line(
+        line_id=seed_id("line", f"{purchase.email}:plan"),
         item_type="SUBSCRIPTION",
+        description=plan.name,
+        unit_price=plan.price,
         item_id=subscription_id,
         catalog_item_id=plan.id,
-        description=plan.name,
-        quantity=1,
-        unit_price=plan.price,
-        total_price=plan.price,
-        net_amount=split.net,
-        tax_amount=split.tax,
-        gross_amount=split.gross,
-        metadata=metadata,
+        metadata={
+            "billing_reason": "SUBSCRIPTION_CREATE",
+            "plan_id": plan.id,
+            "plan_slug": plan.slug,
+            "billing_period": plan.billing_period,
+            "period_start": iso(now),
+            "period_end": iso(expires),
+        },
     )
-    number = take_number(tx, prefix, now.year, invoice_id)
-    pk, sk = InvoiceItem.key(invoice_id)
-    invoice = InvoiceItem(
-        pk,
-        sk,
-        id=invoice_id,
+    invoice = build_invoice(
+        invoice_id=invoice_id,
         user_id=user_id,
-        invoice_number=number,
+        number=take_number(tx, prefix, now.year, invoice_id),
         billing_reason="SUBSCRIPTION_CREATE",
-        status="PAID",
         currency=plan.currency,
-        subtotal=split.net,
-        tax_amount=split.tax,
-        total_amount=split.gross,
-        amount_refunded=ZERO,
-        tax_rate=tax.rate if tax else None,
-        tax_code=tax.code if tax else None,
-        tax_country=tax.country_code if tax else None,
-        tax_inclusive=bool(tax and tax.is_inclusive),
-        billing_address=_billing_address(details),
+        places=places,
+        lines=[line],
+        tax=tax,
+        details=details,
+        now=now,
+        status="PAID",
         tarif_plan_id=plan.id,
         subscription_id=subscription_id,
         payment_method=purchase.payment_method,
         payment_ref=purchase.payment_ref,
-        invoiced_at=now,
         due_date=now,
         paid_at=now,
-        line_items=[line],
-        created_at=now,
-        updated_at=now,
     )
-    invoice.index()
     tx.create(invoice, label="invoice")
     sub_pk, sub_sk = SubscriptionItem.key(user_id, subscription_id)
     subscription = SubscriptionItem(
@@ -234,11 +204,7 @@ def _add_purchase(
         anchor_day=now.day,
         currency=plan.currency,
         payment_method_code=purchase.payment_method if purchase.payment_method != "none" else None,
-        saved_payment_method={
-            "provider": "sandbox",
-            "reference": "pm_sandbox_seed",
-            "label": "Sandbox test card",
-        }
+        saved_payment_method={"provider": "sandbox", "reference": "pm_sandbox_seed", "label": "Sandbox test card"}
         if purchase.saved_method
         else None,
         created_at=now,
@@ -270,18 +236,3 @@ def _credit(tx: Transaction, user_id: str, amount: int, reference_id: str, descr
         ),
         label="entry",
     )
-
-
-def _billing_address(details: UserDetailsItem | None) -> dict[str, Any] | None:
-    if details is None:
-        return None
-    return {
-        "name": details.full_name(),
-        "company": details.company,
-        "tax_number": details.tax_number,
-        "address_line_1": details.address_line_1,
-        "address_line_2": details.address_line_2,
-        "city": details.city,
-        "postal_code": details.postal_code,
-        "country": details.country,
-    }

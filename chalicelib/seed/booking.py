@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -23,19 +24,20 @@ from chalicelib.booking.models import (
     tenant_partition,
 )
 from chalicelib.catalog import pricing, repository
+from chalicelib.catalog.models import TaxItem
 from chalicelib.core.ids import seed_id
-from chalicelib.core.money import ZERO
-from chalicelib.invoices.models import InvoiceItem, LineItem
-from chalicelib.invoices.numbering import take_number
+from chalicelib.core.times import iso
+from chalicelib.invoices.builder import Line, build_invoice
+from chalicelib.invoices.numbering import commit_numbered, take_number
 from chalicelib.seed.catalog import write_missing, write_missing_keys
-from chalicelib.store.transactions import Transaction, TransactionCancelled
-from chalicelib.users.models import UserDetailsItem, details_key
+from chalicelib.store.transactions import Transaction
+from chalicelib.users.models import UserDetailsItem
+from chalicelib.users.repository import find_details
 
 D = Decimal
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 BERLIN = "Europe/Berlin"
 BOOKING_INVOICE_PREFIX = "BK"
-ATTEMPTS = 5
 
 
 def weekly(windows: dict[str, list[tuple[str, str]]]) -> dict[str, list[dict[str, str]]]:
@@ -516,104 +518,78 @@ def _seed_package_purchase(now: datetime) -> int:
     """The pet owner's `full-groom-5`, paid by the year's first booking invoice."""
     tenant_id = seed_id("tenant", "pawfect")
     user_id = seed_id("user", PET_OWNER)
-    package_id = seed_id("package", "pawfect:full-groom-5")
     user_package_id = seed_id("user_package", f"pawfect:{PET_OWNER}:full-groom-5")
-    invoice_id = seed_id("invoice", f"{PET_OWNER}:full-groom-5")
     partition = customer_partition(tenant_id, user_id)
     try:
         UserPackageItem.get(partition, f"USER_PACKAGE#{user_package_id}", consistent_read=True)
         return 0
     except DoesNotExist:
         pass
-    try:
-        details = UserDetailsItem.get(*details_key(user_id), consistent_read=True)
-    except DoesNotExist:
-        details = None
+    details = find_details(user_id)
     tax = pricing.applicable_tax(details.country if details else None, repository.taxes(), repository.tax_classes())
-    price = D("290.00")
-    split = pricing.split(price, tax, 2)
-    for _ in range(ATTEMPTS):
-        tx = Transaction()
-        number = take_number(tx, BOOKING_INVOICE_PREFIX, now.year, invoice_id)
-        line = LineItem(  # type: ignore[no-untyped-call]
-            id=seed_id("line", f"{invoice_id}:package"),
-            item_type="CUSTOM",
-            item_id=user_package_id,
-            catalog_item_id=package_id,
-            description="Full groom × 5 sessions",
-            quantity=1,
-            unit_price=price,
-            total_price=price,
-            net_amount=split.net,
-            tax_amount=split.tax,
-            gross_amount=split.gross,
-            metadata={
-                "plugin": "booking",
-                "kind": "package",
-                "tenant": "pawfect",
-                "package_id": package_id,
-                "package_slug": "full-groom-5",
-                "sessions": 5,
-            },
-        )
-        pk, sk = InvoiceItem.key(invoice_id)
-        invoice = InvoiceItem(
-            pk,
-            sk,
-            id=invoice_id,
-            user_id=user_id,
-            invoice_number=number,
-            billing_reason="BOOKING",
-            status="PAID",
-            currency="EUR",
-            subtotal=split.net,
-            tax_amount=split.tax,
-            total_amount=split.gross,
-            amount_refunded=ZERO,
-            tax_rate=tax.rate if tax else None,
-            tax_code=tax.code if tax else None,
-            tax_country=tax.country_code if tax else None,
-            tax_inclusive=bool(tax and tax.is_inclusive),
-            payment_method="sandbox",
-            payment_ref="sandbox_seed_package",
-            invoiced_at=now,
-            due_date=now,
-            paid_at=now,
-            line_items=[line],
-            created_at=now,
-            updated_at=now,
-        )
-        invoice.index()
-        tx.create(invoice, label="invoice")
-        user_package = UserPackageItem(
-            partition,
-            f"USER_PACKAGE#{user_package_id}",
-            id=user_package_id,
-            tenant_id=tenant_id,
-            user_id=user_id,
-            package_id=package_id,
-            service_id=seed_id("service", "pawfect:full-groom"),
-            name="Full groom × 5 sessions",
-            sessions_total=5,
-            sessions_used=0,
-            status="ACTIVE",
-            invoice_id=invoice_id,
-            purchased_at=now,
-            expires_at=now + timedelta(days=365),
-            history=[],
-            created_at=now,
-            updated_at=now,
-        )
-        user_package.gsi1pk, user_package.gsi1sk = (
-            f"TENANT#{tenant_id}#PACKAGES",
-            f"{now.isoformat()}#{user_package_id}",
-        )
-        tx.create(user_package, label="user_package")
-        try:
-            tx.commit()
-            return 1
-        except TransactionCancelled as exc:
-            if "sequence" in exc.failed or exc.conflict:
-                continue
-            raise
-    raise RuntimeError("could not number the seeded booking invoice")
+    commit_numbered(functools.partial(_add_package_purchase, details=details, tax=tax, now=now))
+    return 1
+
+
+def _add_package_purchase(tx: Transaction, details: UserDetailsItem | None, tax: TaxItem | None, now: datetime) -> None:
+    tenant_id = seed_id("tenant", "pawfect")
+    user_id = seed_id("user", PET_OWNER)
+    package_id = seed_id("package", "pawfect:full-groom-5")
+    user_package_id = seed_id("user_package", f"pawfect:{PET_OWNER}:full-groom-5")
+    invoice_id = seed_id("invoice", f"{PET_OWNER}:full-groom-5")
+    line = Line(
+        line_id=seed_id("line", f"{invoice_id}:package"),
+        item_type="CUSTOM",
+        description="Full groom × 5 sessions",
+        unit_price=D("290.00"),
+        item_id=user_package_id,
+        catalog_item_id=package_id,
+        metadata={
+            "plugin": "booking",
+            "kind": "package",
+            "tenant": "pawfect",
+            "package_id": package_id,
+            "package_slug": "full-groom-5",
+            "sessions": 5,
+        },
+    )
+    invoice = build_invoice(
+        invoice_id=invoice_id,
+        user_id=user_id,
+        number=take_number(tx, BOOKING_INVOICE_PREFIX, now.year, invoice_id),
+        billing_reason="BOOKING",
+        currency="EUR",
+        places=2,
+        lines=[line],
+        tax=tax,
+        details=details,
+        now=now,
+        status="PAID",
+        payment_method="sandbox",
+        payment_ref="sandbox_seed_package",
+        due_date=now,
+        paid_at=now,
+    )
+    tx.create(invoice, label="invoice")
+    user_package = UserPackageItem(
+        customer_partition(tenant_id, user_id),
+        f"USER_PACKAGE#{user_package_id}",
+        id=user_package_id,
+        tenant_id=tenant_id,
+        user_id=user_id,
+        package_id=package_id,
+        service_id=seed_id("service", "pawfect:full-groom"),
+        name="Full groom × 5 sessions",
+        sessions_total=5,
+        sessions_used=0,
+        status="ACTIVE",
+        invoice_id=invoice_id,
+        purchased_at=now,
+        expires_at=now + timedelta(days=365),
+        history=[],
+        created_at=now,
+        updated_at=now,
+    )
+    user_package.gsi1pk = f"TENANT#{tenant_id}#PACKAGES"
+    user_package.gsi1sk = f"{iso(now)}#{user_package_id}"
+    tx.create(user_package, label="user_package")
