@@ -57,10 +57,15 @@ def page_request(req: Req, default_size: int, default_style: str = "limit") -> P
     cursor = req.query("cursor")
     if all(v is None for v in (page, per_page, limit, offset)) and not cursor:
         return None
-    if page is not None or per_page is not None:
-        size = min(MAX_PAGE, max(1, per_page if per_page is not None else (limit or default_size)))
-        start = (max(1, page if page is not None else 1) - 1) * size
-        style = "page" if page is not None or limit is None else default_style
+    if page is not None:
+        wanted = per_page if per_page is not None else limit
+        size = min(MAX_PAGE, max(1, wanted if wanted is not None else default_size))
+        start = (max(1, page) - 1) * size
+        style = "page"
+    elif per_page is not None:  # `per_page` alone acts as `limit` (README §1.11): an `offset` still applies
+        size = min(MAX_PAGE, max(1, per_page))
+        start = max(0, offset or 0)
+        style = "page" if limit is None else default_style
     else:
         size = min(MAX_PAGE, max(1, limit if limit is not None else default_size))
         start = max(0, offset or 0)
