@@ -89,6 +89,10 @@ def _handle(view: View, spec: RouteSpec, envelope: Mapping[str, Any] | None, par
                 raise NotFound("Plugin not enabled")
         req.check_body(get_settings().max_body_bytes)
         req.principal = resolve_principal(req, spec.access)
+        if req.principal is not None and req.principal.impersonator_id is not None:
+            from chalicelib.activity.audit import impersonated_request
+
+            impersonated_request(req.principal, req.method, req.path)
         for name in spec.uuid_params:
             if not is_uuid(params.get(name)):
                 raise BadRequest("Invalid id")

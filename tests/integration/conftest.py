@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import os
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,7 +73,7 @@ def api(stack: dict[str, object]) -> Iterator[Api]:
     """The app on the module's shared seeded account."""
     from app import app
 
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         yield Api(client)
 
 
@@ -79,7 +82,7 @@ def fresh_api(seeded: dict[str, object]) -> Iterator[Api]:
     """The app on a seeded account of its own (tests that change shared state)."""
     from app import app
 
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         yield Api(client)
 
 
@@ -88,7 +91,7 @@ def empty_api(aws: None) -> Iterator[Api]:
     """The app on an account with tables but no seed data."""
     from app import app
 
-    with Client(app) as client:
+    with Client(app, stage_name="local") as client:
         yield Api(client)
 
 
@@ -112,3 +115,39 @@ def sent_mail() -> list[dict[str, Any]]:
 
 USER = ("test@example.com", "TestPass123@")
 ADMIN = ("admin@example.com", "AdminPass123@")
+
+
+@pytest.fixture
+def atomic_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make each emulated DynamoDB call atomic, as the real service is (for tests that race threads).
+
+    moto applies a TransactWriteItems item by item and rolls a failed one back by restoring deep copies of whole
+    tables, so transactions of concurrent threads interleave, undo each other's writes or crash while copying —
+    none of which DynamoDB does. Serializing moto's DynamoDB calls restores per-call atomicity; the races of the
+    application itself (a read, then a conditional write, from many threads) are untouched.
+    """
+    from moto.dynamodb.responses import DynamoHandler
+
+    lock = threading.RLock()
+    original = DynamoHandler.call_action
+
+    def call_action(self: DynamoHandler) -> Any:
+        with lock:
+            return original(self)
+
+    monkeypatch.setattr(DynamoHandler, "call_action", call_action)
+
+
+def at_once(count: int, call: Callable[[int], Any]) -> list[Any]:
+    """Run `call(0)` … `call(count - 1)` on as many threads at once.
+
+    chalice.test swaps `os.environ` for a copy holding the Chalice stage's variables during each request and puts
+    back whatever it found; overlapping requests can put back another request's copy, so the process environment
+    we started with is restored afterwards.
+    """
+    environ = os.environ
+    try:
+        with ThreadPoolExecutor(max_workers=count) as pool:
+            return list(pool.map(call, range(count)))
+    finally:
+        os.environ = environ  # noqa: B003 — undo the swap chalice.test made; the object is the original one

@@ -1,0 +1,64 @@
+"""The activity log (admin.md §17.7): domain events, client events and the admin audit trail, newest first."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.attributes import JSONAttribute, UnicodeAttribute, UTCDateTimeAttribute
+
+from chalicelib.core.ids import new_id
+from chalicelib.core.times import iso
+from chalicelib.store.base import AnalyticsTable
+
+RETENTION = timedelta(days=400)
+
+
+class ActivityItem(AnalyticsTable, discriminator="ACTIVITY"):
+    """pk `ACTIVITY#<yyyy-mm>`, sk `<created_at>#<id>`; GSI1 `SOURCE#<source>` by time."""
+
+    id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    source = UnicodeAttribute()
+    description = UnicodeAttribute()
+    actor_type = UnicodeAttribute()
+    actor_id = UnicodeAttribute(null=True)
+    actor_email = UnicodeAttribute(null=True)
+    subject_type = UnicodeAttribute(null=True)
+    subject_id = UnicodeAttribute(null=True)
+    data = JSONAttribute(default=dict)
+    created_at = UTCDateTimeAttribute()
+
+    @classmethod
+    def new(
+        cls,
+        *,
+        type: str,
+        source: str,
+        description: str,
+        actor: tuple[str, str | None, str | None],
+        subject: tuple[str, str] | None,
+        now: datetime,
+        data: dict[str, Any] | None = None,
+    ) -> ActivityItem:
+        activity_id = new_id()
+        order = f"{iso(now)}#{activity_id}"
+        actor_type, actor_id, actor_email = actor
+        return cls(
+            f"ACTIVITY#{now:%Y-%m}",
+            order,
+            id=activity_id,
+            type=type,
+            source=source,
+            description=description,
+            actor_type=actor_type,
+            actor_id=actor_id,
+            actor_email=actor_email,
+            subject_type=subject[0] if subject else None,
+            subject_id=subject[1] if subject else None,
+            data=data or {},
+            created_at=now,
+            gsi1pk=f"SOURCE#{source}",
+            gsi1sk=order,
+            ttl=now + RETENTION,
+        )
