@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
@@ -21,7 +21,7 @@ from chalicelib.auth.passwords import dummy_hash, hash_password, password_proble
 from chalicelib.auth.principal import Principal, session_is_valid
 from chalicelib.auth.schemas import REGISTER_REQUIRED, LoginBody, RegisterBody, text_field
 from chalicelib.auth.sessions import IssuedTokens
-from chalicelib.auth.tokens import new_refresh_token, new_reset_token
+from chalicelib.auth.tokens import issue_access_token, new_refresh_token, new_reset_token
 from chalicelib.core import clock
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import BadRequest, Conflict, Unauthorized
@@ -173,13 +173,11 @@ def refresh(body: dict[str, Any], ip: str) -> dict[str, Any]:
             # Someone rotated this token a moment ago: the same token used twice.
             _revoke_for_reuse(session, user, ip, now)
         raise _invalid_refresh() from exc
-    from chalicelib.auth.tokens import issue_access_token
-
     access = issue_access_token(user.id, user.email, session.id, now=now)
     return _token_answer(user, IssuedTokens(session, access, new_token))
 
 
-def _revoke_for_reuse(session: SessionItem, user: UserItem, ip: str, now: Any) -> None:
+def _revoke_for_reuse(session: SessionItem, user: UserItem, ip: str, now: datetime) -> None:
     tx = Transaction()
     sessions.revoke(tx, session, now, "refresh_reuse")
     event = RefreshReuseDetected(user_id=user.id, family_id=session.id, ip=ip)
@@ -194,10 +192,8 @@ def logout(principal: Principal | None, body: dict[str, Any]) -> dict[str, Any]:
     revoked: dict[str, SessionItem] = {}
     if principal is not None:
         jti_pk, jti_sk = RevokedAccessTokenItem.key(principal.claims.jti)
-        expires = principal.claims.expires_at
-        from datetime import UTC, datetime
-
-        tx.put(RevokedAccessTokenItem(jti_pk, jti_sk, revoked_at=now, ttl=datetime.fromtimestamp(expires, UTC)))
+        expires = datetime.fromtimestamp(principal.claims.expires_at, UTC)
+        tx.put(RevokedAccessTokenItem(jti_pk, jti_sk, revoked_at=now, ttl=expires))
         if principal.session.revoked_at is None:
             revoked[principal.session.id] = principal.session
     token = body.get("refresh_token")

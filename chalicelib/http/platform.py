@@ -8,12 +8,10 @@ needs it: every path answers OPTIONS (204 preflight) and every method it lacks (
 from __future__ import annotations
 
 import itertools
-import json
 import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from chalice.app import Blueprint, Chalice, Request, Response
 
@@ -153,8 +151,3 @@ def _decorate(event: Request | None, response: Response, request_id: str) -> Non
             headers["Vary"] = "Origin"
     if event.headers.get("authorization"):
         headers["Cache-Control"] = "no-store"
-
-
-def json_body_of(response: Response) -> Any:
-    """Decode a response body built by json_response (tests and the local worker use it)."""
-    return json.loads(response.body) if isinstance(response.body, str) and response.body else response.body
