@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 
 # The environment of a test run, fixed before any application module reads it.
@@ -22,6 +23,7 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from moto import mock_aws
@@ -37,10 +39,43 @@ install_greedy_routes()
 
 
 def _fresh_state() -> None:
+    from chalicelib.catalog.repository import forget_snapshot
+
+    forget_snapshot()
     reload_settings()
     reset_connection()
     reset_clients()
     forget_cached_states()
+
+
+ACCOUNT, REGION = "123456789012", "us-east-1"
+_seeded: tuple[Any, dict[str, object]] | None = None
+
+
+def _dynamodb_backend() -> Any:
+    from moto.backends import get_backend
+
+    return get_backend("dynamodb")[ACCOUNT][REGION]
+
+
+def _seeded_tables() -> tuple[Any, dict[str, object]]:
+    """moto's DynamoDB tables after bootstrap and seed, built once per test process.
+
+    Seeding takes seconds on moto; copying its seeded tables takes milliseconds. Every seeded account a test
+    gets is this state restored into a fresh moto account — moto's own implementation still serves every call.
+    """
+    global _seeded
+    if _seeded is None:
+        with mock_aws():
+            _fresh_state()
+            from chalicelib.seed.runner import seed
+            from infra.bootstrap import ensure_tables
+
+            ensure_tables(get_settings())
+            report = seed()
+            _seeded = (copy.deepcopy(_dynamodb_backend().tables), report)
+        _fresh_state()
+    return _seeded
 
 
 @contextmanager
@@ -50,18 +85,19 @@ def emulated_stack(*, seeded: bool) -> Iterator[dict[str, object]]:
     Nested moto mocks reset each other, so a test module uses either the module-wide stack (`stack`, `api`)
     or fresh per-test ones (`aws`, `seeded`, `fresh_api`), never both.
     """
+    tables, report = _seeded_tables() if seeded else (None, {})
     with mock_aws():
         _fresh_state()
-        from infra.bootstrap import bootstrap
+        from infra.bootstrap import ensure_mail_identity, ensure_messaging, ensure_tables
 
-        bootstrap(get_settings())
-        report: dict[str, object] = {}
-        if seeded:
-            from chalicelib.seed.runner import seed
-
-            report = seed()
+        if tables is not None:
+            _dynamodb_backend().tables = copy.deepcopy(tables)
+        else:
+            ensure_tables(get_settings())
+        ensure_messaging(get_settings())
+        ensure_mail_identity(get_settings())
         try:
-            yield report
+            yield dict(report)
         finally:
             from infra.worker import forget_queue_urls
 

@@ -4,24 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.catalog.models import USER_ACCESS_LEVEL_PK, AccessLevelItem
+from chalicelib.catalog.models import AccessLevelItem, UserAccessLevelItem
 from chalicelib.store.reads import batch_get
 from chalicelib.users.models import UserItem
 
 
-def _levels(pk: str, ids: list[str]) -> list[AccessLevelItem]:
+def _levels(model: type[AccessLevelItem], ids: list[str]) -> list[AccessLevelItem]:
     if not ids:
         return []
-    found = batch_get([(AccessLevelItem, pk, level_id) for level_id in ids])
+    found = batch_get([(model, *model.key(level_id)) for level_id in ids])
     return [level for level in found if isinstance(level, AccessLevelItem)]
 
 
 def admin_levels(user: UserItem) -> list[AccessLevelItem]:
-    return _levels(AccessLevelItem.PK, list(user.access_level_ids))
+    return _levels(AccessLevelItem, list(user.access_level_ids))
 
 
 def user_levels(user: UserItem) -> list[AccessLevelItem]:
-    return _levels(USER_ACCESS_LEVEL_PK, list(user.user_access_level_ids))
+    return _levels(UserAccessLevelItem, list(user.user_access_level_ids))
 
 
 def effective_admin_permissions(user: UserItem, levels: list[AccessLevelItem] | None = None) -> list[str]:
@@ -48,8 +48,10 @@ def _summary(level: AccessLevelItem) -> dict[str, Any]:
 
 def login_user(user: UserItem) -> dict[str, Any]:
     """The login user object of auth.md §2.1 (access levels fetched in one batch)."""
-    wanted = [(AccessLevelItem, AccessLevelItem.PK, i) for i in user.access_level_ids]
-    wanted += [(AccessLevelItem, USER_ACCESS_LEVEL_PK, i) for i in user.user_access_level_ids]
+    wanted: list[tuple[type[AccessLevelItem], str, str]] = [
+        (AccessLevelItem, *AccessLevelItem.key(i)) for i in user.access_level_ids
+    ]
+    wanted += [(UserAccessLevelItem, *UserAccessLevelItem.key(i)) for i in user.user_access_level_ids]
     found = batch_get(wanted) if wanted else []
     split = len(user.access_level_ids)
     admin = [level for level in found[:split] if isinstance(level, AccessLevelItem)]

@@ -1,13 +1,17 @@
 """Reference data and configuration in the `catalog` table.
 
-Each kind lives in one partition (`pk` = the kind, `sk` = id or code): catalogs are small (tens to hundreds of
-items), every list is one strongly consistent Query, and lookups by slug or code filter that list in memory.
-Uniqueness of slugs and codes under concurrent admin writes is kept by `UNIQUE#…` guard items.
+Everything a price, a checkout or a listing needs — currencies, taxes, tax classes, categories, plans, bundles,
+add-ons, payment methods, languages, settings, plugins, access levels, manifests — lives in **one partition**
+(`pk = REF`, `sk = <KIND>#<id or code>`): a catalog is small (tens to a few hundred items), so one strongly
+consistent Query reads all of it, and lookups by slug or code filter that snapshot in memory. Countries (249) have
+their own partition (`pk = COUNTRY`), read whole only by the country lists. Uniqueness of slugs and codes under
+concurrent admin writes is kept by `UNIQUE#…` guard items.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import ClassVar
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -21,16 +25,27 @@ from pynamodb.attributes import (
 from chalicelib.store.attributes import DecimalAttribute, string_list
 from chalicelib.store.base import CatalogTable
 
+REFERENCE = "REF"
+
 
 class Stamped(CatalogTable):
+    """A catalog record: `key(natural)` → (`PK`, `PREFIX` + natural key)."""
+
+    PK: ClassVar[str] = REFERENCE
+    PREFIX: ClassVar[str] = ""
+
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+
+    @classmethod
+    def key(cls, natural: str) -> tuple[str, str]:
+        return cls.PK, f"{cls.PREFIX}{natural}"
 
 
 class CurrencyItem(Stamped, discriminator="CURRENCY"):
     """pk `CURRENCY`, sk the ISO 4217 code."""
 
-    PK = "CURRENCY"
+    PREFIX = "CURRENCY#"
     id = UnicodeAttribute()
     code = UnicodeAttribute()
     name = UnicodeAttribute()
@@ -42,7 +57,7 @@ class CurrencyItem(Stamped, discriminator="CURRENCY"):
 
 
 class CountryItem(Stamped, discriminator="COUNTRY"):
-    """pk `COUNTRY`, sk the ISO 3166-1 alpha-2 code."""
+    """pk `COUNTRY`, sk the ISO 3166-1 alpha-2 code (its own partition: 249 items most requests never need)."""
 
     PK = "COUNTRY"
     id = UnicodeAttribute()
@@ -53,7 +68,7 @@ class CountryItem(Stamped, discriminator="COUNTRY"):
 
 
 class TaxClassItem(Stamped, discriminator="TAX_CLASS"):
-    PK = "TAX_CLASS"
+    PREFIX = "TAX_CLASS#"
     id = UnicodeAttribute()
     code = UnicodeAttribute()
     name = UnicodeAttribute()
@@ -63,7 +78,7 @@ class TaxClassItem(Stamped, discriminator="TAX_CLASS"):
 
 
 class TaxItem(Stamped, discriminator="TAX"):
-    PK = "TAX"
+    PREFIX = "TAX#"
     id = UnicodeAttribute()
     code = UnicodeAttribute()
     name = UnicodeAttribute()
@@ -77,7 +92,7 @@ class TaxItem(Stamped, discriminator="TAX"):
 
 
 class CategoryItem(Stamped, discriminator="CATEGORY"):
-    PK = "CATEGORY"
+    PREFIX = "CATEGORY#"
     id = UnicodeAttribute()
     name = UnicodeAttribute()
     slug = UnicodeAttribute()
@@ -88,7 +103,7 @@ class CategoryItem(Stamped, discriminator="CATEGORY"):
 
 
 class PlanItem(Stamped, discriminator="PLAN"):
-    PK = "PLAN"
+    PREFIX = "PLAN#"
     id = UnicodeAttribute()
     name = UnicodeAttribute()
     slug = UnicodeAttribute()
@@ -105,7 +120,7 @@ class PlanItem(Stamped, discriminator="PLAN"):
 
 
 class TokenBundleItem(Stamped, discriminator="TOKEN_BUNDLE"):
-    PK = "TOKEN_BUNDLE"
+    PREFIX = "TOKEN_BUNDLE#"
     id = UnicodeAttribute()
     name = UnicodeAttribute()
     description = UnicodeAttribute(null=True)
@@ -118,7 +133,7 @@ class TokenBundleItem(Stamped, discriminator="TOKEN_BUNDLE"):
 
 
 class AddonItem(Stamped, discriminator="ADDON"):
-    PK = "ADDON"
+    PREFIX = "ADDON#"
     id = UnicodeAttribute()
     name = UnicodeAttribute()
     slug = UnicodeAttribute()
@@ -136,7 +151,7 @@ class AddonItem(Stamped, discriminator="ADDON"):
 class PaymentMethodItem(Stamped, discriminator="PAYMENT_METHOD"):
     """Translations are kept on the method: `{locale: {id, name, description, short_description, instructions}}`."""
 
-    PK = "PAYMENT_METHOD"
+    PREFIX = "PAYMENT_METHOD#"
     id = UnicodeAttribute()
     code = UnicodeAttribute()
     name = UnicodeAttribute()
@@ -161,7 +176,7 @@ class PaymentMethodItem(Stamped, discriminator="PAYMENT_METHOD"):
 
 
 class LanguageItem(Stamped, discriminator="LANGUAGE"):
-    PK = "LANGUAGE"
+    PREFIX = "LANGUAGE#"
     code = UnicodeAttribute()
     name = UnicodeAttribute()
     sort_order = NumberAttribute(default=0)
@@ -170,8 +185,8 @@ class LanguageItem(Stamped, discriminator="LANGUAGE"):
 class SettingsItem(Stamped, discriminator="SETTINGS"):
     """pk `SETTINGS`, sk `GLOBAL`: the admin settings of admin.md §14, one document."""
 
-    PK = "SETTINGS"
-    SK = "GLOBAL"
+    PREFIX = "SETTINGS#"
+    NAME = "GLOBAL"
     values = JSONAttribute(default=dict)
     version = VersionAttribute()
 
@@ -179,7 +194,7 @@ class SettingsItem(Stamped, discriminator="SETTINGS"):
 class PluginItem(Stamped, discriminator="PLUGIN"):
     """pk `PLUGIN`, sk the plugin name: enabled state and saved configuration."""
 
-    PK = "PLUGIN"
+    PREFIX = "PLUGIN#"
     name = UnicodeAttribute()
     enabled = BooleanAttribute(default=False)
     config = JSONAttribute(default=dict)
@@ -189,7 +204,7 @@ class PluginItem(Stamped, discriminator="PLUGIN"):
 class AccessLevelItem(Stamped, discriminator="ACCESS_LEVEL"):
     """Admin access levels (roles) — pk `ACCESS_LEVEL`; user access levels — pk `USER_ACCESS_LEVEL`."""
 
-    PK = "ACCESS_LEVEL"
+    PREFIX = "ACCESS_LEVEL#"
     id = UnicodeAttribute()
     name = UnicodeAttribute()
     slug = UnicodeAttribute()
@@ -199,15 +214,32 @@ class AccessLevelItem(Stamped, discriminator="ACCESS_LEVEL"):
     linked_plan_slug = UnicodeAttribute(null=True)
 
 
-USER_ACCESS_LEVEL_PK = "USER_ACCESS_LEVEL"
+class UserAccessLevelItem(AccessLevelItem, discriminator="USER_ACCESS_LEVEL"):
+    """A user access level: what the frontends show a customer; may be linked to a plan."""
+
+    PREFIX = "USER_ACCESS_LEVEL#"
 
 
 class ManifestItem(Stamped, discriminator="MANIFEST"):
     """pk `MANIFEST`, sk the frontend app (`user`, `admin`, `backend`)."""
 
-    PK = "MANIFEST"
+    PREFIX = "MANIFEST#"
     app = UnicodeAttribute()
     manifest = JSONAttribute(default=dict)
+
+
+class CatalogVersionItem(CatalogTable, discriminator="CATALOG_VERSION"):
+    """pk `VERSION`, sk `CATALOG`: a fresh random token with every catalog write (see catalog.repository).
+
+    A token rather than a counter, so a wiped and re-seeded table never repeats a version an instance cached.
+    """
+
+    token = UnicodeAttribute()
+    updated_at = UTCDateTimeAttribute(null=True)
+
+    @classmethod
+    def key(cls) -> tuple[str, str]:
+        return "VERSION", "CATALOG"
 
 
 class UniqueGuardItem(CatalogTable, discriminator="UNIQUE"):

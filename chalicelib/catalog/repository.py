@@ -1,16 +1,26 @@
-"""Catalog reads: each kind is one strongly consistent Query of its partition."""
+"""Catalog reads.
+
+`reference()` returns every catalog record but countries as one snapshot. Reading it costs one consistent GetItem
+of the catalog version: each instance keeps the snapshot it read last and queries the catalog partition again only
+when the version moved. Every catalog write bumps the version in its own transaction (`bump_version`), so a read
+after a write always sees the write — the cache never serves anything older than the version it just read.
+Snapshots are shared between requests: treat their items as read-only.
+"""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
-from pynamodb.models import Model
 
 from chalicelib.catalog.models import (
-    USER_ACCESS_LEVEL_PK,
+    REFERENCE,
     AccessLevelItem,
     AddonItem,
+    CatalogVersionItem,
     CategoryItem,
     CountryItem,
     CurrencyItem,
@@ -23,96 +33,130 @@ from chalicelib.catalog.models import (
     TaxClassItem,
     TaxItem,
     TokenBundleItem,
+    UserAccessLevelItem,
 )
 from chalicelib.catalog.settings import with_defaults
-
-M = TypeVar("M", bound=Model)
-
-
-def _all(model: type[M], pk: str) -> list[M]:
-    return [item for item in model.query(pk, consistent_read=True) if isinstance(item, model)]
+from chalicelib.core.ids import new_id
+from chalicelib.store.base import CatalogTable
+from chalicelib.store.transactions import Transaction
 
 
-def _one(model: type[M], pk: str, sk: str) -> M | None:
+@dataclass
+class Reference:
+    """Every catalog record but countries, read at one moment."""
+
+    currencies: list[CurrencyItem] = field(default_factory=list)
+    tax_classes: list[TaxClassItem] = field(default_factory=list)
+    taxes: list[TaxItem] = field(default_factory=list)
+    categories: list[CategoryItem] = field(default_factory=list)
+    plans: list[PlanItem] = field(default_factory=list)
+    token_bundles: list[TokenBundleItem] = field(default_factory=list)
+    addons: list[AddonItem] = field(default_factory=list)
+    payment_methods: list[PaymentMethodItem] = field(default_factory=list)
+    languages: list[LanguageItem] = field(default_factory=list)
+    plugins: list[PluginItem] = field(default_factory=list)
+    admin_access_levels: list[AccessLevelItem] = field(default_factory=list)
+    user_access_levels: list[UserAccessLevelItem] = field(default_factory=list)
+    manifests: list[ManifestItem] = field(default_factory=list)
+    stored_settings: SettingsItem | None = None
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The admin settings (admin.md §14) over their defaults."""
+        return with_defaults(self.stored_settings.values if self.stored_settings else {})
+
+    def plan(self, plan_id: str) -> PlanItem | None:
+        return next((p for p in self.plans if p.id == plan_id), None)
+
+    def token_bundle(self, bundle_id: str) -> TokenBundleItem | None:
+        return next((b for b in self.token_bundles if b.id == bundle_id), None)
+
+    def addon(self, addon_id: str) -> AddonItem | None:
+        return next((a for a in self.addons if a.id == addon_id), None)
+
+    def categories_by_id(self) -> dict[str, CategoryItem]:
+        return {c.id: c for c in self.categories}
+
+
+_GROUPS: tuple[tuple[type[CatalogTable], str], ...] = (
+    (UserAccessLevelItem, "user_access_levels"),  # before its base class
+    (AccessLevelItem, "admin_access_levels"),
+    (CurrencyItem, "currencies"),
+    (TaxClassItem, "tax_classes"),
+    (TaxItem, "taxes"),
+    (CategoryItem, "categories"),
+    (PlanItem, "plans"),
+    (TokenBundleItem, "token_bundles"),
+    (AddonItem, "addons"),
+    (PaymentMethodItem, "payment_methods"),
+    (LanguageItem, "languages"),
+    (PluginItem, "plugins"),
+    (ManifestItem, "manifests"),
+)
+
+
+_lock = threading.Lock()
+_cached: tuple[str, Reference] | None = None
+
+
+def catalog_version() -> str:
     try:
-        return model.get(pk, sk, consistent_read=True)
+        return str(CatalogVersionItem.get(*CatalogVersionItem.key(), consistent_read=True).token)
+    except DoesNotExist:
+        return ""
+
+
+def reference(version: str | None = None) -> Reference:
+    """The catalog snapshot; `version` when the caller already read it (e.g. in a batch with other items)."""
+    global _cached
+    current = catalog_version() if version is None else version
+    cached = _cached
+    if cached is not None and cached[0] == current:
+        return cached[1]
+    snapshot = _query_reference()
+    with _lock:
+        _cached = (current, snapshot)
+    return snapshot
+
+
+def bump_version(tx: Transaction, now: datetime) -> None:
+    """Add the catalog-version increment to the transaction of a catalog write."""
+    tx.put(CatalogVersionItem(*CatalogVersionItem.key(), token=new_id(), updated_at=now), label="catalog_version")
+
+
+def forget_snapshot() -> None:
+    global _cached
+    with _lock:
+        _cached = None
+
+
+def _query_reference() -> Reference:
+    snapshot = Reference()
+    for item in CatalogTable.query(REFERENCE, consistent_read=True):
+        if isinstance(item, SettingsItem):
+            snapshot.stored_settings = item
+            continue
+        for kind, group in _GROUPS:
+            if isinstance(item, kind):
+                getattr(snapshot, group).append(item)
+                break
+    return snapshot
+
+
+def countries() -> list[CountryItem]:
+    return [item for item in CountryItem.query(CountryItem.PK, consistent_read=True) if isinstance(item, CountryItem)]
+
+
+def find_country(code: str) -> CountryItem | None:
+    try:
+        return CountryItem.get(*CountryItem.key(code.upper()), consistent_read=True)
     except DoesNotExist:
         return None
 
 
-def currencies() -> list[CurrencyItem]:
-    return _all(CurrencyItem, CurrencyItem.PK)
-
-
-def countries() -> list[CountryItem]:
-    return _all(CountryItem, CountryItem.PK)
-
-
-def find_country(code: str) -> CountryItem | None:
-    return _one(CountryItem, CountryItem.PK, code.upper())
-
-
-def taxes() -> list[TaxItem]:
-    return _all(TaxItem, TaxItem.PK)
-
-
-def tax_classes() -> list[TaxClassItem]:
-    return _all(TaxClassItem, TaxClassItem.PK)
-
-
-def categories() -> list[CategoryItem]:
-    return _all(CategoryItem, CategoryItem.PK)
-
-
-def plans() -> list[PlanItem]:
-    return _all(PlanItem, PlanItem.PK)
-
-
-def find_plan(plan_id: str) -> PlanItem | None:
-    return _one(PlanItem, PlanItem.PK, plan_id)
-
-
-def token_bundles() -> list[TokenBundleItem]:
-    return _all(TokenBundleItem, TokenBundleItem.PK)
-
-
-def find_token_bundle(bundle_id: str) -> TokenBundleItem | None:
-    return _one(TokenBundleItem, TokenBundleItem.PK, bundle_id)
-
-
-def addons() -> list[AddonItem]:
-    return _all(AddonItem, AddonItem.PK)
-
-
-def find_addon(addon_id: str) -> AddonItem | None:
-    return _one(AddonItem, AddonItem.PK, addon_id)
-
-
-def payment_methods() -> list[PaymentMethodItem]:
-    return _all(PaymentMethodItem, PaymentMethodItem.PK)
-
-
-def languages() -> list[LanguageItem]:
-    return _all(LanguageItem, LanguageItem.PK)
-
-
-def plugins() -> list[PluginItem]:
-    return _all(PluginItem, PluginItem.PK)
-
-
-def admin_access_levels() -> list[AccessLevelItem]:
-    return _all(AccessLevelItem, AccessLevelItem.PK)
-
-
-def user_access_levels() -> list[AccessLevelItem]:
-    return _all(AccessLevelItem, USER_ACCESS_LEVEL_PK)
-
-
-def manifest(app: str) -> ManifestItem | None:
-    return _one(ManifestItem, ManifestItem.PK, app)
-
-
 def settings() -> dict[str, Any]:
-    """The admin settings (admin.md §14) over their defaults."""
-    stored = _one(SettingsItem, SettingsItem.PK, SettingsItem.SK)
-    return with_defaults(stored.values if stored else {})
+    try:
+        stored = SettingsItem.get(*SettingsItem.key(SettingsItem.NAME), consistent_read=True)
+    except DoesNotExist:
+        return with_defaults({})
+    return with_defaults(stored.values)

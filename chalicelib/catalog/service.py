@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.catalog import pricing, repository, serializers
 from chalicelib.catalog.models import CategoryItem, CurrencyItem, PaymentMethodItem, PlanItem, TaxItem
 from chalicelib.catalog.pricing import Currencies
+from chalicelib.catalog.repository import Reference
 from chalicelib.core.errors import BadRequest, NotFound
 from chalicelib.core.ids import is_uuid
 from chalicelib.core.money import as_number, format_fixed, format_money, parse_decimal
@@ -30,8 +31,8 @@ class PriceContext:
     categories: dict[str, CategoryItem]
 
 
-def _price_context(currency: str | None, country: str | None) -> PriceContext:
-    currencies = Currencies.of(repository.currencies())
+def _price_context(ref: Reference, currency: str | None, country: str | None) -> PriceContext:
+    currencies = Currencies.of(ref.currencies)
     display = currencies.display(currency)
     country_code = None
     tax = None
@@ -39,9 +40,8 @@ def _price_context(currency: str | None, country: str | None) -> PriceContext:
         country_code = country.strip().upper()
         if repository.find_country(country_code) is None:
             raise BadRequest(f"Unknown country: {country_code}")
-        tax = pricing.applicable_tax(country_code, repository.taxes(), repository.tax_classes())
-    categories = {item.id: item for item in repository.categories()}
-    return PriceContext(currencies, display, country_code, tax, categories)
+        tax = pricing.applicable_tax(country_code, ref.taxes, ref.tax_classes)
+    return PriceContext(currencies, display, country_code, tax, ref.categories_by_id())
 
 
 def _listing_entry(plan: PlanItem, ctx: PriceContext) -> dict[str, Any]:
@@ -61,8 +61,9 @@ def _listing_entry(plan: PlanItem, ctx: PriceContext) -> dict[str, Any]:
 
 
 def list_plans(currency: str | None, country: str | None, category: str | None) -> dict[str, Any]:
-    ctx = _price_context(currency, country)
-    plans = [plan for plan in repository.plans() if plan.is_active]
+    ref = repository.reference()
+    ctx = _price_context(ref, currency, country)
+    plans = [plan for plan in ref.plans if plan.is_active]
     if category is not None:
         match = next((c for c in ctx.categories.values() if c.slug == category), None)
         if match is None:
@@ -76,12 +77,13 @@ def list_plans(currency: str | None, country: str | None, category: str | None) 
 
 
 def get_plan(slug_or_id: str, currency: str | None, country: str | None) -> dict[str, Any]:
-    plan = _find_plan(slug_or_id)
+    ref = repository.reference()
+    plan = _find_plan(ref, slug_or_id)
     try:
-        ctx = _price_context(currency, country)
+        ctx = _price_context(ref, currency, country)
     except BadRequest as error:
         if error.message.startswith("Unknown currency"):
-            currencies = Currencies.of(repository.currencies())
+            currencies = Currencies.of(ref.currencies)
             summary = {
                 "id": plan.id,
                 "name": plan.name,
@@ -93,11 +95,11 @@ def get_plan(slug_or_id: str, currency: str | None, country: str | None) -> dict
     return _listing_entry(plan, ctx)
 
 
-def _find_plan(slug_or_id: str) -> PlanItem:
+def _find_plan(ref: Reference, slug_or_id: str) -> PlanItem:
     if is_uuid(slug_or_id):
-        found = repository.find_plan(slug_or_id.lower())
+        found = ref.plan(slug_or_id.lower())
     else:
-        found = next((plan for plan in repository.plans() if plan.slug == slug_or_id), None)
+        found = next((plan for plan in ref.plans if plan.slug == slug_or_id), None)
     if found is None:
         raise NotFound("Plan not found")
     return found
@@ -107,8 +109,9 @@ def list_categories(fmt: str | None) -> dict[str, Any]:
     fmt = fmt or "tree"
     if fmt not in ("tree", "flat"):
         raise BadRequest(f"Invalid format: {fmt}")
-    categories = _by_order(repository.categories())
-    active_plans = [plan for plan in repository.plans() if plan.is_active]
+    ref = repository.reference()
+    categories = _by_order(ref.categories)
+    active_plans = [plan for plan in ref.plans if plan.is_active]
     counts = {c.id: sum(1 for plan in active_plans if c.id in plan.category_ids) for c in categories}
     if fmt == "flat":
         return {"categories": [serializers.category(c, counts[c.id], []) for c in categories]}
@@ -122,14 +125,14 @@ def list_categories(fmt: str | None) -> dict[str, Any]:
 
 
 def list_currencies() -> dict[str, Any]:
-    active = [c for c in repository.currencies() if c.is_active]
+    active = [c for c in repository.reference().currencies if c.is_active]
     active.sort(key=lambda c: (not c.is_default, c.code))
     default = next((c.code for c in active if c.is_default), None)
     return {"currencies": [serializers.currency(c) for c in active], "default": default}
 
 
 def list_taxes(country: str | None) -> dict[str, Any]:
-    taxes = [t for t in repository.taxes() if t.is_active]
+    taxes = [t for t in repository.reference().taxes if t.is_active]
     if country:
         wanted = country.strip().upper()
         taxes = [t for t in taxes if (t.country_code or "") == wanted]
@@ -138,16 +141,18 @@ def list_taxes(country: str | None) -> dict[str, Any]:
 
 
 def list_token_bundles() -> dict[str, Any]:
-    currencies = Currencies.of(repository.currencies())
-    bundles = [b for b in repository.token_bundles() if b.is_active]
+    ref = repository.reference()
+    currencies = Currencies.of(ref.currencies)
+    bundles = [b for b in ref.token_bundles if b.is_active]
     return {"bundles": [serializers.token_bundle(b, currencies) for b in _by_order(bundles)]}
 
 
 def get_token_bundle(bundle_id: str) -> dict[str, Any]:
-    bundle = repository.find_token_bundle(bundle_id)
+    ref = repository.reference()
+    bundle = ref.token_bundle(bundle_id)
     if bundle is None:
         raise NotFound("Token bundle not found")
-    return {"bundle": serializers.token_bundle(bundle, Currencies.of(repository.currencies()))}
+    return {"bundle": serializers.token_bundle(bundle, Currencies.of(ref.currencies))}
 
 
 def list_addons(principal: Principal | None, plan_id: str | None) -> dict[str, Any]:
@@ -161,20 +166,20 @@ def list_addons(principal: Principal | None, plan_id: str | None) -> dict[str, A
         from chalicelib.subscriptions.repository import subscriptions_of
 
         visible_plans.update(s.tarif_plan_id for s in subscriptions_of(principal.user_id) if s.status in VALID_STATUSES)
-    addons = [
-        a for a in repository.addons() if a.is_active and (not a.plan_ids or visible_plans.intersection(a.plan_ids))
-    ]
-    currencies = Currencies.of(repository.currencies())
-    plans = {plan.id: plan for plan in repository.plans()}
+    ref = repository.reference()
+    addons = [a for a in ref.addons if a.is_active and (not a.plan_ids or visible_plans.intersection(a.plan_ids))]
+    currencies = Currencies.of(ref.currencies)
+    plans = {plan.id: plan for plan in ref.plans}
     return {"addons": [serializers.addon(a, currencies, plans) for a in _by_order(addons)]}
 
 
 def get_addon(addon_id: str) -> dict[str, Any]:
-    addon = repository.find_addon(addon_id)
+    ref = repository.reference()
+    addon = ref.addon(addon_id)
     if addon is None:
         raise NotFound("Add-on not found")
-    plans = {plan.id: plan for plan in repository.plans()}
-    return {"addon": serializers.addon(addon, Currencies.of(repository.currencies()), plans)}
+    plans = {plan.id: plan for plan in ref.plans}
+    return {"addon": serializers.addon(addon, Currencies.of(ref.currencies), plans)}
 
 
 def list_countries() -> dict[str, Any]:
@@ -210,7 +215,7 @@ def list_payment_methods(
             raise BadRequest("Invalid amount") from exc
         if wanted_amount < 0:
             raise BadRequest("Invalid amount")
-    methods = [m for m in repository.payment_methods() if _listable(m)]
+    methods = [m for m in repository.reference().payment_methods if _listable(m)]
     if currency:
         code = currency.strip().upper()
         methods = [m for m in methods if not m.currencies or code in {c.upper() for c in m.currencies}]
@@ -229,15 +234,16 @@ def list_payment_methods(
 
 
 def get_payment_method(code: str, locale: str | None) -> dict[str, Any]:
-    method = next((m for m in repository.payment_methods() if m.code == code), None)
+    method = next((m for m in repository.reference().payment_methods if m.code == code), None)
     if method is None or not _listable(method):
         raise NotFound("Payment method not found")
     return {"method": serializers.public_payment_method(method, locale)}
 
 
 def list_languages() -> dict[str, Any]:
-    languages = sorted(repository.languages(), key=lambda lang: (int(lang.sort_order), lang.code))
+    ref = repository.reference()
+    languages = sorted(ref.languages, key=lambda lang: (int(lang.sort_order), lang.code))
     return {
         "languages": [{"code": lang.code, "name": lang.name} for lang in languages],
-        "default": repository.settings()["default_language"],
+        "default": ref.settings["default_language"],
     }

@@ -10,7 +10,7 @@ from chalicelib.core.logging import logger
 def _dynamodb() -> None:
     from chalicelib.catalog.models import SettingsItem
 
-    SettingsItem.count(SettingsItem.PK, limit=1)
+    SettingsItem.get(*SettingsItem.key(SettingsItem.NAME))
 
 
 def _eventbus() -> None:

@@ -92,7 +92,7 @@ def plugin_states() -> dict[str, PluginState]:
 
     states = {
         item.name: PluginState(bool(item.enabled), dict(item.config or {}))
-        for item in PluginItem.query(PluginItem.PK, consistent_read=True)
+        for item in PluginItem.query(PluginItem.PK, PluginItem.sk.startswith(PluginItem.PREFIX), consistent_read=True)
         if isinstance(item, PluginItem)
     }
     with _lock:

@@ -46,8 +46,9 @@ def users_for_stage(stage: str) -> list[dict[str, Any]]:
 def seed_users(now: datetime, stage: str) -> int:
     users = users_for_stage(stage)
     guards = batch_get([(EmailGuardItem, *email_key(user["email"])) for user in users])
-    admin_levels = {level.slug: level.id for level in repository.admin_access_levels()}
-    member_levels = {level.slug: level.id for level in repository.user_access_levels()}
+    ref = repository.reference()
+    admin_levels = {level.slug: level.id for level in ref.admin_access_levels}
+    member_levels = {level.slug: level.id for level in ref.user_access_levels}
     rounds = get_settings().bcrypt_rounds
     created = 0
     for user, guard in zip(users, guards, strict=True):
@@ -111,10 +112,11 @@ PURCHASES = (
 
 def seed_purchases(now: datetime) -> int:
     """§11: one ACTIVE subscription and its PAID first invoice per user, numbered in this order."""
-    plans = {plan.slug: plan for plan in repository.plans()}
-    currencies = pricing.Currencies.of(repository.currencies())
-    taxes, classes = repository.taxes(), repository.tax_classes()
-    prefix = str(repository.settings()["invoice_prefix"])
+    ref = repository.reference()
+    plans = {plan.slug: plan for plan in ref.plans}
+    currencies = pricing.Currencies.of(ref.currencies)
+    taxes, classes = ref.taxes, ref.tax_classes
+    prefix = str(ref.settings["invoice_prefix"])
     created = 0
     for purchase in PURCHASES:
         user_id = seed_id("user", purchase.email)

@@ -29,7 +29,7 @@ from chalicelib.core.ids import seed_id
 from chalicelib.core.times import iso
 from chalicelib.invoices.builder import Line, build_invoice
 from chalicelib.invoices.numbering import commit_numbered, take_number
-from chalicelib.seed.catalog import write_missing, write_missing_keys
+from chalicelib.seed.catalog import write_missing
 from chalicelib.store.transactions import Transaction
 from chalicelib.users.models import UserDetailsItem
 from chalicelib.users.repository import find_details
@@ -252,8 +252,8 @@ PETS = (
 def seed_booking(now: datetime, stage: str) -> dict[str, int]:
     created: dict[str, int] = {}
     tenants = [t for t in TENANTS if stage != "prod" or t["slug"] == "default"]
-    created["tenants"] = write_missing(TenantItem, TenantItem.PK, (_tenant(t, now) for t in tenants))
-    write_missing_keys(
+    created["tenants"] = write_missing(TenantItem, (_tenant(t, now) for t in tenants))
+    write_missing(
         BookingGuardItem,
         [
             BookingGuardItem(f"UNIQUE#TENANT#{t['slug']}", "UNIQUE", owner_id=seed_id("tenant", t["slug"]))
@@ -304,7 +304,6 @@ def _seed_tenant_catalog(tenant_slug: str, resources: tuple[dict[str, Any], ...]
     category_ids = {slug: seed_id("booking_category", key + slug) for slug, _ in CATEGORIES[tenant_slug]}
     created = write_missing(
         SchemaItem,
-        partition,
         (
             SchemaItem(
                 partition,
@@ -323,7 +322,6 @@ def _seed_tenant_catalog(tenant_slug: str, resources: tuple[dict[str, Any], ...]
     )
     created += write_missing(
         ResourceCategoryItem,
-        partition,
         (
             ResourceCategoryItem(
                 partition,
@@ -342,7 +340,6 @@ def _seed_tenant_catalog(tenant_slug: str, resources: tuple[dict[str, Any], ...]
     resource_ids = {r["slug"]: seed_id("resource", key + r["slug"]) for r in resources}
     created += write_missing(
         ResourceItem,
-        partition,
         (
             ResourceItem(
                 partition,
@@ -374,7 +371,7 @@ def _seed_tenant_catalog(tenant_slug: str, resources: tuple[dict[str, Any], ...]
             for i, r in enumerate(resources)
         ),
     )
-    write_missing_keys(
+    write_missing(
         BookingGuardItem,
         [
             *(_guard(tenant_id, "SCHEMA", slug, schema_id) for slug, schema_id in schema_ids.items()),
@@ -391,7 +388,6 @@ def _seed_grooming(now: datetime) -> int:
     service_ids = {s["slug"]: seed_id("service", f"pawfect:{s['slug']}") for s in SERVICES}
     created = write_missing(
         ServiceItem,
-        partition,
         (
             ServiceItem(
                 partition,
@@ -419,7 +415,6 @@ def _seed_grooming(now: datetime) -> int:
     )
     created += write_missing(
         StaffItem,
-        partition,
         (
             StaffItem(
                 partition,
@@ -439,7 +434,6 @@ def _seed_grooming(now: datetime) -> int:
     )
     created += write_missing(
         PackageOfferItem,
-        partition,
         (
             PackageOfferItem(
                 partition,
@@ -460,7 +454,7 @@ def _seed_grooming(now: datetime) -> int:
             for i, (slug, name, service, sessions, price, validity) in enumerate(PACKAGES)
         ),
     )
-    write_missing_keys(
+    write_missing(
         BookingGuardItem,
         [
             *(_guard(tenant_id, "SERVICE", slug, service_id) for slug, service_id in service_ids.items()),
@@ -511,7 +505,7 @@ def _seed_pets(now: datetime) -> int:
         )
         pet.gsi1pk, pet.gsi1sk = f"TENANT#{tenant_id}#PETS", f"{name}#{pet_id}"
         pets.append(pet)
-    return write_missing(PetItem, partition, pets)
+    return write_missing(PetItem, pets)
 
 
 def _seed_package_purchase(now: datetime) -> int:
@@ -526,7 +520,8 @@ def _seed_package_purchase(now: datetime) -> int:
     except DoesNotExist:
         pass
     details = find_details(user_id)
-    tax = pricing.applicable_tax(details.country if details else None, repository.taxes(), repository.tax_classes())
+    ref = repository.reference()
+    tax = pricing.applicable_tax(details.country if details else None, ref.taxes, ref.tax_classes)
     commit_numbered(functools.partial(_add_package_purchase, details=details, tax=tax, now=now))
     return 1
 

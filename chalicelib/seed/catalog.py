@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 from pynamodb.models import Model
 
 from chalicelib.catalog.models import (
-    USER_ACCESS_LEVEL_PK,
     AccessLevelItem,
     AddonItem,
     CategoryItem,
@@ -25,6 +24,7 @@ from chalicelib.catalog.models import (
     TaxItem,
     TokenBundleItem,
     UniqueGuardItem,
+    UserAccessLevelItem,
 )
 from chalicelib.core.ids import seed_id
 from chalicelib.plugins.registry import PLUGINS
@@ -35,10 +35,14 @@ from chalicelib.store.reads import batch_get
 M = TypeVar("M", bound=Model)
 
 
-def write_missing(model: type[M], pk: str, items: Iterable[M]) -> int:
-    """Batch-write the items of partition `pk` whose sort keys are not stored yet; returns how many."""
-    existing = {getattr(item, "sk") for item in model.query(pk, consistent_read=True, attributes_to_get=["sk"])}  # noqa: B009
-    missing = [item for item in items if getattr(item, "sk") not in existing]  # noqa: B009
+def write_missing(model: type[M], items: Iterable[M]) -> int:
+    """Batch-write the items whose keys are not stored yet (one BatchGetItem per 100 keys); returns how many.
+
+    What exists is left untouched, so seeding twice never duplicates or overwrites a record.
+    """
+    candidates = list(items)
+    found = batch_get([(model, getattr(i, "pk"), getattr(i, "sk")) for i in candidates])  # noqa: B009
+    missing = [item for item, existing in zip(candidates, found, strict=True) if existing is None]
     if not missing:
         return 0
     with model.batch_write() as batch:
@@ -49,21 +53,9 @@ def write_missing(model: type[M], pk: str, items: Iterable[M]) -> int:
     return len(missing)
 
 
-def write_missing_keys(model: type[M], items: list[M]) -> int:
-    """Batch-write the items (of any partitions) whose keys are not stored yet; returns how many."""
-    keys = [(model, getattr(item, "pk"), getattr(item, "sk")) for item in items]  # noqa: B009
-    found = batch_get(keys)
-    missing = [item for item, existing in zip(items, found, strict=True) if existing is None]
-    if missing:
-        with model.batch_write() as batch:
-            for item in missing:
-                batch.save(item)
-    return len(missing)
-
-
 def _write_guards(kind: str, owners: dict[str, str]) -> None:
     """Uniqueness guards of seeded slugs and codes, so later admin writes respect them."""
-    write_missing_keys(
+    write_missing(
         UniqueGuardItem,
         [UniqueGuardItem(f"UNIQUE#{kind}#{value}", "UNIQUE", owner_id=owner) for value, owner in owners.items()],
     )
@@ -75,11 +67,9 @@ def seed_reference(now: datetime, stage: str) -> dict[str, int]:
     enabled = {code: position for position, code in enumerate(ENABLED)}
     created["countries"] = write_missing(
         CountryItem,
-        CountryItem.PK,
         (
             CountryItem(
-                CountryItem.PK,
-                code,
+                *CountryItem.key(code),
                 id=seed_id("country", code),
                 code=code,
                 name=name,
@@ -93,11 +83,9 @@ def seed_reference(now: datetime, stage: str) -> dict[str, int]:
     )
     created["currencies"] = write_missing(
         CurrencyItem,
-        CurrencyItem.PK,
         (
             CurrencyItem(
-                CurrencyItem.PK,
-                c["code"],
+                *CurrencyItem.key(c["code"]),
                 id=seed_id("currency", c["code"]),
                 code=c["code"],
                 name=c["name"],
@@ -114,37 +102,32 @@ def seed_reference(now: datetime, stage: str) -> dict[str, int]:
     )
     created["languages"] = write_missing(
         LanguageItem,
-        LanguageItem.PK,
         (
-            LanguageItem(LanguageItem.PK, code, code=code, name=name, sort_order=i, created_at=now, updated_at=now)
+            LanguageItem(*LanguageItem.key(code), code=code, name=name, sort_order=i, created_at=now, updated_at=now)
             for i, (code, name) in enumerate(data.LANGUAGES)
         ),
     )
     created["access_levels"] = write_missing(
         AccessLevelItem,
-        AccessLevelItem.PK,
         (
-            _level(AccessLevelItem.PK, "access_level", level, now)
+            _level(AccessLevelItem, "access_level", level, now)
             for level in data.ADMIN_ACCESS_LEVELS
             if level["is_system"] or stage != "prod"
         ),
     )
     created["user_access_levels"] = write_missing(
-        AccessLevelItem,
-        USER_ACCESS_LEVEL_PK,
+        UserAccessLevelItem,
         (
-            _level(USER_ACCESS_LEVEL_PK, "user_access_level", level, now)
+            _level(UserAccessLevelItem, "user_access_level", level, now)
             for level in data.USER_ACCESS_LEVELS
             if level["is_system"] or stage != "prod"
         ),
     )
     created["tax_classes"] = write_missing(
         TaxClassItem,
-        TaxClassItem.PK,
         (
             TaxClassItem(
-                TaxClassItem.PK,
-                seed_id("tax_class", c["code"]),
+                *TaxClassItem.key(seed_id("tax_class", c["code"])),
                 id=seed_id("tax_class", c["code"]),
                 code=c["code"],
                 name=c["name"],
@@ -158,21 +141,22 @@ def seed_reference(now: datetime, stage: str) -> dict[str, int]:
     )
     methods = [m for m in data.PAYMENT_METHODS if m["code"] == "invoice" or stage != "prod"]
     created["payment_methods"] = write_missing(
-        PaymentMethodItem, PaymentMethodItem.PK, (_payment_method(method, stage, now) for method in methods)
+        PaymentMethodItem, (_payment_method(method, stage, now) for method in methods)
     )
     _write_guards("PAYMENT_METHOD_CODE", {m["code"]: seed_id("payment_method", m["code"]) for m in methods})
     created["settings"] = write_missing(
         SettingsItem,
-        SettingsItem.PK,
-        [SettingsItem(SettingsItem.PK, SettingsItem.SK, values=dict(data.SETTINGS), created_at=now, updated_at=now)],
+        [
+            SettingsItem(
+                *SettingsItem.key(SettingsItem.NAME), values=dict(data.SETTINGS), created_at=now, updated_at=now
+            )
+        ],
     )
     created["plugins"] = write_missing(
         PluginItem,
-        PluginItem.PK,
         (
             PluginItem(
-                PluginItem.PK,
-                name,
+                *PluginItem.key(name),
                 name=name,
                 enabled=_plugin_enabled(name, stage),
                 config=dict(spec.default_config),
@@ -185,11 +169,10 @@ def seed_reference(now: datetime, stage: str) -> dict[str, int]:
     return created
 
 
-def _level(pk: str, kind: str, level: dict[str, Any], now: datetime) -> AccessLevelItem:
+def _level(model: type[AccessLevelItem], kind: str, level: dict[str, Any], now: datetime) -> AccessLevelItem:
     level_id = seed_id(kind, level["slug"])
-    return AccessLevelItem(
-        pk,
-        level_id,
+    return model(
+        *model.key(level_id),
         id=level_id,
         name=level["name"],
         slug=level["slug"],
@@ -210,8 +193,7 @@ def _payment_method(method: dict[str, Any], stage: str, now: datetime) -> Paymen
     }
     active = method.get("is_active", True) and stage in method.get("active_stages", (stage,))
     return PaymentMethodItem(
-        PaymentMethodItem.PK,
-        method_id,
+        *PaymentMethodItem.key(method_id),
         id=method_id,
         code=method["code"],
         name=method["name"],
@@ -243,11 +225,9 @@ def seed_catalog(now: datetime) -> dict[str, int]:
     class_ids = {c["code"]: seed_id("tax_class", c["code"]) for c in data.TAX_CLASSES}
     created["taxes"] = write_missing(
         TaxItem,
-        TaxItem.PK,
         (
             TaxItem(
-                TaxItem.PK,
-                seed_id("tax", t["code"]),
+                *TaxItem.key(seed_id("tax", t["code"])),
                 id=seed_id("tax", t["code"]),
                 code=t["code"],
                 name=t["name"],
@@ -266,11 +246,9 @@ def seed_catalog(now: datetime) -> dict[str, int]:
     category_ids = {c["slug"]: seed_id("category", c["slug"]) for c in data.CATEGORIES}
     created["categories"] = write_missing(
         CategoryItem,
-        CategoryItem.PK,
         (
             CategoryItem(
-                CategoryItem.PK,
-                category_ids[c["slug"]],
+                *CategoryItem.key(category_ids[c["slug"]]),
                 id=category_ids[c["slug"]],
                 name=c["name"],
                 slug=c["slug"],
@@ -287,11 +265,9 @@ def seed_catalog(now: datetime) -> dict[str, int]:
     plan_ids = {p["slug"]: seed_id("plan", p["slug"]) for p in data.PLANS}
     created["plans"] = write_missing(
         PlanItem,
-        PlanItem.PK,
         (
             PlanItem(
-                PlanItem.PK,
-                plan_ids[p["slug"]],
+                *PlanItem.key(plan_ids[p["slug"]]),
                 id=plan_ids[p["slug"]],
                 name=p["name"],
                 slug=p["slug"],
@@ -313,11 +289,9 @@ def seed_catalog(now: datetime) -> dict[str, int]:
     _write_guards("PLAN_SLUG", plan_ids)
     created["token_bundles"] = write_missing(
         TokenBundleItem,
-        TokenBundleItem.PK,
         (
             TokenBundleItem(
-                TokenBundleItem.PK,
-                seed_id("bundle", b["name"]),
+                *TokenBundleItem.key(seed_id("bundle", b["name"])),
                 id=seed_id("bundle", b["name"]),
                 name=b["name"],
                 description=b.get("description"),
@@ -334,11 +308,9 @@ def seed_catalog(now: datetime) -> dict[str, int]:
     )
     created["addons"] = write_missing(
         AddonItem,
-        AddonItem.PK,
         (
             AddonItem(
-                AddonItem.PK,
-                seed_id("addon", a["slug"]),
+                *AddonItem.key(seed_id("addon", a["slug"])),
                 id=seed_id("addon", a["slug"]),
                 name=a["name"],
                 slug=a["slug"],
@@ -369,9 +341,8 @@ def seed_catalog(now: datetime) -> dict[str, int]:
     manifests = {**data.MANIFESTS, "backend": backend}
     created["manifests"] = write_missing(
         ManifestItem,
-        ManifestItem.PK,
         (
-            ManifestItem(ManifestItem.PK, app, app=app, manifest=manifest, created_at=now, updated_at=now)
+            ManifestItem(*ManifestItem.key(app), app=app, manifest=manifest, created_at=now, updated_at=now)
             for app, manifest in manifests.items()
         ),
     )

@@ -24,4 +24,15 @@ def seed(now: datetime | None = None) -> dict[str, Any]:
     if stage != "prod":
         report["purchases"] = seed_purchases(moment)
     report.update(seed_booking(moment, stage))
+    _mark_catalog_changed(moment)
     return report
+
+
+def _mark_catalog_changed(now: datetime) -> None:
+    """The seed writes the catalog in batches; one version bump at the end makes every instance re-read it."""
+    from chalicelib.catalog.repository import bump_version
+    from chalicelib.store.transactions import Transaction
+
+    tx = Transaction()
+    bump_version(tx, now)
+    tx.commit()

@@ -7,6 +7,7 @@ admin write would leave them (contract catalog.md §4, README §1.1 plugins).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -23,9 +24,11 @@ from chalicelib.catalog.models import (
     TaxItem,
     TokenBundleItem,
 )
+from chalicelib.catalog.repository import bump_version
 from chalicelib.core.config import reload_settings
 from chalicelib.core.ids import seed_id
 from chalicelib.plugins.registry import forget_cached_states
+from chalicelib.store.transactions import Transaction
 
 PLUGIN_ROUTES = [
     "/api/v1/tarif-plans",
@@ -67,18 +70,22 @@ def change(model: Any, pk: str, sk: str, **values: Any) -> None:
     item = model.get(pk, sk, consistent_read=True)
     for name, value in values.items():
         setattr(item, name, value)
-    item.save()
+    tx = Transaction().put(item)
+    bump_version(tx, datetime.now(UTC))
+    tx.commit()
     forget_cached_states()
 
 
 def set_plugin(name: str, enabled: bool) -> None:
-    change(PluginItem, PluginItem.PK, name, enabled=enabled)
+    change(PluginItem, *PluginItem.key(name), enabled=enabled)
 
 
 def change_settings(**values: Any) -> None:
-    item = SettingsItem.get(SettingsItem.PK, SettingsItem.SK, consistent_read=True)
+    item = SettingsItem.get(*SettingsItem.key(SettingsItem.NAME), consistent_read=True)
     item.values = {**item.values, **values}
-    item.save()
+    tx = Transaction().put(item)
+    bump_version(tx, datetime.now(UTC))
+    tx.commit()
 
 
 def slugs(answer: Any, key: str = "plans") -> list[str]:
@@ -174,14 +181,14 @@ def test_configured_paypal_disappears_when_its_plugin_is_disabled(fresh_api, env
 
 
 def test_inactive_method_is_hidden(fresh_api, env):
-    change(PaymentMethodItem, PaymentMethodItem.PK, seed_id("payment_method", "invoice"), is_active=False)
+    change(PaymentMethodItem, *PaymentMethodItem.key(seed_id("payment_method", "invoice")), is_active=False)
     assert [m["code"] for m in fresh_api.get("/api/v1/settings/payment-methods").json["methods"]] == ["sandbox"]
     assert_error(fresh_api.get("/api/v1/settings/payment-methods/invoice"), 404, {"error": "Payment method not found"})
 
 
 def test_methods_ordered_by_position_then_name(fresh_api, env):
     env(**STRIPE_KEYS)
-    change(PaymentMethodItem, PaymentMethodItem.PK, seed_id("payment_method", "invoice"), position=2)
+    change(PaymentMethodItem, *PaymentMethodItem.key(seed_id("payment_method", "invoice")), position=2)
     methods = fresh_api.get("/api/v1/settings/payment-methods").json["methods"]
     # sandbox (1), then position 2: "Credit Card" (stripe) before "Invoice"
     assert [m["code"] for m in methods] == ["sandbox", "stripe", "invoice"]
@@ -189,7 +196,7 @@ def test_methods_ordered_by_position_then_name(fresh_api, env):
 
 
 def test_country_filter_uses_the_method_countries(fresh_api, env):
-    change(PaymentMethodItem, PaymentMethodItem.PK, seed_id("payment_method", "invoice"), countries=["DE", "AT"])
+    change(PaymentMethodItem, *PaymentMethodItem.key(seed_id("payment_method", "invoice")), countries=["DE", "AT"])
     base = "/api/v1/settings/payment-methods"
     assert [m["code"] for m in fresh_api.get(f"{base}?country=DE").json["methods"]] == ["invoice", "sandbox"]
     assert [m["code"] for m in fresh_api.get(f"{base}?country=at").json["methods"]] == ["invoice", "sandbox"]
@@ -198,7 +205,7 @@ def test_country_filter_uses_the_method_countries(fresh_api, env):
 
 
 def test_currency_filter_uses_the_method_currencies(fresh_api, env):
-    change(PaymentMethodItem, PaymentMethodItem.PK, seed_id("payment_method", "invoice"), currencies=["EUR"])
+    change(PaymentMethodItem, *PaymentMethodItem.key(seed_id("payment_method", "invoice")), currencies=["EUR"])
     base = "/api/v1/settings/payment-methods"
     assert [m["code"] for m in fresh_api.get(f"{base}?currency=eur").json["methods"]] == ["invoice", "sandbox"]
     assert [m["code"] for m in fresh_api.get(f"{base}?currency=USD").json["methods"]] == ["sandbox"]
@@ -217,7 +224,7 @@ def test_exact_locale_wins_over_its_language(fresh_api, env, locale, name, descr
         "de": {"name": "Rechnung", "description": "Zahlung per Rechnung"},
         "de-AT": {"name": "Rechnung (AT)", "description": "Zahlung per Rechnung (AT)"},
     }
-    change(PaymentMethodItem, PaymentMethodItem.PK, seed_id("payment_method", "invoice"), translations=translations)
+    change(PaymentMethodItem, *PaymentMethodItem.key(seed_id("payment_method", "invoice")), translations=translations)
     method = fresh_api.get(f"/api/v1/settings/payment-methods/invoice?locale={locale}").json["method"]
     assert (method["name"], method["description"]) == (name, description)
     listed = fresh_api.get(f"/api/v1/settings/payment-methods?locale={locale}").json["methods"][0]
@@ -233,8 +240,7 @@ def test_amount_filter_uses_the_method_bounds(fresh_api, env, amount, listed):
 
     change(
         PaymentMethodItem,
-        PaymentMethodItem.PK,
-        seed_id("payment_method", "invoice"),
+        *PaymentMethodItem.key(seed_id("payment_method", "invoice")),
         min_amount=Decimal("10.00"),
         max_amount=Decimal("100.00"),
     )
@@ -250,7 +256,7 @@ def test_amount_filter_uses_the_method_bounds(fresh_api, env, amount, listed):
 
 
 def test_inactive_currency_is_not_listed_and_not_accepted(fresh_api):
-    change(CurrencyItem, CurrencyItem.PK, "GBP", is_active=False)
+    change(CurrencyItem, *CurrencyItem.key("GBP"), is_active=False)
     codes = [c["code"] for c in fresh_api.get("/api/v1/settings/currencies").json["currencies"]]
     assert codes == ["EUR", "CHF", "JPY", "THB", "USD"]
     assert_error(fresh_api.get("/api/v1/tarif-plans?currency=GBP"), 400, {"error": "Unknown currency: GBP"})
@@ -267,7 +273,7 @@ def test_inactive_currency_is_not_listed_and_not_accepted(fresh_api):
 def test_changed_exchange_rate_changes_display_prices(fresh_api):
     from decimal import Decimal
 
-    change(CurrencyItem, CurrencyItem.PK, "USD", exchange_rate=Decimal("1.5"))
+    change(CurrencyItem, *CurrencyItem.key("USD"), exchange_rate=Decimal("1.5"))
     usd = fresh_api.get("/api/v1/settings/currencies").json["currencies"][-1]
     assert usd["exchange_rate"] == "1.500000"
     basic = fresh_api.get("/api/v1/tarif-plans/basic?currency=USD").json
@@ -275,7 +281,7 @@ def test_changed_exchange_rate_changes_display_prices(fresh_api):
 
 
 def test_inactive_tax_is_not_listed_and_not_applied(fresh_api):
-    change(TaxItem, TaxItem.PK, seed_id("tax", "VAT_AT"), is_active=False)
+    change(TaxItem, *TaxItem.key(seed_id("tax", "VAT_AT")), is_active=False)
     assert fresh_api.get("/api/v1/settings/taxes?country=AT").json["taxes"] == []
     codes = [t["code"] for t in fresh_api.get("/api/v1/settings/taxes").json["taxes"]]
     assert "VAT_AT" not in codes
@@ -289,8 +295,8 @@ def test_inactive_tax_is_not_listed_and_not_applied(fresh_api):
 
 
 def test_countries_follow_enabled_state_and_position_then_name(fresh_api):
-    change(CountryItem, CountryItem.PK, "FR", is_enabled=False)
-    change(CountryItem, CountryItem.PK, "JP", is_enabled=True, position=1)
+    change(CountryItem, *CountryItem.key("FR"), is_enabled=False)
+    change(CountryItem, *CountryItem.key("JP"), is_enabled=True, position=1)
     countries = fresh_api.get("/api/v1/settings/countries").json["countries"]
     # JP shares position 1 with AT: "Austria" before "Japan"
     assert [c["code"] for c in countries] == ["DE", "AT", "JP", "CH", "IT", "ES", "PL", "TH"]
@@ -301,13 +307,13 @@ def test_countries_follow_enabled_state_and_position_then_name(fresh_api):
 
 
 def test_plans_with_equal_sort_order_are_ordered_by_name(fresh_api):
-    change(PlanItem, PlanItem.PK, seed_id("plan", "pro"), sort_order=1)
+    change(PlanItem, *PlanItem.key(seed_id("plan", "pro")), sort_order=1)
     assert slugs(fresh_api.get("/api/v1/tarif-plans"))[:4] == ["free", "basic", "pro", "enterprise"]
     assert slugs(fresh_api.get("/api/v1/tarif-plans?category=root"))[:3] == ["free", "basic", "pro"]
 
 
 def test_deactivated_plan_leaves_the_listing_and_the_counts(fresh_api):
-    change(PlanItem, PlanItem.PK, seed_id("plan", "basic"), is_active=False)
+    change(PlanItem, *PlanItem.key(seed_id("plan", "basic")), is_active=False)
     assert "basic" not in slugs(fresh_api.get("/api/v1/tarif-plans"))
     assert fresh_api.get("/api/v1/tarif-plans").json["total"] == 12
     flat = fresh_api.get("/api/v1/tarif-plan-categories?format=flat").json["categories"]
@@ -321,7 +327,7 @@ def test_deactivated_plan_leaves_the_listing_and_the_counts(fresh_api):
 
 def test_inactive_plan_in_a_category_is_not_counted_nor_filtered_in(fresh_api):
     category = seed_id("category", "subscription-plans")
-    change(PlanItem, PlanItem.PK, seed_id("plan", "legacy-plan"), category_ids=[category])
+    change(PlanItem, *PlanItem.key(seed_id("plan", "legacy-plan")), category_ids=[category])
     assert slugs(fresh_api.get("/api/v1/tarif-plans?category=subscription-plans")) == ["starter", "professional"]
     flat = fresh_api.get("/api/v1/tarif-plan-categories?format=flat").json["categories"]
     assert {c["slug"]: c["plan_count"] for c in flat}["subscription-plans"] == 2
@@ -333,7 +339,7 @@ def test_inactive_plan_in_a_category_is_not_counted_nor_filtered_in(fresh_api):
 
 def test_plan_in_two_categories_lists_both(fresh_api):
     root, single = seed_id("category", "root"), seed_id("category", "subscription-plans")
-    change(PlanItem, PlanItem.PK, seed_id("plan", "basic"), category_ids=[root, single])
+    change(PlanItem, *PlanItem.key(seed_id("plan", "basic")), category_ids=[root, single])
     assert slugs(fresh_api.get("/api/v1/tarif-plans?category=subscription-plans")) == [
         "basic",
         "starter",
@@ -346,7 +352,7 @@ def test_plan_in_two_categories_lists_both(fresh_api):
 
 
 def test_category_children_ordered_by_sort_order_then_name(fresh_api):
-    change(CategoryItem, CategoryItem.PK, seed_id("category", "payments"), sort_order=3)
+    change(CategoryItem, *CategoryItem.key(seed_id("category", "payments")), sort_order=3)
     root = fresh_api.get("/api/v1/tarif-plan-categories").json["categories"][0]
     # payments and fe-user share 3: "Payments" before "User frontend"
     assert [c["slug"] for c in root["children"]] == ["backend", "fe-admin", "payments", "fe-user"]
@@ -355,7 +361,7 @@ def test_category_children_ordered_by_sort_order_then_name(fresh_api):
 
 
 def test_nested_sub_category_appears_under_its_parent(fresh_api):
-    change(CategoryItem, CategoryItem.PK, seed_id("category", "payments"), parent_id=seed_id("category", "backend"))
+    change(CategoryItem, *CategoryItem.key(seed_id("category", "payments")), parent_id=seed_id("category", "backend"))
     root = fresh_api.get("/api/v1/tarif-plan-categories").json["categories"][0]
     backend = root["children"][0]
     assert [c["slug"] for c in root["children"]] == ["backend", "fe-admin", "fe-user"]
@@ -368,14 +374,14 @@ def test_nested_sub_category_appears_under_its_parent(fresh_api):
 
 
 def test_bundles_with_equal_sort_order_are_ordered_by_name(fresh_api):
-    change(TokenBundleItem, TokenBundleItem.PK, seed_id("bundle", "500 Tokens"), sort_order=0)
+    change(TokenBundleItem, *TokenBundleItem.key(seed_id("bundle", "500 Tokens")), sort_order=0)
     names = [b["name"] for b in fresh_api.get("/api/v1/token-bundles/").json["bundles"]]
     assert names == ["100 Tokens", "500 Tokens", "2000 Tokens"]
 
 
 def test_deactivated_bundle_is_unlisted_but_readable(fresh_api):
     bundle_id = seed_id("bundle", "500 Tokens")
-    change(TokenBundleItem, TokenBundleItem.PK, bundle_id, is_active=False)
+    change(TokenBundleItem, *TokenBundleItem.key(bundle_id), is_active=False)
     names = [b["name"] for b in fresh_api.get("/api/v1/token-bundles/").json["bundles"]]
     assert names == ["100 Tokens", "2000 Tokens"]
     answer = fresh_api.get(f"/api/v1/token-bundles/{bundle_id}")
@@ -384,7 +390,7 @@ def test_deactivated_bundle_is_unlisted_but_readable(fresh_api):
 
 
 def test_addons_with_equal_sort_order_are_ordered_by_name(fresh_api):
-    change(AddonItem, AddonItem.PK, seed_id("addon", "extra-seats-yearly"), sort_order=0)
+    change(AddonItem, *AddonItem.key(seed_id("addon", "extra-seats-yearly")), sort_order=0)
     assert slugs(fresh_api.get("/api/v1/addons"), "addons") == [
         "extra-seats-yearly",
         "extra-storage-50gb",
@@ -394,7 +400,7 @@ def test_addons_with_equal_sort_order_are_ordered_by_name(fresh_api):
 
 def test_deactivated_addon_is_unlisted_but_readable(fresh_api):
     addon_id = seed_id("addon", "priority-support")
-    change(AddonItem, AddonItem.PK, addon_id, is_active=False)
+    change(AddonItem, *AddonItem.key(addon_id), is_active=False)
     listed = slugs(fresh_api.get(f"/api/v1/addons?plan_id={seed_id('plan', 'pro')}"), "addons")
     assert listed == ["extra-storage-50gb", "extra-seats-yearly", "dedicated-onboarding"]
     answer = fresh_api.get(f"/api/v1/addons/{addon_id}")

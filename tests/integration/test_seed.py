@@ -23,7 +23,8 @@ def test_users_and_access_levels(seeded: dict[str, object]) -> None:
     admin = find_user_by_email("ADMIN@example.com")
     assert admin is not None and admin.role == "ADMIN" and admin.access_level_ids == []
     observer = find_user_by_email("observer@example.com")
-    assert [lvl.slug for lvl in repository.admin_access_levels() if lvl.id in observer.access_level_ids] == ["observer"]
+    ref = repository.reference()
+    assert [lvl.slug for lvl in ref.admin_access_levels if lvl.id in observer.access_level_ids] == ["observer"]
     assert find_user_by_email("suspended@example.com").status == "SUSPENDED"
     pro = find_user_by_email("user.pro@demo.local")
     assert pro.has_used_trial is True
@@ -39,11 +40,13 @@ def test_reference_data(seeded: dict[str, object]) -> None:
     enabled = sorted((c for c in countries if c.is_enabled), key=lambda c: c.position)
     assert [c.code for c in enabled] == ["DE", "AT", "CH", "FR", "IT", "ES", "PL", "TH"]
     assert {c.code: c.position for c in countries}["JP"] == 999
-    rates = {c.code: (c.exchange_rate, int(c.decimal_places)) for c in repository.currencies()}
+    ref = repository.reference()
+    rates = {c.code: (c.exchange_rate, int(c.decimal_places)) for c in ref.currencies}
     assert rates["JPY"] == (Decimal("160.000000"), 0)
-    assert {t.code for t in repository.taxes()} >= {"VAT_DE", "VAT_TH"}
-    assert [p.slug for p in repository.plans() if not p.is_active] == ["legacy-plan"]
-    assert len(repository.plans()) == 14 and len(repository.addons()) == 7 and len(repository.token_bundles()) == 4
+    assert {t.code for t in ref.taxes} >= {"VAT_DE", "VAT_TH"}
+    assert [p.slug for p in ref.plans if not p.is_active] == ["legacy-plan"]
+    assert len(ref.plans) == 14 and len(ref.addons) == 7 and len(ref.token_bundles) == 4
+    assert len(ref.user_access_levels) == 4 and len(ref.admin_access_levels) == 3
 
 
 def test_seeded_purchases_are_numbered_in_order(seeded: dict[str, object]) -> None:
