@@ -36,6 +36,7 @@ from chalicelib.catalog.models import (
     UserAccessLevelItem,
 )
 from chalicelib.catalog.settings import with_defaults
+from chalicelib.core.context import request_memo
 from chalicelib.core.ids import new_id
 from chalicelib.store.base import CatalogTable
 from chalicelib.store.transactions import Transaction
@@ -107,9 +108,21 @@ def catalog_version() -> str:
 
 
 def reference(version: str | None = None) -> Reference:
-    """The catalog snapshot; `version` when the caller already read it (e.g. in a batch with other items)."""
+    """The catalog snapshot; `version` when the caller already read it (e.g. in a batch with other items).
+
+    Within one request the snapshot is read once, however many parts of the request ask for it.
+    """
+    memo = request_memo.get()
+    if memo is not None and "catalog" in memo:
+        return memo["catalog"]  # type: ignore[no-any-return]
+    snapshot = _snapshot(catalog_version() if version is None else version)
+    if memo is not None:
+        memo["catalog"] = snapshot
+    return snapshot
+
+
+def _snapshot(current: str) -> Reference:
     global _cached
-    current = catalog_version() if version is None else version
     cached = _cached
     if cached is not None and cached[0] == current:
         return cached[1]

@@ -8,3 +8,5 @@ from typing import Any
 
 current_request: ContextVar[Any] = ContextVar("current_request", default=None)
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+# Values read once per request (e.g. the catalog snapshot); None outside a request.
+request_memo: ContextVar[dict[str, Any] | None] = ContextVar("request_memo", default=None)

@@ -89,6 +89,7 @@ def http_middleware(event: Request, get_response: Callable[[Request], Response])
     request_id = incoming if isinstance(incoming, str) and _VISIBLE_ASCII.match(incoming) else str(uuid.uuid4())
     request_token = context.request_id.set(request_id)
     event_token = context.current_request.set(event)
+    memo_token = context.request_memo.set({})
     logger.thread_safe_append_keys(request_id=request_id)
     started = time.perf_counter()
     try:
@@ -99,6 +100,7 @@ def http_middleware(event: Request, get_response: Callable[[Request], Response])
     finally:
         context.request_id.reset(request_token)
         context.current_request.reset(event_token)
+        context.request_memo.reset(memo_token)
     response = _normalize_framework_error(response, request_id)
     _decorate(event, response, request_id)
     logger.info(

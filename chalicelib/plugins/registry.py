@@ -1,17 +1,13 @@
 """The plugins of this product (admin.md §15) and whether each is enabled.
 
-Enabled states live in the catalog table so every instance sees the same; each instance caches them for a few
-seconds ("enabling and disabling take effect for every instance within seconds").
+Enabled states and configs are catalog records, read through the version-checked catalog snapshot: every
+instance sees a change with its next request.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
-
-CACHE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -78,31 +74,22 @@ class PluginState:
     config: dict[str, Any]
 
 
-_lock = threading.Lock()
-_cache: tuple[float, dict[str, PluginState]] | None = None
-
-
 def plugin_states() -> dict[str, PluginState]:
-    global _cache
-    now = time.monotonic()
-    cached = _cache
-    if cached is not None and now - cached[0] < CACHE_SECONDS:
-        return cached[1]
-    from chalicelib.catalog.models import PluginItem
+    """Enabled states and saved configs, from the catalog snapshot (so a change is seen by the next request)."""
+    from chalicelib.catalog.repository import reference
 
-    states = {
-        item.name: PluginState(bool(item.enabled), dict(item.config or {}))
-        for item in PluginItem.query(PluginItem.PK, PluginItem.sk.startswith(PluginItem.PREFIX), consistent_read=True)
-        if isinstance(item, PluginItem)
-    }
-    with _lock:
-        _cache = (now, states)
-    return states
+    return {item.name: PluginState(bool(item.enabled), dict(item.config or {})) for item in reference().plugins}
 
 
 def is_enabled(name: str) -> bool:
     state = plugin_states().get(name)
     return state is not None and state.enabled
+
+
+def forget_cached_states() -> None:
+    from chalicelib.catalog.repository import forget_snapshot
+
+    forget_snapshot()
 
 
 def _present(*values: object) -> bool:
@@ -130,8 +117,3 @@ def is_configured(name: str) -> bool:
         return settings.is_sandbox_enabled
     return True
 
-
-def forget_cached_states() -> None:
-    global _cache
-    with _lock:
-        _cache = None
