@@ -1,15 +1,22 @@
-"""The transactional outbox: an event is an item written in the same transaction as the state it reports."""
+"""The transactional outbox: the events of a state change are one item written in the same transaction.
+
+One item per transaction, holding every event the transaction emits, keeps a capture with many lines inside
+DynamoDB's 100-item transaction limit. The relay publishes each event of the item, then marks the item published.
+"""
 
 from __future__ import annotations
 
 import json
 import zlib
 from datetime import datetime, timedelta
+from typing import Any
 
-from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
+from chalicelib.core.ids import new_id
 from chalicelib.core.times import iso
 from chalicelib.events.envelope import Event
+from chalicelib.store.attributes import string_list
 from chalicelib.store.base import OutboxTable
 from chalicelib.store.transactions import Transaction
 
@@ -17,44 +24,45 @@ PENDING_SHARDS = 4
 RETENTION = timedelta(days=7)
 
 
-def pending_shard(event_id: str) -> str:
-    return f"PENDING#{zlib.crc32(event_id.encode()) % PENDING_SHARDS}"
+def pending_shard(batch_id: str) -> str:
+    return f"PENDING#{zlib.crc32(batch_id.encode()) % PENDING_SHARDS}"
 
 
-class OutboxItem(OutboxTable, discriminator="EVENT"):
-    """pk `EVENT#<id>`, sk `EVENT`. While unpublished it sits in the sparse GSI1 under `PENDING#<shard>`."""
+class OutboxItem(OutboxTable, discriminator="EVENTS"):
+    """pk `EVENTS#<batch id>`, sk `EVENTS`. While unpublished it sits in the sparse GSI1 under `PENDING#<shard>`."""
 
-    event_id = UnicodeAttribute()
-    event_type = UnicodeAttribute()
-    source = UnicodeAttribute()
-    detail = UnicodeAttribute()
+    batch_id = UnicodeAttribute()
+    event_types = string_list(default=list)
+    event_count = NumberAttribute()
+    detail = UnicodeAttribute()  # JSON list of event envelopes (events.md §1)
     created_at = UTCDateTimeAttribute()
     published_at = UTCDateTimeAttribute(null=True)
 
     @classmethod
-    def from_event(cls, event: Event) -> OutboxItem:
-        shard = pending_shard(event.id)
+    def from_events(cls, events: list[Event], now: datetime) -> OutboxItem:
+        batch_id = new_id()
         return cls(
-            pk=f"EVENT#{event.id}",
-            sk="EVENT",
-            event_id=event.id,
-            event_type=event.type,
-            source=event.source,
-            detail=json.dumps(event.envelope(), separators=(",", ":"), ensure_ascii=False),
-            created_at=event.occurred_at,
-            gsi1pk=shard,
-            gsi1sk=f"{iso(event.occurred_at)}#{event.id}",
-            ttl=event.occurred_at + RETENTION,
+            pk=f"EVENTS#{batch_id}",
+            sk="EVENTS",
+            batch_id=batch_id,
+            event_types=[event.type for event in events],
+            event_count=len(events),
+            detail=json.dumps([event.envelope() for event in events], separators=(",", ":"), ensure_ascii=False),
+            created_at=now,
+            gsi1pk=pending_shard(batch_id),
+            gsi1sk=f"{iso(now)}#{batch_id}",
+            ttl=now + RETENTION,
         )
 
-    def mark_published(self, when: datetime) -> None:
-        self.published_at = when
+    @property
+    def envelopes(self) -> list[dict[str, Any]]:
+        loaded: list[dict[str, Any]] = json.loads(self.detail)
+        return loaded
 
 
 def record(tx: Transaction, *events: Event) -> Transaction:
-    """Add the events to the transaction that changes the state they describe."""
-    for event in events:
-        tx.create(OutboxItem.from_event(event), label=f"event:{event.type}")
+    """Add events to the transaction that changes the state they describe (written as one outbox item)."""
+    tx.events.extend(events)
     return tx
 
 

@@ -1,4 +1,4 @@
-"""Publishes outbox events to the EventBridge bus, then marks them published.
+"""Publishes outbox events to the EventBridge bus, then marks their outbox item published.
 
 Runs from the outbox table's DynamoDB stream in AWS, continuously in the local worker, and as the scheduled
 `outbox-relay` sweep everywhere (the safety net for anything a stream invocation missed). Publishing is at least
@@ -8,6 +8,7 @@ once: a crash after PutEvents and before the mark publishes again, and consumers
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,7 +24,7 @@ PUT_EVENTS_BATCH = 10
 
 
 def publish_pending(limit: int = 500) -> dict[str, int]:
-    """Publish every pending outbox event (oldest first per shard). Returns counts for the job result."""
+    """Publish every pending outbox item (oldest first). Returns counts for the job result."""
     items: list[OutboxItem] = []
     for shard in range(PENDING_SHARDS):
         query = OutboxItem.gsi1.query(f"PENDING#{shard}", limit=limit)
@@ -34,46 +35,53 @@ def publish_pending(limit: int = 500) -> dict[str, int]:
 
 
 def publish(items: Iterable[OutboxItem]) -> int:
-    settings = get_settings()
+    """Publish the events of each unpublished item; returns how many events went out."""
     events = aws_client("events")
-    batch: list[OutboxItem] = []
+    bus = get_settings().event_bus_name
     published = 0
     for item in items:
         if item.published_at is not None:
             continue
-        batch.append(item)
-        if len(batch) == PUT_EVENTS_BATCH:
-            published += _publish_batch(events, settings.event_bus_name, batch)
-            batch = []
-    if batch:
-        published += _publish_batch(events, settings.event_bus_name, batch)
+        envelopes = item.envelopes
+        if _put_events(events, bus, envelopes):
+            _mark_published(item)
+            published += len(envelopes)
     return published
 
 
-def _publish_batch(events: Any, bus: str, batch: list[OutboxItem]) -> int:
-    entries = [
-        {"Source": item.source, "DetailType": item.event_type, "Detail": item.detail, "EventBusName": bus}
-        for item in batch
-    ]
-    response = events.put_events(Entries=entries)
-    published = 0
-    now = clock.now()
-    for item, result in zip(batch, response.get("Entries", []), strict=False):
-        if result.get("ErrorCode"):
-            logger.warning("event not published", event_id=item.event_id, error=result.get("ErrorCode"))
-            continue
-        # If another relay marked it first, the event went out at least once either way.
-        with contextlib.suppress(UpdateError):
-            item.update(
-                actions=[
-                    OutboxItem.published_at.set(now),
-                    OutboxItem.gsi1pk.remove(),
-                    OutboxItem.gsi1sk.remove(),
-                ],
-                condition=OutboxItem.published_at.does_not_exist(),
-            )
-        published += 1
-    return published
+def _put_events(events: Any, bus: str, envelopes: list[dict[str, Any]]) -> bool:
+    """True when the bus accepted every event; a partly refused batch is published again later, whole."""
+    ok = True
+    for start in range(0, len(envelopes), PUT_EVENTS_BATCH):
+        chunk = envelopes[start : start + PUT_EVENTS_BATCH]
+        entries = [
+            {
+                "Source": envelope["source"],
+                "DetailType": envelope["type"],
+                "Detail": json.dumps(envelope, separators=(",", ":"), ensure_ascii=False),
+                "EventBusName": bus,
+            }
+            for envelope in chunk
+        ]
+        response = events.put_events(Entries=entries)
+        for envelope, result in zip(chunk, response.get("Entries", []), strict=False):
+            if result.get("ErrorCode"):
+                logger.warning("event not published", event_id=envelope["id"], error=result.get("ErrorCode"))
+                ok = False
+    return ok
+
+
+def _mark_published(item: OutboxItem) -> None:
+    # If another relay marked it first, the events went out at least once either way.
+    with contextlib.suppress(UpdateError):
+        item.update(
+            actions=[
+                OutboxItem.published_at.set(clock.now()),
+                OutboxItem.gsi1pk.remove(),
+                OutboxItem.gsi1sk.remove(),
+            ],
+            condition=OutboxItem.published_at.does_not_exist(),
+        )
 
 
 def publish_stream_records(records: Iterable[Any]) -> int:

@@ -116,4 +116,3 @@ def is_configured(name: str) -> bool:
     if name == "sandbox":
         return settings.is_sandbox_enabled
     return True
-

@@ -40,6 +40,7 @@ class Transaction:
     """
 
     client_request_token: str | None = None
+    events: list[Any] = field(default_factory=list)  # domain events, written as one outbox item at commit
     _checks: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     _deletes: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     _puts: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
@@ -83,10 +84,22 @@ class Transaction:
         self._checks.append((label, (model, hash_key, range_key, condition)))
         return self
 
+    def _add_outbox_item(self) -> None:
+        from chalicelib.events.outbox import OutboxItem
+
+        self._forget_outbox_item()
+        moment = min(event.occurred_at for event in self.events)
+        self.create(OutboxItem.from_events(list(self.events), moment), label="events")
+
+    def _forget_outbox_item(self) -> None:
+        self._puts = [(label, part) for label, part in self._puts if label != "events"]
+
     def __len__(self) -> int:
         return len(self._checks) + len(self._deletes) + len(self._puts) + len(self._updates)
 
     def commit(self) -> None:
+        if self.events:
+            self._add_outbox_item()
         if not len(self):
             return
         if len(self) > MAX_ITEMS:
@@ -103,6 +116,7 @@ class Transaction:
                 for _, (item, actions, condition, add_version) in self._updates:
                     tx.update(item, actions, condition=condition, add_version_condition=add_version)
         except TransactWriteError as exc:
+            self._forget_outbox_item()
             reasons = exc.cancellation_reasons or []
             codes = [reason.code if reason is not None else None for reason in reasons]
             failed = [labels[i] for i, code in enumerate(codes) if code == "ConditionalCheckFailed" and i < len(labels)]

@@ -102,6 +102,15 @@ def drain_events() -> dict[str, int]:
     return drain_once()
 
 
+def outbox_events(event_type: str | None = None) -> list[dict[str, Any]]:
+    """Every event envelope written to the outbox (of one type when given), oldest first."""
+    from chalicelib.events.outbox import OutboxItem
+
+    items = sorted((i for i in OutboxItem.scan() if isinstance(i, OutboxItem)), key=lambda i: i.created_at)
+    envelopes = [envelope for item in items for envelope in item.envelopes]
+    return [e for e in envelopes if event_type is None or e["type"] == event_type]
+
+
 def sent_mail() -> list[dict[str, Any]]:
     """Every message SES accepted in this moto account, oldest first."""
     from moto.backends import get_backend

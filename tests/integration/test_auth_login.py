@@ -7,7 +7,6 @@ exact.
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from datetime import timedelta
@@ -16,11 +15,10 @@ from typing import Any
 import pytest
 
 from chalicelib.core.ids import seed_id
-from chalicelib.events.outbox import OutboxItem
 from chalicelib.seed.data import OBSERVER_PERMISSIONS
 from chalicelib.users.models import UserItem
 from chalicelib.users.repository import find_user
-from tests.integration.conftest import drain_events, sent_mail
+from tests.integration.conftest import drain_events, outbox_events, sent_mail
 
 LOGIN = "/api/v1/auth/login"
 PASSWORD = "Secret123!"
@@ -60,10 +58,6 @@ def set_status(user_id: str, status: str) -> None:
     user = find_user(user_id)
     assert user is not None
     user.update(actions=[UserItem.status.set(status)])
-
-
-def outbox_events(event_type: str) -> list[dict[str, Any]]:
-    return [json.loads(item.detail) for item in OutboxItem.scan(OutboxItem.event_type == event_type)]
 
 
 def summary(kind: str, slug: str, name: str) -> dict[str, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -11,9 +10,9 @@ import pytest
 
 from chalicelib.auth.sessions import open_impersonation_session
 from chalicelib.core import clock
-from chalicelib.events.outbox import OutboxItem
 from chalicelib.store.transactions import Transaction
 from chalicelib.users.repository import find_user, find_user_by_email
+from tests.integration.conftest import outbox_events
 
 LOGOUT = "/api/v1/auth/logout"
 PASSWORD = "Secret123!"
@@ -53,7 +52,7 @@ def impersonation_token(user_id: str) -> str:
 
 
 def logout_events(user_id: str) -> list[dict[str, Any]]:
-    found = [json.loads(item.detail)["data"] for item in OutboxItem.scan(OutboxItem.event_type == "auth.logout")]
+    found = [e["data"] for e in outbox_events("auth.logout")]
     return [data for data in found if data["user_id"] == user_id]
 
 

@@ -6,7 +6,6 @@ mail moto's SES accepted after the worker ran once.
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from datetime import timedelta
@@ -14,10 +13,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.events.outbox import OutboxItem
 from chalicelib.users.models import UserItem
 from chalicelib.users.repository import find_user
-from tests.integration.conftest import drain_events, sent_mail
+from tests.integration.conftest import drain_events, outbox_events, sent_mail
 
 FORGOT = "/api/v1/auth/forgot-password"
 RESET = "/api/v1/auth/reset-password"
@@ -85,8 +83,7 @@ def test_a_known_email_gets_a_reset_mail(api):
     assert len(found.group(2)) == 43
     assert "within one hour" in mails[0]["body"]
 
-    requested = OutboxItem.scan(OutboxItem.event_type == "user.password_reset_requested")
-    events = [json.loads(item.detail)["data"] for item in requested]
+    events = [e["data"] for e in outbox_events("user.password_reset_requested")]
     mine = [data for data in events if data["user_id"] == registered["user_id"]]
     assert len(mine) == 1
     assert mine[0]["email"] == email
@@ -182,7 +179,7 @@ def test_a_reset_sends_the_password_changed_notice(api):
     email, registered = register(api)
     assert reset(api, request_token(api, email)).json == DONE
 
-    events = [json.loads(i.detail)["data"] for i in OutboxItem.scan(OutboxItem.event_type == "user.password_changed")]
+    events = [e["data"] for e in outbox_events("user.password_changed")]
     assert [e for e in events if e["user_id"] == registered["user_id"]] == [
         {"user_id": registered["user_id"], "via": "reset"}
     ]

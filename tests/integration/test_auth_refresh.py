@@ -5,7 +5,6 @@ Shared seeded account: every test registers its own users. Expiry tests run on t
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from datetime import timedelta
@@ -14,10 +13,9 @@ from typing import Any
 import jwt
 import pytest
 
-from chalicelib.events.outbox import OutboxItem
 from chalicelib.users.models import UserItem
 from chalicelib.users.repository import find_user
-from tests.integration.conftest import drain_events, sent_mail
+from tests.integration.conftest import drain_events, outbox_events, sent_mail
 
 REFRESH = "/api/v1/auth/refresh"
 PASSWORD = "Secret123!"
@@ -47,10 +45,6 @@ def sid(access_token: str) -> str:
 
 def me_status(api, token: str) -> int:
     return api.get("/api/v1/auth/me", token=token).status
-
-
-def outbox_events(event_type: str) -> list[dict[str, Any]]:
-    return [json.loads(item.detail) for item in OutboxItem.scan(OutboxItem.event_type == event_type)]
 
 
 # --- rotation --------------------------------------------------------------------------------------------------

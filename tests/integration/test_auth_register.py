@@ -14,9 +14,8 @@ import jwt
 import pytest
 
 from chalicelib.core.config import DEFAULT_JWT_SECRET
-from chalicelib.events.outbox import OutboxItem
 from chalicelib.users.repository import find_details, find_user
-from tests.integration.conftest import drain_events, sent_mail
+from tests.integration.conftest import drain_events, outbox_events, sent_mail
 
 REGISTER = "/api/v1/auth/register"
 PASSWORD = "Secret123!"
@@ -40,10 +39,6 @@ def unique_email(tag: str = "reg") -> str:
 def field_error(fields: dict[str, list[str]]) -> dict[str, Any]:
     joined = "; ".join(f"{name}: {message}" for name, messages in fields.items() for message in messages)
     return {**ENVELOPE, "error": joined, "fields": fields}
-
-
-def outbox_events(event_type: str) -> list[dict[str, Any]]:
-    return [json.loads(item.detail) for item in OutboxItem.scan(OutboxItem.event_type == event_type)]
 
 
 # --- success ---------------------------------------------------------------------------------------------------

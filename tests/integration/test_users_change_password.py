@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -12,10 +11,9 @@ import pytest
 from chalicelib.auth.sessions import open_impersonation_session
 from chalicelib.core import clock
 from chalicelib.core.ids import seed_id
-from chalicelib.events.outbox import OutboxItem
 from chalicelib.store.transactions import Transaction
 from chalicelib.users.repository import find_user
-from tests.integration.conftest import drain_events, sent_mail
+from tests.integration.conftest import drain_events, outbox_events, sent_mail
 
 CHANGE = "/api/v1/user/change-password"
 PASSWORD = "Secret123!"
@@ -88,7 +86,7 @@ def test_a_change_records_the_event_and_sends_the_notice(api):
     email, session = register(api)
     api.post(CHANGE, {"current_password": PASSWORD, "new_password": NEW_PASSWORD}, token=session["token"])
 
-    events = [json.loads(i.detail)["data"] for i in OutboxItem.scan(OutboxItem.event_type == "user.password_changed")]
+    events = [e["data"] for e in outbox_events("user.password_changed")]
     assert [e for e in events if e["user_id"] == session["user_id"]] == [
         {"user_id": session["user_id"], "via": "change"}
     ]

@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 
 from chalicelib.core.ids import seed_id
-from chalicelib.events.outbox import OutboxItem
 from chalicelib.users.repository import find_details
-from tests.integration.conftest import drain_events
+from tests.integration.conftest import drain_events, outbox_events
 
 PROFILE = "/api/v1/user/profile"
 DETAILS = "/api/v1/user/details"
@@ -415,7 +414,7 @@ def test_a_put_records_user_updated_with_the_changed_fields(api):
     put(api, registered["token"], {"first_name": "Ada", "city": "Paris"})
     drain_events()
 
-    found = [json.loads(i.detail) for i in OutboxItem.scan(OutboxItem.event_type == "user.updated")]
+    found = outbox_events("user.updated")
     mine = sorted((e for e in found if e["data"]["user_id"] == registered["user_id"]), key=lambda e: e["occurred_at"])
     assert [sorted(e["data"]["changed_fields"]) for e in mine] == [["city", "country", "first_name"], ["city"]]
     assert all(e["source"] == "vbwd.users" for e in mine)
