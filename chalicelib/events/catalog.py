@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from chalicelib.events.envelope import EventData
+
+if TYPE_CHECKING:
+    from chalicelib.tokens.models import TokenEntryItem
 
 
 @dataclass(frozen=True)
@@ -80,3 +83,255 @@ class RefreshReuseDetected(EventData):
     user_id: str
     family_id: str
     ip: str
+
+
+@dataclass(frozen=True)
+class TokensCredited(EventData):
+    TYPE = "tokens.credited"
+    SOURCE = "vbwd.tokens"
+    user_id: str
+    transaction_id: str
+    amount: int
+    balance_after: int
+    transaction_type: str
+    reference_id: str | None
+
+    @classmethod
+    def of(cls, entry: TokenEntryItem) -> TokensCredited:
+        return cls(
+            entry.user_id,
+            entry.id,
+            int(entry.amount),
+            int(entry.balance_after),
+            entry.transaction_type,
+            entry.reference_id,
+        )
+
+
+@dataclass(frozen=True)
+class TokensDebited(EventData):
+    TYPE = "tokens.debited"
+    SOURCE = "vbwd.tokens"
+    user_id: str
+    transaction_id: str
+    amount: int
+    balance_after: int
+    transaction_type: str
+    reference_id: str | None
+    reference: str | None
+    shortfall: int
+
+    @classmethod
+    def of(cls, entry: TokenEntryItem) -> TokensDebited:
+        return cls(
+            entry.user_id,
+            entry.id,
+            int(entry.amount),
+            int(entry.balance_after),
+            entry.transaction_type,
+            entry.reference_id,
+            entry.reference,
+            int(entry.shortfall),
+        )
+
+
+# --- invoices and payments (vbwd.billing) ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InvoiceCreated(EventData):
+    TYPE = "invoice.created"
+    SOURCE = "vbwd.billing"
+    invoice_id: str
+    invoice_number: str
+    user_id: str
+    billing_reason: str
+    subscription_id: str | None
+    currency: str
+    total_amount: str
+    due_date: str | None
+
+
+@dataclass(frozen=True)
+class InvoicePaid(EventData):
+    TYPE = "invoice.paid"
+    SOURCE = "vbwd.billing"
+    invoice_id: str
+    invoice_number: str
+    user_id: str
+    user_email: str
+    user_name: str
+    amount: str
+    currency: str
+    paid_at: str
+    paid_date: str
+    payment_reference: str
+    provider: str
+    invoice_url: str
+
+
+@dataclass(frozen=True)
+class InvoiceAuthorized(EventData):
+    TYPE = "invoice.authorized"
+    SOURCE = "vbwd.billing"
+    invoice_id: str
+    invoice_number: str
+    user_id: str
+    amount: str
+    currency: str
+    payment_intent_id: str
+    provider: str
+
+
+@dataclass(frozen=True)
+class InvoiceVoided(EventData):
+    TYPE = "invoice.voided"
+    SOURCE = "vbwd.billing"
+    invoice_id: str
+    invoice_number: str
+    user_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class InvoicePaymentFailed(EventData):
+    TYPE = "invoice.payment_failed"
+    SOURCE = "vbwd.billing"
+    invoice_id: str
+    invoice_number: str
+    user_id: str
+    provider: str
+    error_code: str
+    error_message: str
+    attempt: int
+
+
+@dataclass(frozen=True)
+class InvoiceRefunded(EventData):
+    TYPE = "invoice.refunded"
+    SOURCE = "vbwd.billing"
+    invoice_id: str
+    invoice_number: str
+    user_id: str
+    amount: str
+    currency: str
+    refund_reference: str
+    credit_note_id: str
+    full: bool
+
+
+@dataclass(frozen=True)
+class CreditNoteCreated(EventData):
+    TYPE = "credit_note.created"
+    SOURCE = "vbwd.billing"
+    credit_note_id: str
+    credit_note_number: str
+    invoice_id: str
+    user_id: str
+    amount: str
+    currency: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class PaymentCaptured(EventData):
+    TYPE = "payment.captured"
+    SOURCE = "vbwd.billing"
+    invoice_id: str
+    payment_reference: str
+    amount: str
+    currency: str
+    provider: str
+    transaction_id: str | None
+
+
+@dataclass(frozen=True)
+class PaymentAuthorized(EventData):
+    TYPE = "payment.authorized"
+    SOURCE = "vbwd.billing"
+    invoice_id: str
+    payment_intent_id: str
+    amount: str
+    currency: str
+    provider: str
+
+
+@dataclass(frozen=True)
+class PaymentRefunded(EventData):
+    TYPE = "payment.refunded"
+    SOURCE = "vbwd.billing"
+    invoice_id: str
+    amount: str
+    currency: str
+    provider: str
+    refund_reference: str
+
+
+# --- subscriptions and add-ons (vbwd.subscriptions) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubscriptionEventData(EventData):
+    """The fields every subscription event carries (events.md §2.3)."""
+
+    SOURCE = "vbwd.subscriptions"
+    subscription_id: str
+    user_id: str
+    plan_id: str
+    plan_slug: str
+    plan_name: str
+    status: str
+
+
+@dataclass(frozen=True)
+class SubscriptionCreated(SubscriptionEventData):
+    TYPE = "subscription.created"
+    invoice_id: str
+    trial_end_at: str | None
+
+
+@dataclass(frozen=True)
+class SubscriptionTrialStarted(SubscriptionEventData):
+    TYPE = "subscription.trial_started"
+    trial_end_at: str | None
+
+
+@dataclass(frozen=True)
+class SubscriptionActivated(SubscriptionEventData):
+    TYPE = "subscription.activated"
+    started_at: str | None
+    expires_at: str | None
+
+
+@dataclass(frozen=True)
+class SubscriptionCancelled(SubscriptionEventData):
+    TYPE = "subscription.cancelled"
+    reason: str
+
+
+@dataclass(frozen=True)
+class AddonEventData(EventData):
+    SOURCE = "vbwd.subscriptions"
+    addon_subscription_id: str
+    addon_id: str
+    addon_slug: str
+    user_id: str
+    subscription_id: str | None
+    starts_at: str | None
+    expires_at: str | None
+
+
+@dataclass(frozen=True)
+class AddonActivated(AddonEventData):
+    TYPE = "addon.activated"
+
+
+@dataclass(frozen=True)
+class AddonCancellationScheduled(AddonEventData):
+    TYPE = "addon.cancellation_scheduled"
+
+
+@dataclass(frozen=True)
+class AddonCancelled(AddonEventData):
+    TYPE = "addon.cancelled"
+    reason: str

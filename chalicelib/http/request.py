@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from chalice.app import Request
 
     from chalicelib.auth.principal import Principal
+    from chalicelib.http.idempotency import IdempotencyScope
 
 _TRUE = {"true", "1"}
 _FALSE = {"false", "0"}
@@ -28,6 +29,7 @@ class Req:
         self.request_id = request_id
         self.params = params
         self.principal: Principal | None = None
+        self.idempotency: IdempotencyScope | None = None
 
     # --- transport -----------------------------------------------------------------------------------------
 
@@ -42,6 +44,13 @@ class Req:
     def header(self, name: str) -> str | None:
         value = self.raw.headers.get(name)
         return None if value is None else str(value)
+
+    @property
+    def user(self) -> Principal:
+        """The authenticated caller of a route whose access level requires one."""
+        if self.principal is None:
+            raise RuntimeError("this route has no authenticated caller")
+        return self.principal
 
     @property
     def client_ip(self) -> str:

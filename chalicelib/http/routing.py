@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Chalice, Response
 
@@ -24,6 +24,9 @@ from chalicelib.http.access import PUBLIC, Access, resolve_principal
 from chalicelib.http.ratelimit import LimitScope, enforce
 from chalicelib.http.request import Req
 from chalicelib.http.responses import domain_error_response, internal_error_response, json_response
+
+if TYPE_CHECKING:
+    from chalicelib.http.idempotency import IdempotencyScope
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 ALL_CONTENT_TYPES = ["*/*"]  # media types are checked by Req.check_body, with the contract's messages
@@ -44,6 +47,7 @@ class RouteSpec:
     plugin: str | None
     limit: LimitScope
     uuid_params: tuple[str, ...]
+    idempotent: bool = False
 
 
 View = Callable[..., Any]
@@ -60,9 +64,11 @@ def route(
     limit: LimitScope = LimitScope.DEFAULT,
     envelope: Mapping[str, Any] | None = None,
     uuid_params: tuple[str, ...] = (),
+    idempotent: bool = False,
 ) -> Callable[[View], View]:
+    """Declare a route. `idempotent` routes honour `Idempotency-Key` (contract README §1.10)."""
     method_list = (methods,) if isinstance(methods, str) else tuple(methods)
-    spec = RouteSpec(path, method_list, access, plugin, limit, uuid_params)
+    spec = RouteSpec(path, method_list, access, plugin, limit, uuid_params, idempotent)
 
     def decorate(view: View) -> View:
         @functools.wraps(view)
@@ -80,6 +86,7 @@ def _handle(view: View, spec: RouteSpec, envelope: Mapping[str, Any] | None, par
     req = Req(context.current_request.get(), context.request_id.get(), params)
     envelope_dict = dict(envelope) if envelope else None
     limit_headers: dict[str, str] = {}
+    scope: IdempotencyScope | None = None
     try:
         limit_headers = enforce(spec.limit, req.client_ip)
         if spec.plugin is not None:
@@ -97,16 +104,30 @@ def _handle(view: View, spec: RouteSpec, envelope: Mapping[str, Any] | None, par
             if not is_uuid(params.get(name)):
                 raise BadRequest("Invalid id")
             params[name] = params[name].lower()
-        response = _to_response(view(req, **params))
+        began = None
+        if spec.idempotent and req.principal is not None:
+            from chalicelib.http.idempotency import begin
+
+            began = begin(req, req.principal.user_id)
+        if isinstance(began, Response):
+            response = began
+        else:
+            scope = began
+            req.idempotency = scope
+            response = _to_response(view(req, **params))
     except DomainError as error:
         response = domain_error_response(error, envelope_dict)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 — the one place unexpected failures become a generic answer
         if _is_unreachable(exc):
             logger.exception("dependency unreachable")
             response = domain_error_response(ServiceUnavailable("Service unavailable", request_id=req.request_id))
         else:
             logger.exception("unhandled error")
             response = internal_error_response(req.request_id, envelope_dict)
+    if scope is not None:
+        from chalicelib.http.idempotency import finish
+
+        finish(scope, response)
     for name, value in limit_headers.items():
         response.headers.setdefault(name, value)
     return response

@@ -65,6 +65,10 @@ class InvoiceItem(InvoicesTable, discriminator="INVOICE"):
     due_date = UTCDateTimeAttribute(null=True)
     paid_at = UTCDateTimeAttribute(null=True)
     line_items = ListAttribute(of=LineItem, default=list)
+    payment_attempts = NumberAttribute(default=0)
+    last_payment_error = UnicodeAttribute(null=True)
+    provider_session_id = UnicodeAttribute(null=True)
+    deleted_at = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
@@ -72,6 +76,10 @@ class InvoiceItem(InvoicesTable, discriminator="INVOICE"):
     @classmethod
     def key(cls, invoice_id: str) -> tuple[str, str]:
         return f"INVOICE#{invoice_id}", "INVOICE"
+
+    @property
+    def lines(self) -> list[LineItem]:
+        return list(self.line_items or [])
 
     def index(self) -> None:
         order = f"{iso(self.created_at)}#{self.id}"
@@ -81,6 +89,8 @@ class InvoiceItem(InvoicesTable, discriminator="INVOICE"):
 
 class TokenBundlePurchaseItem(InvoicesTable, discriminator="BUNDLE_PURCHASE"):
     """pk `INVOICE#<invoice id>`, sk `PURCHASE#<id>`: the purchase record of a TOKEN_BUNDLE line."""
+
+    version = VersionAttribute()
 
     id = UnicodeAttribute()
     user_id = UnicodeAttribute()
@@ -93,3 +103,30 @@ class TokenBundlePurchaseItem(InvoicesTable, discriminator="BUNDLE_PURCHASE"):
     currency = UnicodeAttribute()
     completed_at = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
+
+    @classmethod
+    def key(cls, invoice_id: str, purchase_id: str) -> tuple[str, str]:
+        return f"INVOICE#{invoice_id}", f"PURCHASE#{purchase_id}"
+
+
+class CreditNoteItem(InvoicesTable, discriminator="CREDIT_NOTE"):
+    """pk `INVOICE#<invoice id>`, sk `CREDIT_NOTE#<id>`; GSI1 `CREDIT_NOTE#<id>` finds it by id."""
+
+    id = UnicodeAttribute()
+    credit_note_number = UnicodeAttribute()
+    invoice_id = UnicodeAttribute()
+    invoice_number = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    currency = UnicodeAttribute()
+    amount = DecimalAttribute()
+    net_amount = DecimalAttribute()
+    tax_amount = DecimalAttribute()
+    full_refund = BooleanAttribute(default=False)
+    reason = UnicodeAttribute(null=True)
+    refund_reference = UnicodeAttribute(null=True)
+    provider = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+
+    @classmethod
+    def key(cls, invoice_id: str, credit_note_id: str) -> tuple[str, str]:
+        return f"INVOICE#{invoice_id}", f"CREDIT_NOTE#{credit_note_id}"

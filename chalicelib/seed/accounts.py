@@ -15,6 +15,7 @@ from chalicelib.catalog.models import PlanItem, TaxItem
 from chalicelib.core.config import get_settings
 from chalicelib.core.ids import seed_id
 from chalicelib.core.times import iso
+from chalicelib.events.envelope import Actor
 from chalicelib.invoices.builder import Line, build_invoice
 from chalicelib.invoices.numbering import commit_numbered, take_number
 from chalicelib.seed import data
@@ -22,7 +23,7 @@ from chalicelib.store.reads import batch_get
 from chalicelib.store.transactions import Transaction, TransactionCancelled
 from chalicelib.subscriptions.models import SubscriptionItem
 from chalicelib.subscriptions.periods import add_period
-from chalicelib.tokens.models import TokenBalanceItem, TokenEntryItem
+from chalicelib.tokens.ledger import Ledger
 from chalicelib.users.models import EmailGuardItem, UserDetailsItem, UserItem, details_key, email_key
 from chalicelib.users.repository import find_details
 
@@ -220,21 +221,6 @@ def _add_purchase(
 
 
 def _credit(tx: Transaction, user_id: str, amount: int, reference_id: str, description: str, now: datetime) -> None:
-    entry_id = seed_id("token_entry", f"{user_id}:{reference_id}")
-    pk, sk = TokenBalanceItem.key(user_id)
-    tx.create(TokenBalanceItem(pk, sk, user_id=user_id, balance=amount, entries=1, updated_at=now), label="balance")
-    tx.create(
-        TokenEntryItem(
-            pk,
-            TokenEntryItem.sort_key(now, entry_id),
-            id=entry_id,
-            user_id=user_id,
-            amount=amount,
-            transaction_type="SUBSCRIPTION",
-            reference_id=reference_id,
-            description=description,
-            balance_after=amount,
-            created_at=now,
-        ),
-        label="entry",
-    )
+    ledger = Ledger(user_id, None, now, Actor.system("seed"))
+    ledger.credit(amount, "SUBSCRIPTION", reference_id, description)
+    ledger.write(tx)

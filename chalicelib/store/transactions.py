@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pynamodb.exceptions import TransactWriteError
@@ -41,6 +42,7 @@ class Transaction:
 
     client_request_token: str | None = None
     events: list[Any] = field(default_factory=list)  # domain events, written as one outbox item at commit
+    after_commit: list[Callable[[], None]] = field(default_factory=list)  # run once the transaction committed
     _checks: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     _deletes: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     _puts: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
@@ -101,6 +103,7 @@ class Transaction:
         if self.events:
             self._add_outbox_item()
         if not len(self):
+            self._run_hooks()
             return
         if len(self) > MAX_ITEMS:
             raise ValueError(f"a DynamoDB transaction holds at most {MAX_ITEMS} items, got {len(self)}")
@@ -121,3 +124,8 @@ class Transaction:
             codes = [reason.code if reason is not None else None for reason in reasons]
             failed = [labels[i] for i, code in enumerate(codes) if code == "ConditionalCheckFailed" and i < len(labels)]
             raise TransactionCancelled(failed, codes) from exc
+        self._run_hooks()
+
+    def _run_hooks(self) -> None:
+        for hook in self.after_commit:
+            hook()

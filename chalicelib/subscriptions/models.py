@@ -17,6 +17,7 @@ from pynamodb.attributes import (
 )
 
 from chalicelib.core.times import iso
+from chalicelib.store.attributes import string_list
 from chalicelib.store.base import SubscriptionsTable
 
 VALID_STATUSES = frozenset({"TRIALING", "ACTIVE", "PAST_DUE"})
@@ -49,6 +50,8 @@ class SubscriptionItem(SubscriptionsTable, discriminator="SUBSCRIPTION"):
     saved_payment_method = JSONAttribute(null=True)
     pending_invoice_id = UnicodeAttribute(null=True)
     provider_subscription_id = UnicodeAttribute(null=True)
+    # The plan's is_single categories when it was bought: activation cancels the user's other subscriptions in them.
+    exclusive_category_ids = string_list(default=list)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()

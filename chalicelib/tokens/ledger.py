@@ -1,0 +1,110 @@
+"""Changes of one user's token balance inside one transaction (contract subscriptions.md §11)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from chalicelib.core.ids import new_id
+from chalicelib.events.catalog import TokensCredited, TokensDebited
+from chalicelib.events.envelope import Actor, Event
+from chalicelib.store.transactions import Transaction
+from chalicelib.tokens.models import TokenBalanceItem, TokenEntryItem
+
+
+@dataclass
+class Ledger:
+    """Collects credits and debits; `write` adds the balance and the new entries to a transaction.
+
+    Several changes in one transaction (plan tokens and two bundles in one capture) update the balance item once,
+    each entry carrying the balance right after it.
+    """
+
+    user_id: str
+    stored: TokenBalanceItem | None
+    now: datetime
+    actor: Actor
+    entries: list[TokenEntryItem] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def balance(self) -> int:
+        start = int(self.stored.balance) if self.stored else 0
+        return start + sum(int(entry.amount) for entry in self.entries)
+
+    def _next_sequence(self) -> int:
+        return (int(self.stored.entries) if self.stored else 0) + len(self.entries) + 1
+
+    def _entry(
+        self,
+        amount: int,
+        transaction_type: str,
+        reference_id: str | None,
+        description: str,
+        reference: str | None = None,
+        shortfall: int = 0,
+    ) -> TokenEntryItem:
+        sequence = self._next_sequence()
+        entry = TokenEntryItem(
+            f"USER#{self.user_id}",
+            TokenEntryItem.sort_key(sequence),
+            id=new_id(),
+            user_id=self.user_id,
+            sequence=sequence,
+            amount=amount,
+            transaction_type=transaction_type,
+            reference_id=reference_id,
+            reference=reference,
+            description=description,
+            balance_after=self.balance + amount,
+            shortfall=shortfall,
+            created_at=self.now,
+        )
+        self.entries.append(entry)
+        return entry
+
+    def credit(self, amount: int, transaction_type: str, reference_id: str | None, description: str) -> TokenEntryItem:
+        if amount <= 0:
+            raise ValueError("a credit is positive")
+        entry = self._entry(amount, transaction_type, reference_id, description)
+        self.events.append(Event(TokensCredited.of(entry), self.actor, occurred_at=self.now))
+        return entry
+
+    def debit(
+        self,
+        amount: int,
+        transaction_type: str,
+        reference_id: str | None,
+        description: str,
+        *,
+        reference: str | None = None,
+        clamp: bool = False,
+    ) -> TokenEntryItem:
+        """Take `amount` off the balance; with `clamp`, at most what is there (the rest noted as shortfall)."""
+        if amount <= 0:
+            raise ValueError("a debit is positive")
+        taken = min(amount, self.balance) if clamp else amount
+        if taken > self.balance:
+            raise ValueError("the balance does not cover the debit")
+        entry = self._entry(-taken, transaction_type, reference_id, description, reference, shortfall=amount - taken)
+        self.events.append(Event(TokensDebited.of(entry), self.actor, occurred_at=self.now))
+        return entry
+
+    def write(self, tx: Transaction) -> None:
+        if not self.entries:
+            return
+        entries = int(self.stored.entries) if self.stored else 0
+        if self.stored is None:
+            pk, sk = TokenBalanceItem.key(self.user_id)
+            balance = TokenBalanceItem(
+                pk, sk, user_id=self.user_id, balance=self.balance, entries=len(self.entries), updated_at=self.now
+            )
+            tx.create(balance, label="balance")
+        else:
+            self.stored.balance = self.balance
+            self.stored.entries = entries + len(self.entries)
+            self.stored.updated_at = self.now
+            tx.put(self.stored, label="balance")  # conditional on the version read
+        for entry in self.entries:
+            tx.create(entry, label="ledger_entry")
+        tx.events.extend(self.events)
