@@ -9,19 +9,34 @@ from chalice import Rate
 
 from chalicelib.auth.routes import bp as auth_routes
 from chalicelib.catalog.routes import bp as catalog_routes
+from chalicelib.checkout.routes import bp as checkout_routes
 from chalicelib.core.config import get_settings
 from chalicelib.events.consumers import CONSUMERS
 from chalicelib.health.routes import bp as health_routes
 from chalicelib.health.routes import register_root
 from chalicelib.http.platform import create_app
+from chalicelib.invoices.routes import bp as invoice_routes
 from chalicelib.jobs import JOBS
+from chalicelib.payments.routes import bp as payment_routes
+from chalicelib.subscriptions.routes import bp as subscription_routes
+from chalicelib.tokens.routes import bp as token_routes
 from chalicelib.users.routes import bp as user_routes
 
 settings = get_settings()  # refuses to start (prod) with default secrets
 
 app = create_app(
     "vbwd-serverless",
-    [health_routes, auth_routes, user_routes, catalog_routes],
+    [
+        health_routes,
+        auth_routes,
+        user_routes,
+        catalog_routes,
+        checkout_routes,
+        invoice_routes,
+        subscription_routes,
+        token_routes,
+        payment_routes,
+    ],
     root=register_root,
 )
 

@@ -137,6 +137,12 @@ def bump_version(tx: Transaction, now: datetime) -> None:
     tx.put(CatalogVersionItem(*CatalogVersionItem.key(), token=new_id(), updated_at=now), label="catalog_version")
 
 
+def held_snapshot() -> Reference | None:
+    """The snapshot this instance holds, whatever its version (for guesses that a later read confirms)."""
+    cached = _cached
+    return cached[1] if cached else None
+
+
 def forget_snapshot() -> None:
     global _cached
     with _lock:

@@ -7,12 +7,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.catalog import pricing, repository, serializers
-from chalicelib.catalog.models import CategoryItem, CurrencyItem, PaymentMethodItem, PlanItem, TaxItem
+from chalicelib.catalog.models import CategoryItem, CurrencyItem, PlanItem, TaxItem
 from chalicelib.catalog.pricing import Currencies
 from chalicelib.catalog.repository import Reference
 from chalicelib.core.errors import BadRequest, NotFound
 from chalicelib.core.ids import is_uuid
 from chalicelib.core.money import as_number, format_fixed, format_money, parse_decimal
+from chalicelib.payments.methods import accepts, is_listable
 
 if TYPE_CHECKING:
     from chalicelib.auth.principal import Principal
@@ -193,17 +194,6 @@ def terms() -> dict[str, Any]:
     return {"title": values["terms_title"], "content": values["terms_content"]}
 
 
-def _listable(method: PaymentMethodItem) -> bool:
-    from chalicelib.plugins.registry import is_configured, is_enabled
-
-    if not method.is_active:
-        return False
-    provider = method.plugin_id or ("sandbox" if method.code == "sandbox" else None)
-    if provider is None:
-        return True
-    return is_enabled(provider) and is_configured(provider)
-
-
 def list_payment_methods(
     locale: str | None, currency: str | None, country: str | None, amount: str | None
 ) -> dict[str, Any]:
@@ -215,27 +205,20 @@ def list_payment_methods(
             raise BadRequest("Invalid amount") from exc
         if wanted_amount < 0:
             raise BadRequest("Invalid amount")
-    methods = [m for m in repository.reference().payment_methods if _listable(m)]
-    if currency:
-        code = currency.strip().upper()
-        methods = [m for m in methods if not m.currencies or code in {c.upper() for c in m.currencies}]
-    if country:
-        code = country.strip().upper()
-        methods = [m for m in methods if not m.countries or code in {c.upper() for c in m.countries}]
-    if wanted_amount is not None:
-        methods = [
-            m
-            for m in methods
-            if (m.min_amount is None or wanted_amount >= m.min_amount)
-            and (m.max_amount is None or wanted_amount <= m.max_amount)
-        ]
+    wanted_currency = currency.strip() if currency else None
+    wanted_country = country.strip() if country else None
+    methods = [
+        m
+        for m in repository.reference().payment_methods
+        if is_listable(m) and accepts(m, wanted_currency, wanted_country, wanted_amount)
+    ]
     methods.sort(key=lambda m: (int(m.position), m.name))
     return {"methods": [serializers.public_payment_method(m, locale) for m in methods]}
 
 
 def get_payment_method(code: str, locale: str | None) -> dict[str, Any]:
     method = next((m for m in repository.reference().payment_methods if m.code == code), None)
-    if method is None or not _listable(method):
+    if method is None or not is_listable(method):
         raise NotFound("Payment method not found")
     return {"method": serializers.public_payment_method(method, locale)}
 

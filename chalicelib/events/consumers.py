@@ -38,6 +38,8 @@ CONSUMERS: tuple[Consumer, ...] = (
             "user.password_changed",
             "auth.locked",
             "auth.refresh_reuse_detected",
+            "invoice.paid",
+            "invoice.created",
         ),
         handler="chalicelib.notifications.consumer:handle_event",
     ),

@@ -91,7 +91,12 @@ def begin(req: Req, principal_id: str) -> IdempotencyScope | Response | None:
     print_ = fingerprint(req)
     pk, sk = IdempotencyRecordItem.key(principal_id, key)
     record = IdempotencyRecordItem(
-        pk, sk, fingerprint=print_, status="IN_PROGRESS", owner=req.request_id or pk, created_at=now,
+        pk,
+        sk,
+        fingerprint=print_,
+        status="IN_PROGRESS",
+        owner=req.request_id or pk,
+        created_at=now,
         ttl=now + RETENTION,
     )
     expired = IdempotencyRecordItem.created_at < now - RETENTION

@@ -33,6 +33,7 @@ _counter = itertools.count()
 
 def create_app(app_name: str, blueprints: Iterable[Blueprint], *, root: Callable[[Chalice], None]) -> Chalice:
     app = Chalice(app_name=app_name)
+    app.api.binary_types.extend(["application/pdf", "multipart/form-data"])
     app.register_middleware(http_middleware, "http")
     root(app)
     for blueprint in blueprints:

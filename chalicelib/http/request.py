@@ -85,12 +85,12 @@ class Req:
 
     # --- body ----------------------------------------------------------------------------------------------
 
-    def check_body(self, max_bytes: int) -> None:
+    def check_body(self, max_bytes: int, *, parse: bool = True) -> None:
         """Size, media type and JSON validity, in the order of contract README §1.2 (413, 415, 400)."""
         body = self.body_bytes
         if len(body) > max_bytes:
             raise PayloadTooLarge("Request body too large", max_bytes=max_bytes)
-        if not body:
+        if not body or not parse:
             return
         content_type = (self.header("content-type") or "").split(";", 1)[0].strip().lower()
         if content_type != "application/json":

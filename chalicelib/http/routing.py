@@ -48,6 +48,7 @@ class RouteSpec:
     limit: LimitScope
     uuid_params: tuple[str, ...]
     idempotent: bool = False
+    raw_body: bool = False
 
 
 View = Callable[..., Any]
@@ -65,10 +66,12 @@ def route(
     envelope: Mapping[str, Any] | None = None,
     uuid_params: tuple[str, ...] = (),
     idempotent: bool = False,
+    raw_body: bool = False,
 ) -> Callable[[View], View]:
-    """Declare a route. `idempotent` routes honour `Idempotency-Key` (contract README §1.10)."""
+    """Declare a route. `idempotent` routes honour `Idempotency-Key` (contract README §1.10); `raw_body` routes
+    read the bytes themselves (signed webhooks verify them before any parsing)."""
     method_list = (methods,) if isinstance(methods, str) else tuple(methods)
-    spec = RouteSpec(path, method_list, access, plugin, limit, uuid_params, idempotent)
+    spec = RouteSpec(path, method_list, access, plugin, limit, uuid_params, idempotent, raw_body)
 
     def decorate(view: View) -> View:
         @functools.wraps(view)
@@ -94,7 +97,7 @@ def _handle(view: View, spec: RouteSpec, envelope: Mapping[str, Any] | None, par
 
             if not is_enabled(spec.plugin):
                 raise NotFound("Plugin not enabled")
-        req.check_body(get_settings().max_body_bytes)
+        req.check_body(get_settings().max_body_bytes, parse=not spec.raw_body)
         req.principal = resolve_principal(req, spec.access)
         if req.principal is not None and req.principal.impersonator_id is not None:
             from chalicelib.activity.audit import impersonated_request
@@ -117,7 +120,7 @@ def _handle(view: View, spec: RouteSpec, envelope: Mapping[str, Any] | None, par
             response = _to_response(view(req, **params))
     except DomainError as error:
         response = domain_error_response(error, envelope_dict)
-    except Exception as exc:  # noqa: BLE001 — the one place unexpected failures become a generic answer
+    except Exception as exc:
         if _is_unreachable(exc):
             logger.exception("dependency unreachable")
             response = domain_error_response(ServiceUnavailable("Service unavailable", request_id=req.request_id))

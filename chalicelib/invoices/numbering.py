@@ -37,22 +37,56 @@ def format_number(prefix: str, year: int, value: int) -> str:
     return f"{prefix}-{year}-{value:06d}"
 
 
-def take_number(tx: Transaction, prefix: str, year: int, owner_id: str) -> str:
-    """Add the next number of the `prefix`/`year` sequence to `tx` and return it."""
-    pk, sk = f"SEQ#{prefix}#{year}", "SEQ"
-    try:
-        sequence = SequenceItem.get(pk, sk, consistent_read=True)
-    except DoesNotExist:
-        sequence = None
+class _Unread:
+    """Marks a sequence the caller did not read beforehand."""
+
+
+UNREAD = _Unread()
+
+
+def sequence_key(prefix: str, year: int) -> tuple[str, str]:
+    return f"SEQ#{prefix}#{year}", "SEQ"
+
+
+def take_number(
+    tx: Transaction,
+    prefix: str,
+    year: int,
+    owner_id: str,
+    *,
+    label_prefix: str = "",
+    known: SequenceItem | _Unread | None = UNREAD,
+) -> str:
+    """Add the next number of the `prefix`/`year` sequence to `tx` and return it.
+
+    The labels of the parts are `sequence` and `number` (prefixed when one transaction takes numbers of two
+    sequences, e.g. an invoice and a credit note), so a retry can tell a lost numbering race from other refusals.
+    `known` is the sequence item when the caller already read it (in a batch with other reads).
+    """
+    pk, sk = sequence_key(prefix, year)
+    sequence: SequenceItem | None
+    if isinstance(known, _Unread):
+        try:
+            sequence = SequenceItem.get(pk, sk, consistent_read=True)
+        except DoesNotExist:
+            sequence = None
+    else:
+        sequence = known
     if sequence is None:
         value = 1
-        tx.create(SequenceItem(pk, sk, value=value), label="sequence")
+        tx.create(SequenceItem(pk, sk, value=value), label=f"{label_prefix}sequence")
     else:
         value = int(sequence.value) + 1
-        tx.update(sequence, [SequenceItem.value.set(value)], SequenceItem.value == sequence.value, label="sequence")
+        condition = SequenceItem.value == sequence.value
+        tx.update(sequence, [SequenceItem.value.set(value)], condition, label=f"{label_prefix}sequence")
     number = format_number(prefix, year, value)
-    tx.create(NumberGuardItem(f"NUMBER#{number}", "NUMBER", owner_id=owner_id), label="number")
+    tx.create(NumberGuardItem(f"NUMBER#{number}", "NUMBER", owner_id=owner_id), label=f"{label_prefix}number")
     return number
+
+
+def numbering_race(failed: list[str]) -> bool:
+    """Whether a refused transaction lost only a race for a number (safe to rebuild and retry)."""
+    return any(label.endswith(("sequence", "number")) for label in failed)
 
 
 def commit_numbered(build: Callable[[Transaction], T], attempts: int = ATTEMPTS) -> T:
@@ -66,7 +100,7 @@ def commit_numbered(build: Callable[[Transaction], T], attempts: int = ATTEMPTS)
         try:
             tx.commit()
         except TransactionCancelled as exc:
-            if "sequence" in exc.failed or "number" in exc.failed or exc.conflict:
+            if numbering_race(exc.failed) or exc.conflict:
                 continue
             raise
         return result

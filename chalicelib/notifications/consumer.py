@@ -8,7 +8,7 @@ from typing import Any
 
 from chalicelib.core.logging import logger
 from chalicelib.notifications import templates
-from chalicelib.notifications.mail import send_email
+from chalicelib.notifications.mail import Attachment, send_email
 
 
 def _given_email(data: dict[str, Any]) -> str | None:
@@ -30,11 +30,40 @@ def _account_of_email(data: dict[str, Any]) -> str | None:
     return user.email if user else None
 
 
+def _invoice_pdf(data: dict[str, Any]) -> list[Attachment]:
+    """The invoice document, as it stands when the mail goes out."""
+    from chalicelib.catalog.pricing import Currencies
+    from chalicelib.catalog.repository import reference
+    from chalicelib.invoices.pdf import render_invoice
+    from chalicelib.invoices.repository import invoice_records
+
+    records = invoice_records(str(data["invoice_id"]))
+    if records is None:
+        return []
+    ref = reference()
+    places = Currencies.of(ref.currencies).places(records.invoice.currency)
+    document = render_invoice(records.invoice, records.credit_notes, ref.settings, places)
+    filename = f"invoice-{records.invoice.invoice_number}.pdf"
+    return [Attachment(filename, "application/pdf", document)]
+
+
+def _wants_invoice_mail(data: dict[str, Any]) -> bool:
+    """invoice.created mails renewals, upgrades and bank-transfer invoices (events.md §2.2)."""
+    if data.get("billing_reason") in ("RENEWAL", "UPGRADE"):
+        return True
+    from chalicelib.invoices.repository import invoice_records
+
+    records = invoice_records(str(data["invoice_id"]))
+    return records is not None and records.invoice.payment_method == "invoice" and records.invoice.status == "PENDING"
+
+
 @dataclass(frozen=True)
 class Mail:
     template_name: str
     render: Callable[[dict[str, Any]], tuple[str, str]]
     recipient: Callable[[dict[str, Any]], str | None]
+    attachments: Callable[[dict[str, Any]], list[Attachment]] | None = None
+    wanted: Callable[[dict[str, Any]], bool] | None = None
 
 
 MAILS: dict[str, Mail] = {
@@ -43,15 +72,20 @@ MAILS: dict[str, Mail] = {
     "user.password_changed": Mail("password_changed", templates.password_changed, _account_of_user),
     "auth.locked": Mail("account_locked", templates.account_locked, _account_of_email),
     "auth.refresh_reuse_detected": Mail("session_reuse", templates.session_reuse, _account_of_user),
+    "invoice.paid": Mail("receipt", templates.receipt, lambda data: str(data["user_email"]), _invoice_pdf),
+    "invoice.created": Mail("invoice", templates.invoice_issued, _account_of_user, _invoice_pdf, _wants_invoice_mail),
 }
 
 
 def handle_event(envelope: dict[str, Any]) -> None:
     mail = MAILS[envelope["type"]]
     data = envelope.get("data") or {}
+    if mail.wanted is not None and not mail.wanted(data):
+        return
     recipient = mail.recipient(data)
     if recipient is None:
         logger.info("mail skipped: no recipient", event_type=envelope["type"], event_id=envelope.get("id"))
         return
     subject, body = mail.render(data)
-    send_email(recipient, subject, body, mail.template_name)
+    attachments = mail.attachments(data) if mail.attachments else None
+    send_email(recipient, subject, body, mail.template_name, attachments)

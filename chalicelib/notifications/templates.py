@@ -46,3 +46,21 @@ def session_reuse(data: dict[str, Any]) -> Rendered:
         "Hello,\n\nan old sign-in token of your account was used again, which can mean it was copied. We ended "
         "that session; sign in again on your devices. If you did not expect this, change your password.\n",
     )
+
+
+def receipt(data: dict[str, Any]) -> Rendered:
+    return (
+        f"Receipt for invoice {data['invoice_number']}",
+        f"Hello {data.get('user_name') or ''},\n\nthank you for your payment of {data['amount']} {data['currency']} "
+        f"on {data['paid_date']} (reference {data['payment_reference']}). Invoice {data['invoice_number']} is "
+        "paid; the document is attached.\n",
+    )
+
+
+def invoice_issued(data: dict[str, Any]) -> Rendered:
+    return (
+        f"Invoice {data['invoice_number']}",
+        f"Hello,\n\ninvoice {data['invoice_number']} over {data['total_amount']} {data['currency']} is attached"
+        + (f" and due on {str(data['due_date'])[:10]}" if data.get("due_date") else "")
+        + ". Please quote the invoice number with your transfer.\n",
+    )

@@ -27,13 +27,17 @@ class Ledger:
     entries: list[TokenEntryItem] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # What was stored when read: `write` updates the stored item, these stay the starting point.
+        self._start_balance = int(self.stored.balance) if self.stored else 0
+        self._start_entries = int(self.stored.entries) if self.stored else 0
+
     @property
     def balance(self) -> int:
-        start = int(self.stored.balance) if self.stored else 0
-        return start + sum(int(entry.amount) for entry in self.entries)
+        return self._start_balance + sum(int(entry.amount) for entry in self.entries)
 
     def _next_sequence(self) -> int:
-        return (int(self.stored.entries) if self.stored else 0) + len(self.entries) + 1
+        return self._start_entries + len(self.entries) + 1
 
     def _entry(
         self,
@@ -93,7 +97,6 @@ class Ledger:
     def write(self, tx: Transaction) -> None:
         if not self.entries:
             return
-        entries = int(self.stored.entries) if self.stored else 0
         if self.stored is None:
             pk, sk = TokenBalanceItem.key(self.user_id)
             balance = TokenBalanceItem(
@@ -102,7 +105,7 @@ class Ledger:
             tx.create(balance, label="balance")
         else:
             self.stored.balance = self.balance
-            self.stored.entries = entries + len(self.entries)
+            self.stored.entries = self._start_entries + len(self.entries)
             self.stored.updated_at = self.now
             tx.put(self.stored, label="balance")  # conditional on the version read
         for entry in self.entries:

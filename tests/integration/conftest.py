@@ -116,10 +116,25 @@ def sent_mail() -> list[dict[str, Any]]:
     from moto.backends import get_backend
 
     backend = get_backend("ses")["123456789012"]["us-east-1"]
-    return [
-        {"to": list(m.destinations.get("ToAddresses", [])), "subject": m.subject, "body": m.body}
-        for m in backend.sent_messages
-    ]
+    return [_mail(message) for message in backend.sent_messages]
+
+
+def _mail(message: Any) -> dict[str, Any]:
+    """A sent message as `{to, subject, body, attachments: {filename: bytes}}` (plain or raw MIME)."""
+    if not hasattr(message, "raw_data"):
+        to = list(message.destinations.get("ToAddresses", []))
+        return {"to": to, "subject": message.subject, "body": message.body, "attachments": {}}
+    from email import message_from_string, policy
+
+    parsed = message_from_string(message.raw_data, policy=policy.default)
+    body = parsed.get_body(preferencelist=("plain",))
+    attachments = {part.get_filename(): part.get_content() for part in parsed.iter_attachments()}
+    return {
+        "to": list(message.destinations),
+        "subject": str(parsed["Subject"]),
+        "body": body.get_content() if body else "",
+        "attachments": attachments,
+    }
 
 
 USER = ("test@example.com", "TestPass123@")

@@ -11,6 +11,6 @@ DEFERRED = ("botocore.client", "botocore.session", "boto3", "pynamodb", "jwt", "
 
 
 def test_importing_the_app_leaves_heavy_modules_for_the_first_request() -> None:
-    probe = "import sys, app; print(' '.join(m for m in %r if m in sys.modules))" % (DEFERRED,)
+    probe = f"import sys, app; print(' '.join(m for m in {DEFERRED!r} if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
     assert loaded == []

@@ -1,0 +1,200 @@
+"""Capture: an invoice becomes PAID and every line activates, in one transaction (checkout-and-payments.md §6).
+
+Reads: the invoice's partition (invoice and purchases, one Query), the buyer's subscriptions and add-ons (one
+Query), and the buyer, the token balance and the catalog version (one BatchGetItem); then one TransactWriteItems.
+Every record is written on the condition of the version read, so of concurrent captures of one invoice exactly
+one commits; the others re-read, find the invoice paid, and change nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.catalog.models import CatalogVersionItem
+from chalicelib.catalog.pricing import Currencies
+from chalicelib.catalog.repository import reference
+from chalicelib.core import clock
+from chalicelib.core.errors import Conflict
+from chalicelib.core.money import format_money
+from chalicelib.events.catalog import CreditNoteCreated, InvoiceRefunded, PaymentRefunded
+from chalicelib.events.envelope import Actor
+from chalicelib.invoices.credit_notes import issue_credit_note
+from chalicelib.invoices.models import InvoiceItem, TokenBundlePurchaseItem
+from chalicelib.invoices.numbering import numbering_race
+from chalicelib.invoices.repository import load_invoice
+from chalicelib.payments.activation import Activation, Payment
+from chalicelib.store.reads import batch_get
+from chalicelib.store.transactions import Transaction, TransactionCancelled
+from chalicelib.subscriptions.repository import holdings_of
+from chalicelib.tokens.ledger import Ledger
+from chalicelib.tokens.models import TokenBalanceItem
+from chalicelib.users.models import UserItem, user_key
+
+ATTEMPTS = 5
+CAPTURABLE = frozenset({"PENDING", "AUTHORIZED"})
+
+
+class NotCapturable(Exception):
+    """The invoice is not PENDING or AUTHORIZED; the caller answers with its own wording."""
+
+    def __init__(self, invoice: InvoiceItem) -> None:
+        super().__init__(invoice.status)
+        self.invoice = invoice
+
+
+@dataclass(frozen=True)
+class CaptureResult:
+    invoice: InvoiceItem
+    items_activated: dict[str, Any]
+    places: int
+
+
+Extra = Callable[[Transaction, CaptureResult], None]
+
+
+def capture(
+    invoice_id: str,
+    payment: Payment,
+    actor: Actor,
+    *,
+    extra: Extra | None = None,
+    preloaded: tuple[InvoiceItem, list[TokenBundlePurchaseItem]] | None = None,
+) -> CaptureResult:
+    """Capture the invoice. `extra` adds the caller's own items (a provider-event record, an idempotency
+    answer) to the same transaction."""
+    for _ in range(ATTEMPTS):
+        loaded = preloaded or load_invoice(invoice_id)
+        preloaded = None
+        if loaded is None:
+            raise LookupError(f"invoice {invoice_id} not found")
+        invoice, purchases = loaded
+        if invoice.status not in CAPTURABLE:
+            raise NotCapturable(invoice)
+        tx = Transaction()
+        result = prepare(tx, invoice, purchases, payment, actor)
+        if extra is not None:
+            extra(tx, result)
+        try:
+            tx.commit()
+        except TransactionCancelled as exc:
+            retryable = exc.conflict or numbering_race(exc.failed) or _lost_race(exc.failed)
+            if not retryable or (exc.failed and not _only_races(exc.failed)):
+                raise
+            continue  # someone changed the invoice, a subscription or the balance meanwhile: re-read, retry
+        return result
+    raise Conflict("Concurrent modification, please retry")
+
+
+RACE_LABELS = frozenset(
+    {"InvoiceItem", "SubscriptionItem", "AddonSubscriptionItem", "TokenBundlePurchaseItem", "balance", "ledger_entry"}
+)
+
+
+def _lost_race(failed: list[str]) -> bool:
+    return any(label in RACE_LABELS for label in failed)
+
+
+def _only_races(failed: list[str]) -> bool:
+    """Every refused part is state we read and someone else changed (retry), none is the caller's own guard."""
+    return all(label in RACE_LABELS or numbering_race([label]) for label in failed)
+
+
+def prepare(
+    tx: Transaction,
+    invoice: InvoiceItem,
+    purchases: list[TokenBundlePurchaseItem],
+    payment: Payment,
+    actor: Actor,
+) -> CaptureResult:
+    """Add the capture of a loaded invoice to `tx` (reads the buyer's subscriptions, balance and catalog)."""
+    now = clock.now()
+    subscriptions, addon_subscriptions = holdings_of(invoice.user_id)
+    user, balance, version = batch_get(
+        [
+            (UserItem, *user_key(invoice.user_id)),
+            (TokenBalanceItem, *TokenBalanceItem.key(invoice.user_id)),
+            (CatalogVersionItem, *CatalogVersionItem.key()),
+        ]
+    )
+    if not isinstance(user, UserItem):
+        raise LookupError(f"the buyer of invoice {invoice.id} no longer exists")
+    ref = reference(version.token if isinstance(version, CatalogVersionItem) else "")
+    places = Currencies.of(ref.currencies).places(invoice.currency)
+    activation = Activation(
+        invoice=invoice,
+        user=user,
+        purchases={p.id: p for p in purchases},
+        subscriptions={s.id: s for s in subscriptions},
+        addon_subscriptions={a.id: a for a in addon_subscriptions},
+        ledger=Ledger(invoice.user_id, balance if isinstance(balance, TokenBalanceItem) else None, now, actor),
+        ref=ref,
+        now=now,
+        actor=actor,
+        places=places,
+    )
+    activation.capture(payment)
+    refund_unfulfilled(tx, activation, payment)
+    activation.write(tx)
+    return CaptureResult(invoice, activation.activated, places)
+
+
+def refund_unfulfilled(tx: Transaction, activation: Activation, payment: Payment) -> None:
+    """Lines that can no longer be delivered are refunded at once, with one credit note (§6.2)."""
+    amount = activation.unfulfilled_amount()
+    if not activation.unfulfilled or amount <= 0:
+        return
+    from chalicelib.payments.providers import refund_reference_for
+
+    invoice = activation.invoice
+    reference_ = refund_reference_for(payment.provider, invoice, amount)
+    invoice.amount_refunded = invoice.amount_refunded + amount
+    full = invoice.amount_refunded >= invoice.total_amount
+    if full:
+        invoice.status = "REFUNDED"
+    reason = "; ".join(dict.fromkeys(u.reason for u in activation.unfulfilled))
+    note = issue_credit_note(
+        tx,
+        invoice,
+        amount,
+        reason=reason,
+        provider=payment.provider,
+        refund_reference=reference_,
+        full_refund=full,
+        prefix=str(activation.ref.settings["credit_note_prefix"]),
+        places=activation.places,
+        now=activation.now,
+    )
+    money = format_money(amount, activation.places)
+    event = activation._event
+    activation.events += [
+        event(PaymentRefunded(invoice.id, money, invoice.currency, payment.provider, reference_ or "")),
+        event(
+            CreditNoteCreated(
+                note.id, note.credit_note_number, invoice.id, invoice.user_id, money, invoice.currency, reason
+            )
+        ),
+        event(
+            InvoiceRefunded(
+                invoice.id,
+                invoice.invoice_number,
+                invoice.user_id,
+                money,
+                invoice.currency,
+                reference_ or "",
+                note.id,
+                full,
+            )
+        ),
+    ]
+
+
+def check_amount(invoice: InvoiceItem, amount: Decimal, currency: str) -> str | None:
+    """The provider-reported payment must equal the invoice exactly (§6.2 rule 1); the problem, if any."""
+    if amount != invoice.total_amount:
+        return "Amount does not match invoice"
+    if currency.upper() != invoice.currency:
+        return "Currency does not match invoice"
+    return None
