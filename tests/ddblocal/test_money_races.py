@@ -1,0 +1,159 @@
+"""Money paths raced against DynamoDB's real transaction engine (DynamoDB Local).
+
+Each test runs the services from many threads at once against one item (an invoice, a balance, a number
+sequence) and checks the invariants the contract promises: one capture per invoice, no double credit, no
+negative balance, no lost update, gapless distinct invoice numbers, nothing left behind by a refused checkout.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from chalicelib.auth.principal import Principal, authenticate
+from chalicelib.auth.service import register
+from chalicelib.checkout.service import checkout
+from chalicelib.core.errors import BadRequest, Conflict, DomainError, PaymentRequired
+from chalicelib.core.ids import new_id, seed_id
+from chalicelib.events.envelope import Actor
+from chalicelib.invoices.numbering import NumberGuardItem
+from chalicelib.invoices.repository import invoices_of
+from chalicelib.payments.activation import Payment
+from chalicelib.payments.capture import NotCapturable, capture
+from chalicelib.subscriptions.repository import holdings_of
+from chalicelib.tokens.models import TokenBalanceItem, TokenEntryItem
+from chalicelib.tokens.service import consume
+
+BASIC = seed_id("plan", "basic")
+HUNDRED_TOKENS = seed_id("bundle", "100 Tokens")
+
+pytestmark = pytest.mark.usefixtures("ddb_stack")
+
+
+def new_customer() -> Principal:
+    answer = register({"email": f"race-{new_id()[:8]}@example.com", "password": "Abcdef1!"})
+    return authenticate(f"Bearer {answer['token']}")
+
+
+def all_at_once(count: int, call: Any) -> list[Any]:
+    def attempt(index: int) -> Any:
+        try:
+            return call(index)
+        except (DomainError, NotCapturable) as exc:
+            return exc
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(attempt, range(count)))
+
+
+def ledger_of(user_id: str) -> tuple[int, list[TokenEntryItem]]:
+    pk, sk = TokenBalanceItem.key(user_id)
+    balance = TokenBalanceItem.get(pk, sk, consistent_read=True)
+    entries = [e for e in TokenEntryItem.query(pk, TokenEntryItem.sk.startswith("ENTRY#"), consistent_read=True)]
+    return int(balance.balance), entries
+
+
+def test_concurrent_checkouts_take_distinct_gapless_numbers() -> None:
+    buyers = [new_customer() for _ in range(12)]
+    answers = all_at_once(12, lambda i: checkout(buyers[i], {"plan_id": BASIC}, None))
+    numbers = sorted(a.body["invoice"]["invoice_number"] for a in answers if not isinstance(a, Exception))
+    failures = [a for a in answers if isinstance(a, Exception)]
+    assert all(isinstance(f, Conflict) for f in failures)  # only ever "retry", never a half-done checkout
+    assert len(numbers) + len(failures) == 12 and len(numbers) >= 1
+    sequence = [int(re.match(r"^INV-\d{4}-(\d{6})$", n).group(1)) for n in numbers]
+    assert sequence == list(range(sequence[0], sequence[0] + len(sequence)))  # distinct and without gaps
+
+
+def test_twenty_simultaneous_captures_of_one_invoice_activate_once() -> None:
+    buyer = new_customer()
+    invoice_id = checkout(buyer, {"plan_id": BASIC, "token_bundle_ids": [HUNDRED_TOKENS]}, None).body["invoice"]["id"]
+    actor = Actor("provider", "sandbox")
+    results = all_at_once(20, lambda i: capture(invoice_id, Payment("sandbox", f"sandbox_race_{i}"), actor))
+    captured = [r for r in results if not isinstance(r, Exception)]
+    assert len(captured) == 1
+    assert all(isinstance(r, (NotCapturable, Conflict)) for r in results if isinstance(r, Exception))
+    balance, entries = ledger_of(buyer.user_id)
+    assert balance == 150 and sorted(e.amount for e in entries) == [50, 100]
+    [subscription], _ = holdings_of(buyer.user_id)
+    assert subscription.status == "ACTIVE"
+    [invoice] = invoices_of(buyer.user_id)
+    assert invoice.status == "PAID" and invoice.payment_ref == captured[0].invoice.payment_ref
+
+
+def test_fifty_parallel_debits_never_overdraw_and_lose_no_update() -> None:
+    buyer = new_customer()
+    invoice_id = checkout(buyer, {"token_bundle_ids": [HUNDRED_TOKENS]}, None).body["invoice"]["id"]
+    capture(invoice_id, Payment("sandbox", "sandbox_fund"), Actor("provider", "sandbox"))
+    results = all_at_once(50, lambda i: consume(buyer, {"amount": 3}))
+    debited = [r for r in results if isinstance(r, dict)]
+    outcome = Counter(type(r).__name__ for r in results)
+    assert set(outcome) <= {"dict", "PaymentRequired", "Conflict"}
+    assert len(debited) <= 33
+    balance, entries = ledger_of(buyer.user_id)
+    assert balance == 100 - 3 * len(debited) >= 0
+    assert balance == sum(e.amount for e in entries)
+    usage = sorted((e for e in entries if e.transaction_type == "USAGE"), key=lambda e: e.sequence)
+    assert len(usage) == len(debited)
+    assert [e.sequence for e in sorted(entries, key=lambda e: e.sequence)] == list(range(1, len(entries) + 1))
+    running = 0
+    for entry in sorted(entries, key=lambda e: e.sequence):
+        running += entry.amount
+        assert entry.balance_after == running >= 0
+    if outcome["PaymentRequired"]:
+        assert balance < 3 or outcome["Conflict"]  # refused only when the balance could not cover it
+
+
+def test_one_reference_consumes_once_under_a_race() -> None:
+    buyer = new_customer()
+    invoice_id = checkout(buyer, {"token_bundle_ids": [HUNDRED_TOKENS]}, None).body["invoice"]["id"]
+    capture(invoice_id, Payment("sandbox", "sandbox_fund"), Actor("provider", "sandbox"))
+    results = all_at_once(20, lambda i: consume(buyer, {"amount": 7, "reference": "job-42"}))
+    answered = [r for r in results if isinstance(r, dict)]
+    assert answered and all(r["transaction"]["id"] == answered[0]["transaction"]["id"] for r in answered)
+    balance, entries = ledger_of(buyer.user_id)
+    assert balance == 93 and [e.amount for e in entries if e.transaction_type == "USAGE"] == [-7]
+
+
+def test_a_checkout_refused_at_commit_leaves_nothing_behind_and_takes_no_number() -> None:
+    """Every number the checkout could take is made unavailable: its transactions are refused, and no invoice,
+    subscription, purchase or trial flag is left; once the numbers are free the next checkout takes the very
+    next one — the refused attempts took none."""
+    from chalicelib.core import clock
+    from chalicelib.invoices.numbering import SequenceItem, format_number, sequence_key
+    from chalicelib.users.repository import find_user
+
+    year = clock.now().year
+    pk, sk = sequence_key("INV", year)
+    current = int(SequenceItem.get(pk, sk, consistent_read=True).value)
+    blockers = [
+        NumberGuardItem(f"NUMBER#{format_number('INV', year, n)}", "NUMBER", owner_id="elsewhere")
+        for n in range(current + 1, current + 10)
+    ]
+    for blocker in blockers:
+        blocker.save()
+    buyer = new_customer()
+    try:
+        with pytest.raises(Conflict):
+            checkout(buyer, {"plan_id": seed_id("plan", "pro"), "token_bundle_ids": [HUNDRED_TOKENS]}, None)
+        assert invoices_of(buyer.user_id) == []
+        assert holdings_of(buyer.user_id) == ([], [])
+        assert find_user(buyer.user_id).has_used_trial is False
+        assert int(SequenceItem.get(pk, sk, consistent_read=True).value) == current
+    finally:
+        for blocker in blockers:
+            blocker.delete()
+    answer = checkout(buyer, {"plan_id": BASIC}, None)
+    assert answer.body["invoice"]["invoice_number"] == format_number("INV", year, current + 1)
+
+
+def test_bad_requests_never_write(ddb_stack: dict[str, object]) -> None:
+    buyer = new_customer()
+    with pytest.raises(BadRequest):
+        checkout(buyer, {"plan_id": BASIC, "add_on_ids": [seed_id("addon", "priority-support")]}, None)
+    with pytest.raises(PaymentRequired):
+        consume(buyer, {"amount": 1})
+    assert invoices_of(buyer.user_id) == []
