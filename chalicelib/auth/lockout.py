@@ -24,6 +24,7 @@ from chalicelib.events.catalog import AccountLocked, LoginFailed
 from chalicelib.events.envelope import Actor, Event
 from chalicelib.events.outbox import record
 from chalicelib.store.base import RateLimitsTable
+from chalicelib.store.retry import attempts
 from chalicelib.store.transactions import Transaction, TransactionCancelled
 
 ATTEMPTS = 5
@@ -76,7 +77,7 @@ def refuse_if_locked(window: FailureWindow, now: datetime) -> None:
 def record_failure(email: str, ip: str) -> int:
     """Count one failed attempt for `email`; returns the count in the current window."""
     limit = get_settings().login_failure_limit
-    for _ in range(ATTEMPTS):
+    for _ in attempts(ATTEMPTS):
         now = clock.now()
         window = current(email, now)
         pk, sk = LoginFailuresItem.key(email)

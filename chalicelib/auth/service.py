@@ -39,6 +39,7 @@ from chalicelib.events.envelope import Actor, Event
 from chalicelib.events.outbox import record
 from chalicelib.http.validation import parse_body
 from chalicelib.store.reads import batch_get
+from chalicelib.store.retry import attempts
 from chalicelib.store.transactions import Transaction, TransactionCancelled
 from chalicelib.users.models import EmailGuardItem, UserItem
 from chalicelib.users.repository import find_user, find_user_by_email, find_user_id_by_email, normalize_email
@@ -65,7 +66,7 @@ def register(body: dict[str, Any]) -> dict[str, Any]:
         raise BadRequest(EMAIL_TAKEN)
     settings = get_settings()
     password_hash = hash_password(data.password, settings.bcrypt_rounds)
-    for _ in range(ATTEMPTS):
+    for _ in attempts(ATTEMPTS):
         now = clock.now()
         user_id = new_id()
         user = UserItem.new(user_id, data.email, password_hash, now, role="USER", status="ACTIVE")
@@ -99,7 +100,7 @@ def login(body: dict[str, Any], ip: str) -> dict[str, Any]:
         raise Unauthorized("Invalid credentials")
     if user.status != "ACTIVE":
         raise Unauthorized("User account is inactive")
-    for _ in range(ATTEMPTS):
+    for _ in attempts(ATTEMPTS):
         tx = Transaction()
         issued = sessions.open_session(tx, user, now)
         tx.update(user, [UserItem.last_login_at.set(now)], label="user", add_version_condition=False)

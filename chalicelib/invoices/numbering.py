@@ -15,6 +15,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.core.errors import Conflict
 from chalicelib.store.base import CountersTable
+from chalicelib.store.retry import attempts as retry_attempts
 from chalicelib.store.transactions import Transaction, TransactionCancelled
 
 T = TypeVar("T")
@@ -94,7 +95,7 @@ def commit_numbered(build: Callable[[Transaction], T], attempts: int = ATTEMPTS)
 
     `build` adds everything to the fresh transaction it is given (calling `take_number`) and returns its result.
     """
-    for _ in range(attempts):
+    for _ in retry_attempts(attempts):
         tx = Transaction()
         result = build(tx)
         try:

@@ -13,6 +13,7 @@ from chalicelib.events.catalog import UserUpdated
 from chalicelib.events.envelope import Actor, Event
 from chalicelib.events.outbox import record
 from chalicelib.http.validation import parse_body
+from chalicelib.store.retry import attempts
 from chalicelib.store.transactions import Transaction, TransactionCancelled
 from chalicelib.users import serializers
 from chalicelib.users.models import DETAIL_FIELDS, UserDetailsItem, UserItem, details_key
@@ -41,7 +42,7 @@ def update_details(principal: Principal, body: dict[str, Any]) -> dict[str, Any]
     given = data.model_fields_set
     if "country" in given and data.country is not None:
         _require_known_country(data.country)
-    for _ in range(ATTEMPTS):
+    for _ in attempts(ATTEMPTS):
         user = find_user(principal.user_id) or principal.user
         stored = find_details(principal.user_id)
         try:

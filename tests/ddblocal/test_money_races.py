@@ -53,7 +53,7 @@ def all_at_once(count: int, call: Any) -> list[Any]:
 def ledger_of(user_id: str) -> tuple[int, list[TokenEntryItem]]:
     pk, sk = TokenBalanceItem.key(user_id)
     balance = TokenBalanceItem.get(pk, sk, consistent_read=True)
-    entries = [e for e in TokenEntryItem.query(pk, TokenEntryItem.sk.startswith("ENTRY#"), consistent_read=True)]
+    entries = list(TokenEntryItem.query(pk, TokenEntryItem.sk.startswith("ENTRY#"), consistent_read=True))
     return int(balance.balance), entries
 
 
