@@ -82,6 +82,7 @@ class Activation:
     # --- the capture -----------------------------------------------------------------------------------------
 
     def capture(self, payment: Payment) -> None:
+        """Mark the invoice paid and activate its lines; events in the order of §6.2 rule 4."""
         invoice = self.invoice
         invoice.status = "PAID"
         invoice.paid_at = self.now
@@ -91,12 +92,6 @@ class Activation:
         invoice.gsi2sk = None
         invoice.updated_at = self.now
         self._touch(invoice)
-        if invoice.billing_reason != "MANUAL":  # a manual invoice records the payment only (admin.md §9.3)
-            # Subscriptions first: add-ons bought with a plan end when their parent's new period ends.
-            for line in sorted(invoice.lines, key=lambda ln: ln.item_type != "SUBSCRIPTION"):
-                self._activate(line, payment)
-        tokens = sum(int(e.amount) for e in self.ledger.entries if int(e.amount) > 0)
-        self.activated["tokens_credited"] = tokens
         amount = format_money(invoice.total_amount, self.places)
         self.events.append(
             self._event(
@@ -123,6 +118,11 @@ class Activation:
                 )
             )
         )
+        if invoice.billing_reason != "MANUAL":  # a manual invoice records the payment only (admin.md §9.3)
+            # Subscriptions first: add-ons bought with a plan end when their parent's new period ends.
+            for line in sorted(invoice.lines, key=lambda ln: ln.item_type != "SUBSCRIPTION"):
+                self._activate(line, payment)
+        self.activated["tokens_credited"] = sum(int(e.amount) for e in self.ledger.entries if int(e.amount) > 0)
 
     def _activate(self, line: LineItem, payment: Payment) -> None:
         metadata = line.metadata or {}
@@ -315,5 +315,5 @@ class Activation:
                 tx.create(item, label=type(item).__name__)
             else:
                 tx.put(item, label=type(item).__name__)  # conditional on the version read
-        self.ledger.write(tx)
         tx.events.extend(self.events)
+        self.ledger.write(tx)

@@ -130,7 +130,7 @@ def _mail(message: Any) -> dict[str, Any]:
     body = parsed.get_body(preferencelist=("plain",))
     attachments = {part.get_filename(): part.get_content() for part in parsed.iter_attachments()}
     return {
-        "to": list(message.destinations),
+        "to": list(dict.fromkeys(message.destinations)),  # moto lists the recipients of header and envelope
         "subject": str(parsed["Subject"]),
         "body": body.get_content() if body else "",
         "attachments": attachments,
