@@ -34,6 +34,7 @@ from chalicelib.invoices.numbering import UNREAD, SequenceItem, numbering_race, 
 from chalicelib.payments.activation import Activation, Payment
 from chalicelib.payments.methods import default_method, usable
 from chalicelib.store.reads import batch_get
+from chalicelib.store.retry import attempts
 from chalicelib.store.transactions import Transaction, TransactionCancelled
 from chalicelib.subscriptions import serializers as subscription_json
 from chalicelib.subscriptions.events import subscription_data
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
     from chalicelib.auth.principal import Principal
     from chalicelib.http.idempotency import IdempotencyScope
 
-ATTEMPTS = 5
+ATTEMPTS = 8
 DEFAULT_MAX_SUBSCRIPTIONS = 10
 PENDING_SHARDS = 4
 
@@ -95,7 +96,7 @@ def checkout(
     principal: Principal, body: dict[str, Any], idempotency: IdempotencyScope | None, *, plan_required: bool = False
 ) -> Reply:
     basket = parse_basket(body, plan_required=plan_required)
-    for _ in range(ATTEMPTS):
+    for _ in attempts(ATTEMPTS):
         ctx = _load(principal.user_id)
         order = _validate(ctx, basket)
         tx = Transaction()
@@ -383,6 +384,7 @@ def _write(ctx: Context, order: Order, basket: Basket, tx: Transaction) -> dict[
             )
     if order.trial:
         tx.update(user, [UserItem.has_used_trial.set(True), UserItem.updated_at.set(now)], label="user")
+    tx.events.extend(events)
     zero = invoice.total_amount == 0
     if zero:
         _capture_free(ctx, invoice, purchases, subscription, addon_subscriptions, created, tx, actor)
@@ -391,7 +393,6 @@ def _write(ctx: Context, order: Order, basket: Basket, tx: Transaction) -> dict[
         invoice.gsi2sk = f"{iso(invoice.due_date)}#{invoice_id}"
         for item in created:
             tx.create(item, label=type(item).__name__)
-    tx.events.extend(events)
     return _answer(ctx, order, invoice, subscription, purchases, addon_subscriptions, zero)
 
 

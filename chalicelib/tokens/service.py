@@ -11,6 +11,7 @@ from chalicelib.core.errors import BadRequest, Conflict, PaymentRequired, Valida
 from chalicelib.events.envelope import Actor
 from chalicelib.http.pagination import Page, page_keys
 from chalicelib.store.reads import Key, batch_get
+from chalicelib.store.retry import attempts
 from chalicelib.store.transactions import Transaction, TransactionCancelled
 from chalicelib.tokens import serializers
 from chalicelib.tokens.ledger import Ledger
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 TRANSACTION_TYPES = ("PURCHASE", "USAGE", "REFUND", "BONUS", "ADJUSTMENT", "SUBSCRIPTION")
 MAX_CONSUME = 1_000_000
-ATTEMPTS = 8
+ATTEMPTS = 10
 CONSUME_FIELDS = ("amount", "description", "reference")
 
 
@@ -99,7 +100,7 @@ def consume(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
     """Debit tokens in one conditional transaction: the balance (by its version), the entry, the reference."""
     amount, description, reference = _consume_request(body)
     user_id = principal.user_id
-    for _ in range(ATTEMPTS):
+    for _ in attempts(ATTEMPTS):
         keys: list[Key] = [(TokenBalanceItem, *TokenBalanceItem.key(user_id))]
         if reference is not None:
             keys.append((ConsumptionReferenceItem, *ConsumptionReferenceItem.key(user_id, reference)))
