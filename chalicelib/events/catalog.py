@@ -215,7 +215,7 @@ class InvoiceRefunded(EventData):
     user_id: str
     amount: str
     currency: str
-    refund_reference: str
+    refund_reference: str | None  # None: settled outside the system (bank transfer, manual)
     credit_note_id: str
     full: bool
 
@@ -264,7 +264,7 @@ class PaymentRefunded(EventData):
     amount: str
     currency: str
     provider: str
-    refund_reference: str
+    refund_reference: str | None
 
 
 # --- subscriptions and add-ons (vbwd.subscriptions) ------------------------------------------------------------

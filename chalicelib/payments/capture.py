@@ -9,7 +9,7 @@ one commits; the others re-read, find the invoice paid, and change nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -22,18 +22,20 @@ from chalicelib.core.money import format_money
 from chalicelib.events.catalog import CreditNoteCreated, InvoiceRefunded, PaymentRefunded
 from chalicelib.events.envelope import Actor
 from chalicelib.invoices.credit_notes import issue_credit_note
-from chalicelib.invoices.models import InvoiceItem, TokenBundlePurchaseItem
+from chalicelib.invoices.models import CreditNoteItem, InvoiceItem, TokenBundlePurchaseItem
 from chalicelib.invoices.numbering import numbering_race
 from chalicelib.invoices.repository import load_invoice
 from chalicelib.payments.activation import Activation, Payment
+from chalicelib.payments.providers import refund_reference_for
 from chalicelib.store.reads import batch_get
+from chalicelib.store.retry import attempts
 from chalicelib.store.transactions import Transaction, TransactionCancelled
 from chalicelib.subscriptions.repository import holdings_of
 from chalicelib.tokens.ledger import Ledger
 from chalicelib.tokens.models import TokenBalanceItem
 from chalicelib.users.models import UserItem, user_key
 
-ATTEMPTS = 5
+ATTEMPTS = 8
 CAPTURABLE = frozenset({"PENDING", "AUTHORIZED"})
 
 
@@ -50,6 +52,7 @@ class CaptureResult:
     invoice: InvoiceItem
     items_activated: dict[str, Any]
     places: int
+    credit_notes: list[CreditNoteItem] = field(default_factory=list)  # issued by this capture (§6.2 refunds)
 
 
 Extra = Callable[[Transaction, CaptureResult], None]
@@ -65,7 +68,7 @@ def capture(
 ) -> CaptureResult:
     """Capture the invoice. `extra` adds the caller's own items (a provider-event record, an idempotency
     answer) to the same transaction."""
-    for _ in range(ATTEMPTS):
+    for _ in attempts(ATTEMPTS):
         loaded = preloaded or load_invoice(invoice_id)
         preloaded = None
         if loaded is None:
@@ -136,18 +139,16 @@ def prepare(
         places=places,
     )
     activation.capture(payment)
-    refund_unfulfilled(tx, activation, payment)
+    note = refund_unfulfilled(tx, activation, payment)
     activation.write(tx)
-    return CaptureResult(invoice, activation.activated, places)
+    return CaptureResult(invoice, activation.activated, places, [note] if note else [])
 
 
-def refund_unfulfilled(tx: Transaction, activation: Activation, payment: Payment) -> None:
+def refund_unfulfilled(tx: Transaction, activation: Activation, payment: Payment) -> CreditNoteItem | None:
     """Lines that can no longer be delivered are refunded at once, with one credit note (§6.2)."""
     amount = activation.unfulfilled_amount()
     if not activation.unfulfilled or amount <= 0:
-        return
-    from chalicelib.payments.providers import refund_reference_for
-
+        return None
     invoice = activation.invoice
     reference_ = refund_reference_for(payment.provider, invoice, amount)
     invoice.amount_refunded = invoice.amount_refunded + amount
@@ -170,7 +171,7 @@ def refund_unfulfilled(tx: Transaction, activation: Activation, payment: Payment
     money = format_money(amount, activation.places)
     event = activation._event
     activation.events += [
-        event(PaymentRefunded(invoice.id, money, invoice.currency, payment.provider, reference_ or "")),
+        event(PaymentRefunded(invoice.id, money, invoice.currency, payment.provider, reference_)),
         event(
             CreditNoteCreated(
                 note.id, note.credit_note_number, invoice.id, invoice.user_id, money, invoice.currency, reason
@@ -183,12 +184,13 @@ def refund_unfulfilled(tx: Transaction, activation: Activation, payment: Payment
                 invoice.user_id,
                 money,
                 invoice.currency,
-                reference_ or "",
+                reference_,
                 note.id,
                 full,
             )
         ),
     ]
+    return note
 
 
 def check_amount(invoice: InvoiceItem, amount: Decimal, currency: str) -> str | None:

@@ -18,7 +18,7 @@ from chalicelib.invoices import serializers
 from chalicelib.invoices.models import InvoiceItem
 from chalicelib.invoices.repository import InvoiceRecords, invoice_records
 from chalicelib.payments.activation import Payment
-from chalicelib.payments.capture import NotCapturable, capture
+from chalicelib.payments.capture import CaptureResult, NotCapturable, capture
 from chalicelib.payments.methods import default_method, usable
 from chalicelib.payments.providers import PaymentStart, provider
 from chalicelib.payments.providers.sandbox import OUTCOMES
@@ -122,7 +122,7 @@ def _start(code: str, records: InvoiceRecords, principal: Principal, options: di
 
 
 def _answer(started: PaymentStart) -> Reply:
-    invoice_json = serializers.invoice(started.invoice, _places(started.invoice), clock.now())
+    invoice_json = serializers.invoice(started.invoice, _places(started.invoice), clock.now(), started.credit_notes)
     body: dict[str, Any] = {"invoice": invoice_json, "message": started.message, "payment": started.payment}
     if started.error:
         body = {"error": started.error, "invoice": invoice_json, "payment": started.payment}
@@ -143,7 +143,7 @@ def mark_paid(admin: Principal, invoice_id: str, body: dict[str, Any], idempoten
 
     def answer(tx: Transaction, result: Any) -> None:
         if idempotency is not None:
-            idempotency.complete_in(tx, 200, _mark_paid_answer(result.invoice, result.items_activated))
+            idempotency.complete_in(tx, 200, _mark_paid_answer(result))
 
     try:
         result = capture(
@@ -156,7 +156,7 @@ def mark_paid(admin: Principal, invoice_id: str, body: dict[str, Any], idempoten
     except NotCapturable as exc:
         _refuse_unless_pending(exc.invoice)
         raise
-    return Reply(_mark_paid_answer(result.invoice, result.items_activated))
+    return Reply(_mark_paid_answer(result))
 
 
 def _refuse_unless_pending(invoice: InvoiceItem) -> None:
@@ -166,10 +166,11 @@ def _refuse_unless_pending(invoice: InvoiceItem) -> None:
         raise BadRequest(f"Cannot mark as paid: invoice status is {invoice.status}")
 
 
-def _mark_paid_answer(invoice: InvoiceItem, items_activated: dict[str, Any]) -> dict[str, Any]:
+def _mark_paid_answer(result: CaptureResult) -> dict[str, Any]:
     from chalicelib.users.repository import find_user
 
+    invoice = result.invoice
     owner = find_user(invoice.user_id)
-    invoice_json = serializers.invoice(invoice, _places(invoice), clock.now())
+    invoice_json = serializers.invoice(invoice, result.places, clock.now(), result.credit_notes)
     invoice_json["user_email"] = owner.email if owner else None
-    return {"invoice": invoice_json, "message": "Invoice marked as paid", "items_activated": items_activated}
+    return {"invoice": invoice_json, "message": "Invoice marked as paid", "items_activated": result.items_activated}

@@ -8,6 +8,7 @@ one event racing each other capture once: the loser's transaction is refused and
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -30,7 +31,7 @@ from chalicelib.payments.capture import CaptureResult, NotCapturable, capture, c
 from chalicelib.store.base import ProviderEventsTable
 from chalicelib.store.transactions import Transaction, TransactionCancelled
 
-RETENTION_DAYS = 90
+RETENTION = timedelta(days=90)
 
 
 class ProviderEventItem(ProviderEventsTable, discriminator="PROVIDER_EVENT"):
@@ -77,9 +78,9 @@ def receive(signature: str | None, body: bytes) -> Reply:
     problem = check_amount(invoice, fields["amount"], fields["currency"])
     if problem:
         raise BadRequest(problem)
-    if invoice.status == "PAID" and invoice.payment_ref == reference_:
-        return Reply(_answer(invoice, _replayed_items(invoice)))  # the same payment again: nothing to do
     payment = Payment(fields["provider"], reference_, transaction_id=fields["event_id"])
+    if (replay := _already_paid(invoice, payment, dedupe)) is not None:
+        return replay
 
     def remember(tx: Transaction, result: CaptureResult) -> None:
         pk, sk = ProviderEventItem.key("webhook", dedupe)
@@ -92,7 +93,7 @@ def receive(signature: str | None, body: bytes) -> Reply:
             invoice_id=invoice_id,
             answer=json.dumps(_answer(result.invoice, result.items_activated)),
             received_at=now,
-            ttl=now + _retention(),
+            ttl=now + RETENTION,
         )
         tx.create(item, label="provider_event")
 
@@ -105,8 +106,8 @@ def receive(signature: str | None, body: bytes) -> Reply:
             preloaded=(invoice, records.purchases),
         )
     except NotCapturable as exc:
-        if exc.invoice.status == "PAID" and exc.invoice.payment_ref == reference_:
-            return Reply(_answer(exc.invoice, _replayed_items(exc.invoice)))
+        if (replay := _already_paid(exc.invoice, payment, dedupe)) is not None:
+            return replay
         raise Conflict(f"Invoice is {exc.invoice.status}, expected PENDING") from exc
     except TransactionCancelled as exc:
         if "provider_event" in exc.failed and (stored := _stored(dedupe)) is not None:
@@ -115,10 +116,23 @@ def receive(signature: str | None, body: bytes) -> Reply:
     return Reply(_answer(result.invoice, result.items_activated))
 
 
-def _retention() -> Any:
-    from datetime import timedelta
+def _already_paid(invoice: InvoiceItem, payment: Payment, dedupe: str) -> Reply | None:
+    """The invoice was captured by this payment meanwhile: a racing delivery of the same event answers as its
+    duplicate; another event for the same payment is acknowledged without effect."""
+    if not _paid_by(invoice, payment):
+        return None
+    if (stored := _stored(dedupe)) is not None:
+        return Reply({**stored, "duplicate": True})
+    return Reply(_answer(invoice, _replayed_items(invoice)))
 
-    return timedelta(days=RETENTION_DAYS)
+
+def _paid_by(invoice: InvoiceItem, payment: Payment) -> bool:
+    """Already PAID by this very payment — same provider and reference (§6.2 rule 2): a replay, not a conflict."""
+    return (
+        invoice.status == "PAID"
+        and invoice.payment_ref == payment.reference
+        and invoice.payment_method == payment.provider
+    )
 
 
 def _stored(dedupe: str) -> dict[str, Any] | None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from chalicelib.auth.principal import Principal
-    from chalicelib.invoices.models import InvoiceItem
+    from chalicelib.invoices.models import CreditNoteItem, InvoiceItem
     from chalicelib.invoices.repository import InvoiceRecords
 
 _IMPLEMENTATIONS = {
@@ -34,6 +34,7 @@ class PaymentStart:
     invoice: InvoiceItem
     error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    credit_notes: list[CreditNoteItem] = field(default_factory=list)  # issued by a capture that refunded lines
 
 
 class PaymentProvider(Protocol):

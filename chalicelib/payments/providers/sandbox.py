@@ -60,7 +60,12 @@ class SandboxProvider:
         )
         payment = {"provider": self.code, "status": "captured", "reference": reference_}
         return PaymentStart(
-            200, "Payment successful", payment, result.invoice, extra={"items_activated": result.items_activated}
+            200,
+            "Payment successful",
+            payment,
+            result.invoice,
+            extra={"items_activated": result.items_activated},
+            credit_notes=result.credit_notes,
         )
 
     def _authorize(self, invoice: InvoiceItem, principal: Principal) -> PaymentStart:
