@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,10 +41,10 @@ def parse_basket(body: dict[str, Any], *, plan_required: bool = False) -> Basket
     addon_ids = list(addons or [])
     for value in bundle_ids:
         if not is_uuid(value):
-            raise BadRequest(f"Invalid token_bundle_id: {value}")
+            raise BadRequest(f"Invalid token_bundle_id: {_as_text(value)}")
     for value in addon_ids:
         if not is_uuid(value):
-            raise BadRequest(f"Invalid add_on_id: {value}")
+            raise BadRequest(f"Invalid add_on_id: {_as_text(value)}")
     if len(bundle_ids) > MAX_ITEMS or len(addon_ids) > MAX_ITEMS:
         raise BadRequest(f"Too many items (max {MAX_ITEMS} token bundles and {MAX_ITEMS} add-ons)")
     seen: set[str] = set()
@@ -51,12 +52,26 @@ def parse_basket(body: dict[str, Any], *, plan_required: bool = False) -> Basket
         if value.lower() in seen:
             raise BadRequest(f"Duplicate add_on_id: {value}")
         seen.add(value.lower())
-    currency = body.get("currency")
-    method = body.get("payment_method_code")
+    currency = _code(body.get("currency"))
     return Basket(
         plan_id=str(plan_id).lower() if _given(plan_id) else None,
         bundle_ids=tuple(v.lower() for v in bundle_ids),
         addon_ids=tuple(v.lower() for v in addon_ids),
-        currency=currency.strip().upper() if isinstance(currency, str) and currency.strip() else None,
-        payment_method_code=method.strip() if isinstance(method, str) and method.strip() else None,
+        currency=currency.upper() if currency is not None else None,
+        payment_method_code=_code(body.get("payment_method_code")),
     )
+
+
+def _code(value: Any) -> str | None:
+    """A code field (currency, payment method): trimmed; null, `[]` or blank mean "not given". Any other JSON value
+    is kept as its JSON text, so the rule that checks the code (3 or 8) refuses it by name instead of ignoring it."""
+    if not _given(value):
+        return None
+    if isinstance(value, str):
+        return value.strip() or None
+    return _as_text(value)
+
+
+def _as_text(value: Any) -> str:
+    """How a client's value is named in an error: a string as sent, anything else in JSON (`null`, `5`, `false`)."""
+    return value if isinstance(value, str) else json.dumps(value)
