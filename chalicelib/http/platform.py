@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 
-from chalice.app import Blueprint, Chalice, Request, Response
+from chalice.app import Blueprint, CaseInsensitiveMapping, Chalice, Request, Response
 
 from chalicelib.core import context
 from chalicelib.core.config import get_settings
@@ -86,6 +86,8 @@ def _not_found(**_: str) -> Response:
 
 
 def http_middleware(event: Request, get_response: Callable[[Request], Response]) -> Response:
+    if event is not None:
+        _accept_anything_when_unsaid(event)
     incoming = event.headers.get("x-request-id") if event is not None else None
     request_id = incoming if isinstance(incoming, str) and _VISIBLE_ASCII.match(incoming) else str(uuid.uuid4())
     request_token = context.request_id.set(request_id)
@@ -113,6 +115,16 @@ def http_middleware(event: Request, get_response: Callable[[Request], Response])
     )
     logger.thread_safe_remove_keys(["request_id"])
     return response
+
+
+def _accept_anything_when_unsaid(event: Request) -> None:
+    """A request without `Accept` accepts any media type (RFC 9110 §12.5.1).
+
+    Chalice refuses a binary response (the invoice PDF) unless `Accept` names a binary type, so the missing
+    header is spelled out as `*/*` before routing.
+    """
+    if "accept" not in event.headers:
+        event.headers = CaseInsensitiveMapping({**dict(event.headers.items()), "accept": "*/*"})
 
 
 def _normalize_framework_error(response: Response, request_id: str) -> Response:
