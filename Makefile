@@ -61,8 +61,10 @@ bootstrap: $(STAMP)
 seed: $(STAMP)
 	$(BIN)/python -m infra.seed
 
-bench: $(STAMP)
+## Benchmarks; their figures and the commands behind them are in docs/performance.md.
+bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python bench/cold_start.py
+	$(BIN)/python bench/money_path.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
