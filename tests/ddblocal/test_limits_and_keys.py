@@ -16,22 +16,11 @@ from chalicelib.invoices.repository import invoice_records, invoices_of
 from chalicelib.payments.activation import Payment
 from chalicelib.payments.capture import capture
 from chalicelib.subscriptions.repository import holdings_of
-from tests.ddblocal.test_money_races import HUNDRED_TOKENS, ledger_of, new_customer
+from tests.contract import BASIC, ENTERPRISE, ENTERPRISE_ADD_ON_SLUGS, FREE, PASSWORD, TOKENS_100
+from tests.ddblocal.test_money_races import ledger_of, new_customer
 from tests.integration.conftest import Api, at_once
 
-ENTERPRISE = seed_id("plan", "enterprise")
-FREE = seed_id("plan", "free")
-ENTERPRISE_ADD_ONS = [
-    seed_id("addon", slug)
-    for slug in (
-        "extra-storage-50gb",
-        "priority-support",
-        "api-boost",
-        "white-label",
-        "extra-seats-yearly",
-        "dedicated-onboarding",
-    )
-]
+ENTERPRISE_ADD_ONS = [seed_id("addon", slug) for slug in ENTERPRISE_ADD_ON_SLUGS]
 
 pytestmark = pytest.mark.usefixtures("ddb_stack")
 
@@ -40,7 +29,7 @@ def test_the_largest_basket_checks_out_and_captures_in_one_transaction_each() ->
     """A plan, every add-on it allows and 20 bundles: the checkout and the capture each stay one transaction inside
     DynamoDB's limits (100 items, no item twice), and everything bought is delivered once."""
     buyer = new_customer()
-    body = {"plan_id": ENTERPRISE, "add_on_ids": ENTERPRISE_ADD_ONS, "token_bundle_ids": [HUNDRED_TOKENS] * 20}
+    body = {"plan_id": ENTERPRISE, "add_on_ids": ENTERPRISE_ADD_ONS, "token_bundle_ids": [TOKENS_100] * 20}
 
     invoice = checkout(buyer, body, None).body["invoice"]
     assert len(invoice["line_items"]) == 1 + 6 + 20
@@ -77,12 +66,12 @@ def test_requests_racing_for_one_idempotency_key_check_out_once() -> None:
     key = f"race-{uuid.uuid4()}"
     with Client(app) as client:
         api = Api(client)
-        token = api.token(buyer.user.email, "Abcdef1!")
+        token = api.token(buyer.user.email, PASSWORD)
 
         def attempt(_: int) -> tuple[int, str | None, str | None]:
             answer = api.post(
                 "/api/v1/user/checkout",
-                {"plan_id": seed_id("plan", "basic")},
+                {"plan_id": BASIC},
                 token=token,
                 headers={"Idempotency-Key": key},
             )

@@ -18,7 +18,7 @@ from chalicelib.auth.principal import Principal, authenticate
 from chalicelib.auth.service import register
 from chalicelib.checkout.service import checkout
 from chalicelib.core.errors import BadRequest, Conflict, DomainError, PaymentRequired
-from chalicelib.core.ids import new_id, seed_id
+from chalicelib.core.ids import new_id
 from chalicelib.events.envelope import Actor
 from chalicelib.invoices.numbering import NumberGuardItem
 from chalicelib.invoices.repository import invoices_of
@@ -27,15 +27,13 @@ from chalicelib.payments.capture import NotCapturable, capture
 from chalicelib.subscriptions.repository import holdings_of
 from chalicelib.tokens.models import TokenBalanceItem, TokenEntryItem
 from chalicelib.tokens.service import consume
-
-BASIC = seed_id("plan", "basic")
-HUNDRED_TOKENS = seed_id("bundle", "100 Tokens")
+from tests.contract import BASIC, PASSWORD, PRIORITY_SUPPORT, PRO, TOKENS_100
 
 pytestmark = pytest.mark.usefixtures("ddb_stack")
 
 
 def new_customer() -> Principal:
-    answer = register({"email": f"race-{new_id()[:8]}@example.com", "password": "Abcdef1!"})
+    answer = register({"email": f"race-{new_id()[:8]}@example.com", "password": PASSWORD})
     return authenticate(f"Bearer {answer['token']}")
 
 
@@ -70,7 +68,7 @@ def test_concurrent_checkouts_take_distinct_gapless_numbers() -> None:
 
 def test_twenty_simultaneous_captures_of_one_invoice_activate_once() -> None:
     buyer = new_customer()
-    invoice_id = checkout(buyer, {"plan_id": BASIC, "token_bundle_ids": [HUNDRED_TOKENS]}, None).body["invoice"]["id"]
+    invoice_id = checkout(buyer, {"plan_id": BASIC, "token_bundle_ids": [TOKENS_100]}, None).body["invoice"]["id"]
     actor = Actor("provider", "sandbox")
     results = all_at_once(20, lambda i: capture(invoice_id, Payment("sandbox", f"sandbox_race_{i}"), actor))
     captured = [r for r in results if not isinstance(r, Exception)]
@@ -86,7 +84,7 @@ def test_twenty_simultaneous_captures_of_one_invoice_activate_once() -> None:
 
 def test_fifty_parallel_debits_never_overdraw_and_lose_no_update() -> None:
     buyer = new_customer()
-    invoice_id = checkout(buyer, {"token_bundle_ids": [HUNDRED_TOKENS]}, None).body["invoice"]["id"]
+    invoice_id = checkout(buyer, {"token_bundle_ids": [TOKENS_100]}, None).body["invoice"]["id"]
     capture(invoice_id, Payment("sandbox", "sandbox_fund"), Actor("provider", "sandbox"))
     results = all_at_once(50, lambda i: consume(buyer, {"amount": 3}))
     debited = [r for r in results if isinstance(r, dict)]
@@ -109,7 +107,7 @@ def test_fifty_parallel_debits_never_overdraw_and_lose_no_update() -> None:
 
 def test_one_reference_consumes_once_under_a_race() -> None:
     buyer = new_customer()
-    invoice_id = checkout(buyer, {"token_bundle_ids": [HUNDRED_TOKENS]}, None).body["invoice"]["id"]
+    invoice_id = checkout(buyer, {"token_bundle_ids": [TOKENS_100]}, None).body["invoice"]["id"]
     capture(invoice_id, Payment("sandbox", "sandbox_fund"), Actor("provider", "sandbox"))
     results = all_at_once(20, lambda i: consume(buyer, {"amount": 7, "reference": "job-42"}))
     answered = [r for r in results if isinstance(r, dict)]
@@ -138,7 +136,7 @@ def test_a_checkout_refused_at_commit_leaves_nothing_behind_and_takes_no_number(
     buyer = new_customer()
     try:
         with pytest.raises(Conflict):
-            checkout(buyer, {"plan_id": seed_id("plan", "pro"), "token_bundle_ids": [HUNDRED_TOKENS]}, None)
+            checkout(buyer, {"plan_id": PRO, "token_bundle_ids": [TOKENS_100]}, None)
         assert invoices_of(buyer.user_id) == []
         assert holdings_of(buyer.user_id) == ([], [])
         assert find_user(buyer.user_id).has_used_trial is False
@@ -153,7 +151,7 @@ def test_a_checkout_refused_at_commit_leaves_nothing_behind_and_takes_no_number(
 def test_bad_requests_never_write(ddb_stack: dict[str, object]) -> None:
     buyer = new_customer()
     with pytest.raises(BadRequest):
-        checkout(buyer, {"plan_id": BASIC, "add_on_ids": [seed_id("addon", "priority-support")]}, None)
+        checkout(buyer, {"plan_id": BASIC, "add_on_ids": [PRIORITY_SUPPORT]}, None)
     with pytest.raises(PaymentRequired):
         consume(buyer, {"amount": 1})
     assert invoices_of(buyer.user_id) == []

@@ -12,7 +12,9 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
 import requests
 
@@ -51,6 +53,22 @@ class LocalStack:
 
     def url(self, path: str) -> str:
         return f"{self.api}{path}"
+
+    def notification_items(self) -> list[dict[str, Any]]:
+        """Every mail notification the stack recorded, as raw DynamoDB items (`{"to": {"S": …}, …}`)."""
+        dynamodb = boto3.client(
+            "dynamodb",
+            endpoint_url=self.aws_endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        return dynamodb.query(  # type: ignore[no-any-return]
+            TableName="vbwd-local-notifications",
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :all",
+            ExpressionAttributeValues={":all": {"S": "ALL"}},
+        )["Items"]
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-import boto3
 import pytest
 import requests
 
@@ -71,22 +70,10 @@ def test_the_worker_delivers_the_reset_mail_through_ses(local_stack: LocalStack,
     email = "e2e.reset@example.com"
     assert http.post(local_stack.url("/api/v1/auth/register"), json={"email": email, "password": PASSWORD}).ok
     assert http.post(local_stack.url("/api/v1/auth/forgot-password"), json={"email": email}).status_code == 200
-    dynamodb = boto3.client(
-        "dynamodb",
-        endpoint_url=local_stack.aws_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
     deadline = time.monotonic() + 20
     subjects: set[str] = set()
     while time.monotonic() < deadline:
-        items = dynamodb.query(
-            TableName="vbwd-local-notifications",
-            IndexName="gsi1",
-            KeyConditionExpression="gsi1pk = :all",
-            ExpressionAttributeValues={":all": {"S": "ALL"}},
-        )["Items"]
+        items = local_stack.notification_items()
         subjects = {item["subject"]["S"] for item in items if item["to"]["S"] == email}
         if "Reset your password" in subjects:
             break

@@ -8,7 +8,6 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-import boto3
 import pytest
 import requests
 from dateutil.relativedelta import relativedelta
@@ -27,19 +26,6 @@ def register(stack: LocalStack, http: requests.Session, email: str) -> dict[str,
 
 
 def notifications(stack: LocalStack) -> list[dict[str, str]]:
-    dynamodb = boto3.client(
-        "dynamodb",
-        endpoint_url=stack.aws_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    items = dynamodb.query(
-        TableName="vbwd-local-notifications",
-        IndexName="gsi1",
-        KeyConditionExpression="gsi1pk = :all",
-        ExpressionAttributeValues={":all": {"S": "ALL"}},
-    )["Items"]
     return [
         {
             "to": i["to"]["S"],
@@ -47,7 +33,7 @@ def notifications(stack: LocalStack) -> list[dict[str, str]]:
             "template": i["template"]["S"],
             "attachments": [a["S"] for a in i.get("attachments", {}).get("L", [])],
         }
-        for i in items
+        for i in stack.notification_items()
     ]
 
 

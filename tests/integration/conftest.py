@@ -102,6 +102,19 @@ def drain_events() -> dict[str, int]:
     return drain_once()
 
 
+def publish_while_the_bus_is_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run the relay while EventBridge refuses every call (the crash between commit and publish)."""
+    from chalicelib.events import relay
+
+    def bus_down(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("EventBridge unreachable")
+
+    monkeypatch.setattr(relay, "_put_events", bus_down)
+    with pytest.raises(ConnectionError):
+        relay.publish_pending()
+    monkeypatch.undo()
+
+
 def outbox_events(event_type: str | None = None) -> list[dict[str, Any]]:
     """Every event envelope written to the outbox (of one type when given), oldest first."""
     from chalicelib.events.outbox import OutboxItem

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from chalicelib.core.ids import seed_id
+from tests.contract import ENTERPRISE_ADD_ON_SLUGS
 
 ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?Z$")
 BUNDLE_KEYS = {
@@ -190,14 +191,7 @@ def test_plan_id_adds_the_addons_bound_to_that_plan(api):
 
 def test_plan_id_of_enterprise(api):
     answer = api.get(f"/api/v1/addons/?plan_id={seed_id('plan', 'enterprise')}")
-    assert slugs(answer) == [
-        "extra-storage-50gb",
-        "priority-support",
-        "api-boost",
-        "white-label",
-        "extra-seats-yearly",
-        "dedicated-onboarding",
-    ]
+    assert slugs(answer) == list(ENTERPRISE_ADD_ON_SLUGS)
     for entry in answer.json["addons"]:
         check_addon(entry, entry["slug"])
 

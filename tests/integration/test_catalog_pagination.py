@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-PAGE_KEYS = {"total", "page", "per_page", "pages", "limit", "offset", "next_cursor"}
+from tests.contract import PAGE_FIELDS
+
 # route, list key, number of seeded items (seed-data.md §4–§9, catalog.md §4.13)
 WHOLE_LISTS = [
     ("/api/v1/tarif-plans", "plans", 13),
@@ -64,7 +65,7 @@ def test_first_page_by_limit(api, path, key, count):
     answer = api.get(join(path, "limit=2"))
     assert answer.status == 200
     assert answer.json[key] == whole[:2]
-    assert {k: answer.json[k] for k in PAGE_KEYS - {"next_cursor"}} == {
+    assert {k: answer.json[k] for k in PAGE_FIELDS - {"next_cursor"}} == {
         "total": count,
         "limit": 2,
         "offset": 0,
@@ -83,7 +84,7 @@ def test_limit_and_offset(api, all_plans):
     answer = api.get(f"{PLANS}?limit=5&offset=5")
     body = answer.json
     assert [p["slug"] for p in body["plans"]] == all_plans[5:10]
-    assert {k: body[k] for k in PAGE_KEYS - {"next_cursor"}} == {
+    assert {k: body[k] for k in PAGE_FIELDS - {"next_cursor"}} == {
         "total": 13,
         "limit": 5,
         "offset": 5,
@@ -135,7 +136,7 @@ def test_empty_list_has_zero_pages(api):
 def test_page_and_per_page(api, all_plans):
     body = api.get(f"{PLANS}?page=2&per_page=4").json
     assert [p["slug"] for p in body["plans"]] == all_plans[4:8]
-    assert {k: body[k] for k in PAGE_KEYS - {"next_cursor"}} == {
+    assert {k: body[k] for k in PAGE_FIELDS - {"next_cursor"}} == {
         "total": 13,
         "page": 2,
         "per_page": 4,

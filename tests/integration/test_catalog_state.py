@@ -19,26 +19,24 @@ from chalicelib.catalog.models import (
     CurrencyItem,
     PaymentMethodItem,
     PlanItem,
-    PluginItem,
-    SettingsItem,
     TaxItem,
     TokenBundleItem,
 )
-from chalicelib.catalog.repository import bump_version
 from chalicelib.core.config import reload_settings
 from chalicelib.core.ids import seed_id
 from chalicelib.plugins.registry import forget_cached_states
-from chalicelib.store.transactions import Transaction
+from tests.contract import BASIC, EXTRA_STORAGE, INVOICE_METHOD, PLUGIN_NOT_ENABLED, PRO, TOKENS_100
+from tests.integration.buyers import change, change_settings, set_plugin
 
 PLUGIN_ROUTES = [
     "/api/v1/tarif-plans",
     "/api/v1/tarif-plans/",
     "/api/v1/tarif-plans/basic",
-    f"/api/v1/tarif-plans/{seed_id('plan', 'basic')}",
+    f"/api/v1/tarif-plans/{BASIC}",
     "/api/v1/tarif-plan-categories",
     "/api/v1/addons",
     "/api/v1/addons/",
-    f"/api/v1/addons/{seed_id('addon', 'extra-storage-50gb')}",
+    f"/api/v1/addons/{EXTRA_STORAGE}",
 ]
 CORE_ROUTES = [
     "/",
@@ -46,7 +44,7 @@ CORE_ROUTES = [
     "/api/v1/settings/currencies",
     "/api/v1/settings/taxes",
     "/api/v1/token-bundles/",
-    f"/api/v1/token-bundles/{seed_id('bundle', '100 Tokens')}",
+    f"/api/v1/token-bundles/{TOKENS_100}",
     "/api/v1/settings/countries",
     "/api/v1/settings/terms",
     "/api/v1/settings/payment-methods",
@@ -63,29 +61,6 @@ PROVIDER_ENV = (
     "PAYPAL_CLIENT_SECRET",
     "SANDBOX_ENABLED",
 )
-
-
-def change(model: Any, pk: str, sk: str, **values: Any) -> None:
-    """Set attributes of one stored record, as an admin write would."""
-    item = model.get(pk, sk, consistent_read=True)
-    for name, value in values.items():
-        setattr(item, name, value)
-    tx = Transaction().put(item)
-    bump_version(tx, datetime.now(UTC))
-    tx.commit()
-    forget_cached_states()
-
-
-def set_plugin(name: str, enabled: bool) -> None:
-    change(PluginItem, *PluginItem.key(name), enabled=enabled)
-
-
-def change_settings(**values: Any) -> None:
-    item = SettingsItem.get(*SettingsItem.key(SettingsItem.NAME), consistent_read=True)
-    item.values = {**item.values, **values}
-    tx = Transaction().put(item)
-    bump_version(tx, datetime.now(UTC))
-    tx.commit()
 
 
 def slugs(answer: Any, key: str = "plans") -> list[str]:
@@ -125,7 +100,7 @@ def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
 def test_disabled_subscription_plugin_hides_its_routes(fresh_api):
     set_plugin("subscription", False)
     for path in PLUGIN_ROUTES:
-        assert_error(fresh_api.get(path), 404, {"error": "Plugin not enabled"})
+        assert_error(fresh_api.get(path), 404, PLUGIN_NOT_ENABLED)
 
 
 def test_disabled_subscription_plugin_leaves_core_routes(fresh_api):
@@ -136,14 +111,14 @@ def test_disabled_subscription_plugin_leaves_core_routes(fresh_api):
 
 def test_plugin_gate_comes_before_parameter_errors(fresh_api):
     set_plugin("subscription", False)
-    assert_error(fresh_api.get("/api/v1/tarif-plans?currency=XXX"), 404, {"error": "Plugin not enabled"})
-    assert_error(fresh_api.get("/api/v1/addons?plan_id=garbage"), 404, {"error": "Plugin not enabled"})
+    assert_error(fresh_api.get("/api/v1/tarif-plans?currency=XXX"), 404, PLUGIN_NOT_ENABLED)
+    assert_error(fresh_api.get("/api/v1/addons?plan_id=garbage"), 404, PLUGIN_NOT_ENABLED)
 
 
 def test_disabled_subscription_plugin_hides_addons_from_subscribers(fresh_api):
     token = fresh_api.token("user.pro@demo.local", "DemoPass123!")
     set_plugin("subscription", False)
-    assert_error(fresh_api.get("/api/v1/addons", token=token), 404, {"error": "Plugin not enabled"})
+    assert_error(fresh_api.get("/api/v1/addons", token=token), 404, PLUGIN_NOT_ENABLED)
 
 
 def test_re_enabled_subscription_plugin_answers_again(fresh_api):
@@ -181,14 +156,14 @@ def test_configured_paypal_disappears_when_its_plugin_is_disabled(fresh_api, env
 
 
 def test_inactive_method_is_hidden(fresh_api, env):
-    change(PaymentMethodItem, *PaymentMethodItem.key(seed_id("payment_method", "invoice")), is_active=False)
+    change(PaymentMethodItem, *PaymentMethodItem.key(INVOICE_METHOD), is_active=False)
     assert [m["code"] for m in fresh_api.get("/api/v1/settings/payment-methods").json["methods"]] == ["sandbox"]
     assert_error(fresh_api.get("/api/v1/settings/payment-methods/invoice"), 404, {"error": "Payment method not found"})
 
 
 def test_methods_ordered_by_position_then_name(fresh_api, env):
     env(**STRIPE_KEYS)
-    change(PaymentMethodItem, *PaymentMethodItem.key(seed_id("payment_method", "invoice")), position=2)
+    change(PaymentMethodItem, *PaymentMethodItem.key(INVOICE_METHOD), position=2)
     methods = fresh_api.get("/api/v1/settings/payment-methods").json["methods"]
     # sandbox (1), then position 2: "Credit Card" (stripe) before "Invoice"
     assert [m["code"] for m in methods] == ["sandbox", "stripe", "invoice"]
@@ -196,7 +171,7 @@ def test_methods_ordered_by_position_then_name(fresh_api, env):
 
 
 def test_country_filter_uses_the_method_countries(fresh_api, env):
-    change(PaymentMethodItem, *PaymentMethodItem.key(seed_id("payment_method", "invoice")), countries=["DE", "AT"])
+    change(PaymentMethodItem, *PaymentMethodItem.key(INVOICE_METHOD), countries=["DE", "AT"])
     base = "/api/v1/settings/payment-methods"
     assert [m["code"] for m in fresh_api.get(f"{base}?country=DE").json["methods"]] == ["invoice", "sandbox"]
     assert [m["code"] for m in fresh_api.get(f"{base}?country=at").json["methods"]] == ["invoice", "sandbox"]
@@ -205,7 +180,7 @@ def test_country_filter_uses_the_method_countries(fresh_api, env):
 
 
 def test_currency_filter_uses_the_method_currencies(fresh_api, env):
-    change(PaymentMethodItem, *PaymentMethodItem.key(seed_id("payment_method", "invoice")), currencies=["EUR"])
+    change(PaymentMethodItem, *PaymentMethodItem.key(INVOICE_METHOD), currencies=["EUR"])
     base = "/api/v1/settings/payment-methods"
     assert [m["code"] for m in fresh_api.get(f"{base}?currency=eur").json["methods"]] == ["invoice", "sandbox"]
     assert [m["code"] for m in fresh_api.get(f"{base}?currency=USD").json["methods"]] == ["sandbox"]
@@ -224,7 +199,7 @@ def test_exact_locale_wins_over_its_language(fresh_api, env, locale, name, descr
         "de": {"name": "Rechnung", "description": "Zahlung per Rechnung"},
         "de-AT": {"name": "Rechnung (AT)", "description": "Zahlung per Rechnung (AT)"},
     }
-    change(PaymentMethodItem, *PaymentMethodItem.key(seed_id("payment_method", "invoice")), translations=translations)
+    change(PaymentMethodItem, *PaymentMethodItem.key(INVOICE_METHOD), translations=translations)
     method = fresh_api.get(f"/api/v1/settings/payment-methods/invoice?locale={locale}").json["method"]
     assert (method["name"], method["description"]) == (name, description)
     listed = fresh_api.get(f"/api/v1/settings/payment-methods?locale={locale}").json["methods"][0]
@@ -240,7 +215,7 @@ def test_amount_filter_uses_the_method_bounds(fresh_api, env, amount, listed):
 
     change(
         PaymentMethodItem,
-        *PaymentMethodItem.key(seed_id("payment_method", "invoice")),
+        *PaymentMethodItem.key(INVOICE_METHOD),
         min_amount=Decimal("10.00"),
         max_amount=Decimal("100.00"),
     )
@@ -265,7 +240,7 @@ def test_inactive_currency_is_not_listed_and_not_accepted(fresh_api):
         400,
         {
             "error": "Unknown currency: GBP",
-            "plan": {"id": seed_id("plan", "basic"), "name": "Basic", "slug": "basic", "price": "9.99"},
+            "plan": {"id": BASIC, "name": "Basic", "slug": "basic", "price": "9.99"},
         },
     )
 
@@ -307,13 +282,13 @@ def test_countries_follow_enabled_state_and_position_then_name(fresh_api):
 
 
 def test_plans_with_equal_sort_order_are_ordered_by_name(fresh_api):
-    change(PlanItem, *PlanItem.key(seed_id("plan", "pro")), sort_order=1)
+    change(PlanItem, *PlanItem.key(PRO), sort_order=1)
     assert slugs(fresh_api.get("/api/v1/tarif-plans"))[:4] == ["free", "basic", "pro", "enterprise"]
     assert slugs(fresh_api.get("/api/v1/tarif-plans?category=root"))[:3] == ["free", "basic", "pro"]
 
 
 def test_deactivated_plan_leaves_the_listing_and_the_counts(fresh_api):
-    change(PlanItem, *PlanItem.key(seed_id("plan", "basic")), is_active=False)
+    change(PlanItem, *PlanItem.key(BASIC), is_active=False)
     assert "basic" not in slugs(fresh_api.get("/api/v1/tarif-plans"))
     assert fresh_api.get("/api/v1/tarif-plans").json["total"] == 12
     flat = fresh_api.get("/api/v1/tarif-plan-categories?format=flat").json["categories"]
@@ -339,7 +314,7 @@ def test_inactive_plan_in_a_category_is_not_counted_nor_filtered_in(fresh_api):
 
 def test_plan_in_two_categories_lists_both(fresh_api):
     root, single = seed_id("category", "root"), seed_id("category", "subscription-plans")
-    change(PlanItem, *PlanItem.key(seed_id("plan", "basic")), category_ids=[root, single])
+    change(PlanItem, *PlanItem.key(BASIC), category_ids=[root, single])
     assert slugs(fresh_api.get("/api/v1/tarif-plans?category=subscription-plans")) == [
         "basic",
         "starter",
@@ -490,7 +465,6 @@ def test_plan_bound_addons_follow_the_subscription_status(fresh_api, status, see
 
 
 def test_whole_list_is_capped_at_1000_items_with_a_cursor(fresh_api):
-    from datetime import UTC, datetime
 
     now = datetime.now(UTC)
     with CountryItem.batch_write() as batch:

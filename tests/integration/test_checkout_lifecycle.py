@@ -7,31 +7,28 @@ Shared seeded account: every test buys as a user it registered, except where a s
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from chalicelib.core.ids import seed_id
 from chalicelib.subscriptions.models import SubscriptionItem
+from tests.contract import (
+    BASIC,
+    ENTERPRISE,
+    EXTRA_STORAGE,
+    FREE,
+    LEGACY_ADDON,
+    LEGACY_BUNDLE,
+    LEGACY_PLAN,
+    LIFETIME,
+    ONBOARDING,
+    PRIORITY_SUPPORT,
+    PRO,
+    STARTER,
+    TOKENS_100,
+)
+from tests.integration.buyers import CHECKOUT, SUBSCRIBE, checkout, paid, read, register_buyer, set_holding
 from tests.integration.conftest import outbox_events
-
-CHECKOUT = "/api/v1/user/checkout"
-SUBSCRIBE = "/api/v1/subscriptions"
-PASSWORD = "Abcdef1!"
-
-FREE = seed_id("plan", "free")
-BASIC = seed_id("plan", "basic")
-PRO = seed_id("plan", "pro")
-ENTERPRISE = seed_id("plan", "enterprise")
-STARTER = seed_id("plan", "starter")
-LIFETIME = seed_id("plan", "lifetime")
-TOKENS_100 = seed_id("bundle", "100 Tokens")
-EXTRA_STORAGE = seed_id("addon", "extra-storage-50gb")
-PRIORITY_SUPPORT = seed_id("addon", "priority-support")
-ONBOARDING = seed_id("addon", "dedicated-onboarding")
-LEGACY_ADDON = seed_id("addon", "legacy-addon")
 
 NOW = "2026-05-01T09:00:00Z"
 IN_3_DAYS = "2026-05-04T09:00:00Z"
@@ -47,29 +44,6 @@ BILLING_EVENTS = {
     "tokens.credited",
     "addon.activated",
 }
-
-
-@dataclass(frozen=True)
-class Buyer:
-    token: str
-    user_id: str
-
-
-def register(api, **details: Any) -> Buyer:
-    email = f"checkout-life-{uuid.uuid4().hex[:12]}@example.com"
-    answer = api.post("/api/v1/auth/register", {"email": email, "password": PASSWORD})
-    assert answer.status == 200, answer.json
-    buyer = Buyer(answer.json["token"], answer.json["user_id"])
-    if details:
-        put = api.put("/api/v1/user/details", details, token=buyer.token)
-        assert put.status == 200, put.json
-    return buyer
-
-
-def checkout(api, token: str, body: dict[str, Any], path: str = CHECKOUT) -> dict[str, Any]:
-    answer = api.post(path, body, token=token)
-    assert answer.status == 201, answer.json
-    return answer.json  # type: ignore[no-any-return]
 
 
 def events_of(user_id: str, *invoice_ids: str) -> list[dict[str, Any]]:
@@ -88,34 +62,24 @@ def event_types(user_id: str) -> list[str]:
 
 
 def pay_with_sandbox(api, token: str, invoice_id: str) -> dict[str, Any]:
-    answer = api.post(f"/api/v1/user/invoices/{invoice_id}/pay", {"payment_method_code": "sandbox"}, token=token)
-    assert answer.status == 200, answer.json
-    assert answer.json["invoice"]["status"] == "PAID"
-    return answer.json  # type: ignore[no-any-return]
+    answer = paid(api, token, invoice_id, payment_method_code="sandbox")
+    assert answer["invoice"]["status"] == "PAID"
+    return answer
 
 
 def subscriptions_of(api, token: str) -> list[dict[str, Any]]:
-    answer = api.get("/api/v1/user/subscriptions", token=token)
-    assert answer.status == 200, answer.json
-    return answer.json["subscriptions"]  # type: ignore[no-any-return]
+    return read(api, "/api/v1/user/subscriptions", token)["subscriptions"]  # type: ignore[no-any-return]
 
 
 def invoices_of(api, token: str) -> list[dict[str, Any]]:
-    answer = api.get("/api/v1/user/invoices", token=token)
-    assert answer.status == 200, answer.json
-    return answer.json["invoices"]  # type: ignore[no-any-return]
-
-
-def set_status(user_id: str, subscription_id: str, status: str) -> None:
-    item = SubscriptionItem.get(*SubscriptionItem.key(user_id, subscription_id), consistent_read=True)
-    item.update(actions=[SubscriptionItem.status.set(status)])
+    return read(api, "/api/v1/user/invoices", token)["invoices"]  # type: ignore[no-any-return]
 
 
 # --- trials (subscriptions.md §6) ---------------------------------------------------------------------------------
 
 
 def test_a_trial_for_a_new_user(api, manual_clock):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-life")
     body = checkout(api, buyer.token, {"plan_id": PRO})
     assert body["trial_applied"] is True
     assert body["message"] == "Checkout created. Awaiting payment."
@@ -174,7 +138,7 @@ def test_a_trial_for_a_new_user(api, manual_clock):
 
 
 def test_a_second_trial_on_another_plan_is_refused(api, manual_clock):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-life")
     assert checkout(api, buyer.token, {"plan_id": PRO})["trial_applied"] is True
     body = checkout(api, buyer.token, {"plan_id": ENTERPRISE})
     assert body["trial_applied"] is False
@@ -189,9 +153,9 @@ def test_a_second_trial_on_another_plan_is_refused(api, manual_clock):
 
 
 def test_a_second_trial_after_the_first_was_cancelled_is_refused(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-life")
     first = checkout(api, buyer.token, {"plan_id": PRO})
-    set_status(buyer.user_id, first["subscription"]["id"], "CANCELLED")
+    set_holding(SubscriptionItem, buyer.user_id, first["subscription"]["id"], status="CANCELLED")
     again = checkout(api, buyer.token, {"plan_id": PRO})
     assert (again["trial_applied"], again["subscription"]["status"]) == (False, "PENDING")
 
@@ -204,7 +168,7 @@ def test_a_user_who_has_used_a_trial_never_gets_one(api):
 
 
 def test_a_refused_trial_checkout_does_not_use_the_trial(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-life")
     answer = api.post(CHECKOUT, {"plan_id": PRO, "add_on_ids": [LEGACY_ADDON]}, token=buyer.token)
     assert answer.json == {"error": "Add-on Legacy Add-on is not active"}
     answer = api.post(CHECKOUT, {"plan_id": PRO, "payment_method_code": "nope"}, token=buyer.token)
@@ -213,7 +177,7 @@ def test_a_refused_trial_checkout_does_not_use_the_trial(api):
 
 
 def test_plans_without_trial_days_start_pending(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-life")
     for plan in (BASIC, LIFETIME):
         body = checkout(api, buyer.token, {"plan_id": plan})
         assert (body["trial_applied"], body["subscription"]["status"]) == (False, "PENDING")
@@ -225,7 +189,7 @@ def test_plans_without_trial_days_start_pending(api):
 
 
 def test_the_free_plan_is_captured_at_once(api, manual_clock):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-life")
     answer = api.post(CHECKOUT, {"plan_id": FREE}, token=buyer.token)
     assert answer.status == 201, answer.json
     body = answer.json
@@ -277,14 +241,14 @@ def test_the_free_plan_is_captured_at_once(api, manual_clock):
 
 
 def test_a_zero_total_records_no_payment_method_even_when_one_is_chosen(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-life")
     body = checkout(api, buyer.token, {"plan_id": FREE, "payment_method_code": "sandbox"})
     assert (body["invoice"]["status"], body["invoice"]["payment_method"]) == ("PAID", "none")
     assert body["message"] == "Checkout complete. Free plan activated."
 
 
 def test_the_free_plan_with_a_bundle_awaits_payment(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-life")
     body = checkout(api, buyer.token, {"plan_id": FREE, "token_bundle_ids": [TOKENS_100]})
     assert body["message"] == "Checkout created. Awaiting payment."
     assert (body["invoice"]["status"], body["invoice"]["total_amount"]) == ("PENDING", "3.00")
@@ -296,7 +260,7 @@ def test_the_free_plan_with_a_bundle_awaits_payment(api):
 
 
 def test_add_ons_bought_with_a_trialing_plan_trial_too(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-life")
     body = checkout(api, buyer.token, {"plan_id": PRO, "add_on_ids": [PRIORITY_SUPPORT, EXTRA_STORAGE]})
     assert body["subscription"]["status"] == "TRIALING"
     assert [(a["addon_id"], a["status"], a["subscription_id"]) for a in body["add_ons"]] == [
@@ -308,13 +272,13 @@ def test_add_ons_bought_with_a_trialing_plan_trial_too(api):
 
 
 def test_add_ons_bought_with_a_plain_plan_are_pending(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-life")
     body = checkout(api, buyer.token, {"plan_id": BASIC, "add_on_ids": [EXTRA_STORAGE]})
     assert [(a["status"], a["subscription_id"]) for a in body["add_ons"]] == [("PENDING", body["subscription"]["id"])]
 
 
 def test_an_independent_add_on_bought_alone_has_no_parent(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-life")
     checkout(api, buyer.token, {"plan_id": BASIC})  # a subscription the independent add-on is not linked to
     body = checkout(api, buyer.token, {"add_on_ids": [EXTRA_STORAGE]})
     assert [(a["status"], a["subscription_id"]) for a in body["add_ons"]] == [("PENDING", None)]
@@ -322,7 +286,7 @@ def test_an_independent_add_on_bought_alone_has_no_parent(api):
 
 
 def test_a_plan_bound_add_on_bought_alone_joins_the_most_recent_valid_subscription(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-life")
     trialing = checkout(api, buyer.token, {"plan_id": PRO})["subscription"]
     later = checkout(api, buyer.token, {"plan_id": PRO})
     assert later["subscription"]["status"] == "PENDING"
@@ -334,7 +298,7 @@ def test_a_plan_bound_add_on_bought_alone_joins_the_most_recent_valid_subscripti
 
 
 def test_a_recurring_add_on_already_active_is_refused(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-life")
     first = checkout(api, buyer.token, {"add_on_ids": [EXTRA_STORAGE]})
     pay_with_sandbox(api, buyer.token, first["invoice"]["id"])
     answer = api.post(CHECKOUT, {"add_on_ids": [EXTRA_STORAGE]}, token=buyer.token)
@@ -347,7 +311,7 @@ def test_a_recurring_add_on_already_active_is_refused(api):
 
 
 def test_an_add_on_active_under_another_parent_does_not_block(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-life")
     with_plan = checkout(api, buyer.token, {"plan_id": BASIC, "add_on_ids": [EXTRA_STORAGE]})
     pay_with_sandbox(api, buyer.token, with_plan["invoice"]["id"])
     (active,) = api.get("/api/v1/user/addons", token=buyer.token).json["addon_subscriptions"]
@@ -358,14 +322,14 @@ def test_an_add_on_active_under_another_parent_does_not_block(api):
 
 
 def test_a_pending_add_on_does_not_block_another_purchase(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-life")
     first = checkout(api, buyer.token, {"add_on_ids": [EXTRA_STORAGE]})
     second = checkout(api, buyer.token, {"add_on_ids": [EXTRA_STORAGE]})
     assert first["add_ons"][0]["id"] != second["add_ons"][0]["id"]
 
 
 def test_a_one_time_add_on_can_be_bought_again(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-life")
     first = checkout(api, buyer.token, {"add_on_ids": [ONBOARDING]})
     pay_with_sandbox(api, buyer.token, first["invoice"]["id"])
     again = checkout(api, buyer.token, {"add_on_ids": [ONBOARDING]})
@@ -394,15 +358,15 @@ def test_a_plan_bound_add_on_for_a_subscriber_once_active_is_refused(api):
         {},
         {"plan_id": PRO, "token_bundle_ids": ["x"]},
         {"plan_id": PRO, "currency": "XXX"},
-        {"plan_id": seed_id("plan", "legacy-plan")},
-        {"plan_id": PRO, "token_bundle_ids": [TOKENS_100, seed_id("bundle", "50 Tokens (legacy)")]},
+        {"plan_id": LEGACY_PLAN},
+        {"plan_id": PRO, "token_bundle_ids": [TOKENS_100, LEGACY_BUNDLE]},
         {"plan_id": PRO, "token_bundle_ids": [TOKENS_100], "add_on_ids": [EXTRA_STORAGE, LEGACY_ADDON]},
         {"plan_id": BASIC, "add_on_ids": [PRIORITY_SUPPORT]},
         {"plan_id": PRO, "token_bundle_ids": [TOKENS_100], "add_on_ids": [EXTRA_STORAGE], "payment_method_code": "x"},
     ],
 )
 def test_a_refused_checkout_writes_nothing(api, body):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-life")
     assert api.post(CHECKOUT, body, token=buyer.token).status == 400
     if "token_bundle_ids" not in body:  # POST /subscriptions ignores bundles
         assert api.post(SUBSCRIBE, body, token=buyer.token).status == 400
@@ -415,7 +379,7 @@ def test_a_refused_checkout_writes_nothing(api, body):
 
 
 def test_a_refused_is_single_checkout_leaves_the_first_subscription_alone(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-life")
     first = checkout(api, buyer.token, {"plan_id": STARTER, "add_on_ids": [EXTRA_STORAGE]})
     before = (invoices_of(api, buyer.token), subscriptions_of(api, buyer.token), sorted(event_types(buyer.user_id)))
     answer = api.post(CHECKOUT, {"plan_id": STARTER, "token_bundle_ids": [TOKENS_100]}, token=buyer.token)

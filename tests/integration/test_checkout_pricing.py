@@ -7,163 +7,35 @@ Shared seeded account: tests buy as users they registered (user.de / user.th onl
 
 from __future__ import annotations
 
-import re
-import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from chalicelib.core.ids import seed_id
+from tests.contract import (
+    ACCESS_DENIED,
+    ADDON_SUBSCRIPTION_FIELDS,
+    BASIC,
+    BASIC_USD,
+    EXTRA_STORAGE,
+    INVOICE_FIELDS,
+    INVOICE_NUMBER,
+    LEGACY_ADDON,
+    LEGACY_PLAN,
+    LINE_ITEM_FIELDS,
+    ONBOARDING,
+    PASSWORD,
+    PURCHASE_FIELDS,
+    SUBSCRIPTION_FIELDS,
+    TOKENS_100,
+    TOKENS_500,
+    UNTOUCHED_LIFECYCLE,
+    UUID,
+)
+from tests.integration.buyers import CHECKOUT, SUBSCRIBE, checkout, register_buyer
 
-CHECKOUT = "/api/v1/user/checkout"
-SUBSCRIBE = "/api/v1/subscriptions"
 INVOICES = "/api/v1/user/invoices"
-PASSWORD = "Abcdef1!"
-
-BASIC = seed_id("plan", "basic")
-BASIC_USD = seed_id("plan", "basic-usd")
-PRO = seed_id("plan", "pro")
-TOKENS_100 = seed_id("bundle", "100 Tokens")
-TOKENS_500 = seed_id("bundle", "500 Tokens")
-EXTRA_STORAGE = seed_id("addon", "extra-storage-50gb")
-ONBOARDING = seed_id("addon", "dedicated-onboarding")
-
-UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-NUMBER = re.compile(r"^INV-(\d{4})-(\d{6})$")
-INVOICE_KEYS = {
-    "id",
-    "user_id",
-    "tarif_plan_id",
-    "subscription_id",
-    "invoice_number",
-    "billing_reason",
-    "status",
-    "currency",
-    "subtotal",
-    "tax_amount",
-    "total_amount",
-    "amount",
-    "amount_refunded",
-    "tax_rate",
-    "tax_code",
-    "tax_country",
-    "tax_inclusive",
-    "billing_address",
-    "payment_method",
-    "payment_ref",
-    "payment_intent_id",
-    "is_payable",
-    "is_capturable",
-    "invoiced_at",
-    "due_date",
-    "expires_at",
-    "paid_at",
-    "created_at",
-    "line_items",
-    "credit_notes",
-}
-LINE_KEYS = {
-    "id",
-    "invoice_id",
-    "type",
-    "item_type",
-    "item_id",
-    "catalog_item_id",
-    "description",
-    "quantity",
-    "unit_price",
-    "total_price",
-    "amount",
-    "net_amount",
-    "tax_amount",
-    "gross_amount",
-    "metadata",
-    "extra_data",
-}
-PURCHASE_KEYS = {
-    "id",
-    "user_id",
-    "bundle_id",
-    "invoice_id",
-    "status",
-    "tokens_credited",
-    "token_amount",
-    "price",
-    "currency",
-    "completed_at",
-    "created_at",
-}
-SUBSCRIPTION_KEYS = {
-    "id",
-    "user_id",
-    "tarif_plan_id",
-    "pending_plan_id",
-    "status",
-    "is_valid",
-    "is_trialing",
-    "days_remaining",
-    "started_at",
-    "current_period_start",
-    "expires_at",
-    "trial_end_at",
-    "cancel_at_period_end",
-    "cancelled_at",
-    "cancel_reason",
-    "paused_at",
-    "payment_failed_at",
-    "past_due_since",
-    "next_retry_at",
-    "dunning_attempts",
-    "currency",
-    "payment_method_code",
-    "has_saved_payment_method",
-    "pending_invoice_id",
-    "provider_subscription_id",
-    "created_at",
-    "updated_at",
-    "plan",
-}
-ADDON_KEYS = {
-    "id",
-    "user_id",
-    "addon_id",
-    "subscription_id",
-    "invoice_id",
-    "status",
-    "is_valid",
-    "starts_at",
-    "expires_at",
-    "cancel_at_period_end",
-    "cancelled_at",
-    "created_at",
-    "updated_at",
-}
 NOW = "2026-05-01T09:00:00Z"
 IN_30_DAYS = "2026-05-31T09:00:00Z"
-
-
-@dataclass(frozen=True)
-class Buyer:
-    token: str
-    user_id: str
-    email: str
-
-
-def register(api, **details: Any) -> Buyer:
-    email = f"checkout-pricing-{uuid.uuid4().hex[:12]}@example.com"
-    answer = api.post("/api/v1/auth/register", {"email": email, "password": PASSWORD})
-    assert answer.status == 200, answer.json
-    buyer = Buyer(answer.json["token"], answer.json["user_id"], email)
-    if details:
-        put = api.put("/api/v1/user/details", details, token=buyer.token)
-        assert put.status == 200, put.json
-    return buyer
-
-
-def checkout(api, token: str, body: dict[str, Any], path: str = CHECKOUT) -> dict[str, Any]:
-    answer = api.post(path, body, token=token)
-    assert answer.status == 201, answer.json
-    return answer.json  # type: ignore[no-any-return]
 
 
 def amounts(line: dict[str, Any]) -> tuple[str, str, str, str, str]:
@@ -175,7 +47,7 @@ def totals(invoice: dict[str, Any]) -> tuple[str, str, str, str]:
 
 
 def sequence_number(invoice: dict[str, Any]) -> int:
-    match = NUMBER.match(invoice["invoice_number"])
+    match = INVOICE_NUMBER.match(invoice["invoice_number"])
     assert match, invoice["invoice_number"]
     return int(match.group(2))
 
@@ -198,9 +70,9 @@ def test_answer_of_a_plan_and_bundle_checkout(api, manual_clock):
     assert body["add_ons"] == []
 
     invoice, subscription, (purchase,) = body["invoice"], body["subscription"], body["token_bundles"]
-    assert set(invoice) == INVOICE_KEYS
+    assert set(invoice) == INVOICE_FIELDS
     assert UUID.match(invoice["id"])
-    assert NUMBER.match(invoice["invoice_number"]).group(1) == "2026"
+    assert INVOICE_NUMBER.match(invoice["invoice_number"]).group(1) == "2026"
     assert {k: v for k, v in invoice.items() if k not in ("id", "invoice_number", "line_items")} == {
         "user_id": user_id,
         "tarif_plan_id": BASIC,
@@ -242,7 +114,7 @@ def test_answer_of_a_plan_and_bundle_checkout(api, manual_clock):
 
     plan_line, bundle_line = invoice["line_items"]
     for line in (plan_line, bundle_line):
-        assert set(line) == LINE_KEYS
+        assert set(line) == LINE_ITEM_FIELDS
         assert UUID.match(line["id"])
         assert line["invoice_id"] == invoice["id"]
         assert line["amount"] == line["total_price"]
@@ -273,7 +145,7 @@ def test_answer_of_a_plan_and_bundle_checkout(api, manual_clock):
     assert amounts(bundle_line) == ("3.00", "3.00", "3.00", "0.57", "3.57")
     assert bundle_line["metadata"] == {"bundle_id": TOKENS_100, "token_amount": 100}
 
-    assert set(subscription) == SUBSCRIPTION_KEYS
+    assert set(subscription) == SUBSCRIPTION_FIELDS | {"plan"}
     assert UUID.match(subscription["id"])
     assert {k: v for k, v in subscription.items() if k != "id"} == {
         "user_id": user_id,
@@ -286,15 +158,7 @@ def test_answer_of_a_plan_and_bundle_checkout(api, manual_clock):
         "started_at": None,
         "current_period_start": None,
         "expires_at": None,
-        "trial_end_at": None,
-        "cancel_at_period_end": False,
-        "cancelled_at": None,
-        "cancel_reason": None,
-        "paused_at": None,
-        "payment_failed_at": None,
-        "past_due_since": None,
-        "next_retry_at": None,
-        "dunning_attempts": 0,
+        **UNTOUCHED_LIFECYCLE,
         "currency": "EUR",
         "payment_method_code": "invoice",
         "has_saved_payment_method": False,
@@ -305,7 +169,7 @@ def test_answer_of_a_plan_and_bundle_checkout(api, manual_clock):
         "plan": {"id": BASIC, "name": "Basic", "slug": "basic"},
     }
 
-    assert set(purchase) == PURCHASE_KEYS
+    assert set(purchase) == PURCHASE_FIELDS
     assert UUID.match(purchase["id"])
     assert {k: v for k, v in purchase.items() if k != "id"} == {
         "user_id": user_id,
@@ -327,7 +191,7 @@ def test_answer_of_a_plan_and_bundle_checkout(api, manual_clock):
 
 
 def test_answer_of_a_bundle_and_add_on_purchase_has_no_subscription(api, manual_clock):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-pricing")
     body = checkout(api, buyer.token, {"token_bundle_ids": [TOKENS_500], "add_on_ids": [EXTRA_STORAGE]})
     assert set(body) == {"invoice", "token_bundles", "add_ons", "message"}
     invoice = body["invoice"]
@@ -337,7 +201,7 @@ def test_answer_of_a_bundle_and_add_on_purchase_has_no_subscription(api, manual_
     assert amounts(bundle_line) == ("10.00", "10.00", "10.00", "0.00", "10.00")
     assert bundle_line["metadata"] == {"bundle_id": TOKENS_500, "token_amount": 500}
     (addon,) = body["add_ons"]
-    assert set(addon) == ADDON_KEYS
+    assert set(addon) == ADDON_SUBSCRIPTION_FIELDS
     assert (addon_line["type"], addon_line["item_type"], addon_line["description"]) == (
         "ADD_ON",
         "ADD_ON",
@@ -382,7 +246,7 @@ def test_answer_of_a_bundle_and_add_on_purchase_has_no_subscription(api, manual_
 
 
 def test_add_on_lines_bought_with_a_plan_carry_its_billing_reason(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-pricing")
     body = checkout(api, buyer.token, {"plan_id": BASIC, "add_on_ids": [EXTRA_STORAGE, ONBOARDING]})
     _, storage_line, onboarding_line = body["invoice"]["line_items"]
     assert storage_line["metadata"]["billing_reason"] == "SUBSCRIPTION_CREATE"
@@ -400,7 +264,7 @@ def test_add_on_lines_bought_with_a_plan_carry_its_billing_reason(api):
 
 
 def test_a_repeated_bundle_is_bought_once_per_entry(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-pricing")
     body = checkout(api, buyer.token, {"token_bundle_ids": [TOKENS_100, TOKENS_500, TOKENS_100]})
     lines = body["invoice"]["line_items"]
     assert [line["catalog_item_id"] for line in lines] == [TOKENS_100, TOKENS_500, TOKENS_100]
@@ -411,15 +275,15 @@ def test_a_repeated_bundle_is_bought_once_per_entry(api):
 
 
 def test_the_invoice_is_listed_for_its_owner_only(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-pricing")
     body = checkout(api, buyer.token, {"plan_id": BASIC})
     listed = api.get(INVOICES, token=buyer.token).json
     assert listed["total"] == 1
     assert listed["invoices"] == [body["invoice"]]
     subscriptions = api.get("/api/v1/user/subscriptions", token=buyer.token).json
     assert [(s["id"], s["status"]) for s in subscriptions["subscriptions"]] == [(body["subscription"]["id"], "PENDING")]
-    other = register(api)
-    assert api.get(f"{INVOICES}/{body['invoice']['id']}", token=other.token).json == {"error": "Access denied"}
+    other = register_buyer(api, "checkout-pricing")
+    assert api.get(f"{INVOICES}/{body['invoice']['id']}", token=other.token).json == ACCESS_DENIED
 
 
 # --- tax (§3.3, §3.4) ---------------------------------------------------------------------------------------------
@@ -442,7 +306,7 @@ def test_worked_example_th_inclusive(api):
 
 
 def test_th_inclusive_basket_rounds_each_line(api):
-    buyer = register(api, country="TH")
+    buyer = register_buyer(api, "checkout-pricing", country="TH")
     invoice = checkout(api, buyer.token, {"plan_id": BASIC, "token_bundle_ids": [TOKENS_100]})["invoice"]
     assert [amounts(line) for line in invoice["line_items"]] == [
         ("9.99", "9.99", "9.34", "0.65", "9.99"),
@@ -467,7 +331,7 @@ def test_worked_example_without_a_billing_country(api):
 
 
 def test_a_country_without_tax_pays_none(api):
-    buyer = register(api, country="US", first_name="Sam", last_name="Smith", city="Boston")
+    buyer = register_buyer(api, "checkout-pricing", country="US", first_name="Sam", last_name="Smith", city="Boston")
     invoice = checkout(api, buyer.token, {"plan_id": BASIC})["invoice"]
     assert totals(invoice) == ("9.99", "0.00", "9.99", "9.99")
     assert invoice["tax_rate"] is None
@@ -484,12 +348,12 @@ def test_a_country_without_tax_pays_none(api):
 
 
 def test_other_exclusive_rates(api):
-    at = checkout(api, register(api, country="AT").token, {"plan_id": BASIC})["invoice"]
+    at = checkout(api, register_buyer(api, "checkout-pricing", country="AT").token, {"plan_id": BASIC})["invoice"]
     assert amounts(at["line_items"][0]) == ("9.99", "9.99", "9.99", "2.00", "11.99")
     assert (at["tax_rate"], at["tax_code"], at["tax_country"]) == ("20.00", "VAT_AT", "AT")
     ch = checkout(
         api,
-        register(api, country="CH").token,
+        register_buyer(api, "checkout-pricing", country="CH").token,
         {"plan_id": BASIC, "token_bundle_ids": [seed_id("bundle", "2000 Tokens")]},
     )
     assert [amounts(line) for line in ch["invoice"]["line_items"]] == [
@@ -501,7 +365,7 @@ def test_other_exclusive_rates(api):
 
 
 def test_the_billing_address_is_a_snapshot(api):
-    buyer = register(api, first_name="Ada", last_name="Byron", city="Berlin", country="DE")
+    buyer = register_buyer(api, "checkout-pricing", first_name="Ada", last_name="Byron", city="Berlin", country="DE")
     first = checkout(api, buyer.token, {"plan_id": BASIC})["invoice"]
     put = api.put(
         "/api/v1/user/details", {"country": "TH", "city": "Bangkok", "first_name": "Augusta"}, token=buyer.token
@@ -523,7 +387,7 @@ def test_the_billing_address_is_a_snapshot(api):
 
 
 def test_the_currency_comes_from_the_plan(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-pricing")
     body = checkout(api, buyer.token, {"plan_id": BASIC_USD})
     invoice = body["invoice"]
     assert invoice["currency"] == "USD"
@@ -534,7 +398,7 @@ def test_the_currency_comes_from_the_plan(api):
 
 
 def test_items_in_another_currency_are_converted_to_the_plan_currency(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-pricing")
     body = checkout(api, buyer.token, {"plan_id": BASIC_USD, "token_bundle_ids": [TOKENS_100]})
     plan_line, bundle_line = body["invoice"]["line_items"]
     assert plan_line["unit_price"] == "10.99"
@@ -552,7 +416,7 @@ def test_items_in_another_currency_are_converted_to_the_plan_currency(api):
 
 
 def test_the_requested_currency_converts_the_plan(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-pricing")
     body = checkout(api, buyer.token, {"plan_id": BASIC, "currency": "USD"})
     invoice = body["invoice"]
     assert invoice["currency"] == "USD"
@@ -577,14 +441,14 @@ def test_the_requested_currency_converts_the_plan(api):
 
 
 def test_converted_prices_are_taxed_after_conversion(api):
-    buyer = register(api, country="DE")
+    buyer = register_buyer(api, "checkout-pricing", country="DE")
     invoice = checkout(api, buyer.token, {"plan_id": BASIC, "currency": "USD"})["invoice"]
     assert amounts(invoice["line_items"][0]) == ("10.79", "10.79", "10.79", "2.05", "12.84")
     assert totals(invoice) == ("10.79", "2.05", "12.84", "12.84")
 
 
 def test_conversion_between_two_non_default_currencies(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-pricing")
     invoice = checkout(api, buyer.token, {"plan_id": BASIC_USD, "currency": "GBP"})["invoice"]
     (line,) = invoice["line_items"]
     assert line["unit_price"] == "8.65"  # 10.99 / 1.08 × 0.85 = 8.6495…
@@ -599,7 +463,7 @@ def test_conversion_between_two_non_default_currencies(api):
 
 
 def test_yen_has_no_decimal_places(api):
-    buyer = register(api, country="DE")
+    buyer = register_buyer(api, "checkout-pricing", country="DE")
     body = checkout(api, buyer.token, {"plan_id": BASIC, "token_bundle_ids": [TOKENS_100], "currency": "JPY"})
     invoice = body["invoice"]
     assert invoice["currency"] == "JPY"
@@ -615,7 +479,7 @@ def test_yen_has_no_decimal_places(api):
 
 
 def test_bundles_in_the_requested_currency(api):
-    buyer = register(api, country="TH")
+    buyer = register_buyer(api, "checkout-pricing", country="TH")
     invoice = checkout(api, buyer.token, {"token_bundle_ids": [TOKENS_100], "currency": "thb"})["invoice"]
     assert invoice["currency"] == "THB"
     assert amounts(invoice["line_items"][0]) == ("115.50", "115.50", "107.94", "7.56", "115.50")
@@ -625,14 +489,14 @@ def test_bundles_in_the_requested_currency(api):
 
 
 def test_without_a_payment_method_the_default_is_recorded(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-pricing")
     body = checkout(api, buyer.token, {"plan_id": BASIC})
     assert body["invoice"]["payment_method"] == "invoice"
     assert body["subscription"]["payment_method_code"] == "invoice"
 
 
 def test_the_chosen_payment_method_is_recorded(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-pricing")
     body = checkout(api, buyer.token, {"plan_id": BASIC, "payment_method_code": "sandbox"})
     assert body["invoice"]["payment_method"] == "sandbox"
     assert body["subscription"]["payment_method_code"] == "sandbox"
@@ -644,8 +508,8 @@ def test_the_chosen_payment_method_is_recorded(api):
 
 
 def test_consecutive_checkouts_take_consecutive_numbers(api):
-    buyer = register(api)
-    other = register(api)
+    buyer = register_buyer(api, "checkout-pricing")
+    other = register_buyer(api, "checkout-pricing")
     first = checkout(api, buyer.token, {"plan_id": BASIC})["invoice"]
     second = checkout(api, other.token, {"token_bundle_ids": [TOKENS_100]})["invoice"]
     third = checkout(api, buyer.token, {"plan_id": BASIC_USD}, path=SUBSCRIBE)["invoice"]
@@ -656,14 +520,14 @@ def test_consecutive_checkouts_take_consecutive_numbers(api):
 
 
 def test_a_failed_checkout_takes_no_number(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-pricing")
     first = checkout(api, buyer.token, {"plan_id": BASIC})["invoice"]
     refused = [
         (CHECKOUT, {}),
         (CHECKOUT, {"plan_id": "nope"}),
         (CHECKOUT, {"plan_id": BASIC, "currency": "XXX"}),
-        (CHECKOUT, {"plan_id": seed_id("plan", "legacy-plan")}),
-        (CHECKOUT, {"add_on_ids": [seed_id("addon", "legacy-addon")]}),
+        (CHECKOUT, {"plan_id": LEGACY_PLAN}),
+        (CHECKOUT, {"add_on_ids": [LEGACY_ADDON]}),
         (CHECKOUT, {"plan_id": BASIC, "payment_method_code": "nope"}),  # the last rule, checked while writing
         (SUBSCRIBE, {}),
     ]
@@ -674,7 +538,7 @@ def test_a_failed_checkout_takes_no_number(api):
 
 
 def test_due_date_is_the_due_days_setting_after_issue(api, manual_clock):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-pricing")
     invoice = checkout(api, buyer.token, {"token_bundle_ids": [TOKENS_100]})["invoice"]
     assert (invoice["invoiced_at"], invoice["due_date"], invoice["expires_at"]) == (NOW, IN_30_DAYS, IN_30_DAYS)
     assert invoice["is_payable"] is True

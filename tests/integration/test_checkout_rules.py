@@ -9,33 +9,29 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
 
 from chalicelib.core.config import reload_settings
-from chalicelib.core.ids import seed_id
 from chalicelib.plugins.registry import forget_cached_states
 from chalicelib.subscriptions.models import SubscriptionItem
+from tests.contract import (
+    API_BOOST,
+    BASIC,
+    ENTERPRISE,
+    EXTRA_STORAGE,
+    LEGACY_ADDON,
+    LEGACY_BUNDLE,
+    LEGACY_PLAN,
+    PRIORITY_SUPPORT,
+    PRO,
+    PROFESSIONAL,
+    STARTER,
+    TOKENS_100,
+    WHITE_LABEL,
+)
+from tests.integration.buyers import CHECKOUT, SUBSCRIBE, created, register_buyer, set_holding
 
-CHECKOUT = "/api/v1/user/checkout"
-SUBSCRIBE = "/api/v1/subscriptions"
-PASSWORD = "Abcdef1!"
-
-BASIC = seed_id("plan", "basic")
-PRO = seed_id("plan", "pro")
-ENTERPRISE = seed_id("plan", "enterprise")
-STARTER = seed_id("plan", "starter")
-PROFESSIONAL = seed_id("plan", "professional")
-LEGACY_PLAN = seed_id("plan", "legacy-plan")
-TOKENS_100 = seed_id("bundle", "100 Tokens")
-LEGACY_BUNDLE = seed_id("bundle", "50 Tokens (legacy)")
-EXTRA_STORAGE = seed_id("addon", "extra-storage-50gb")
-PRIORITY_SUPPORT = seed_id("addon", "priority-support")
-API_BOOST = seed_id("addon", "api-boost")
-WHITE_LABEL = seed_id("addon", "white-label")
-LEGACY_ADDON = seed_id("addon", "legacy-addon")
 UNKNOWN = "0b6f7c1e-9d4a-4c59-8a3e-5f2d7c9b1a10"
 UNKNOWN_2 = "7c1d2e3f-4a5b-4c6d-8e7f-901a2b3c4d5e"
 
@@ -47,43 +43,15 @@ IS_SINGLE = (
 STRIPE_ENV = ("STRIPE_SECRET_KEY", "STRIPE_TEST_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_TEST_WEBHOOK_SECRET")
 
 
-@dataclass(frozen=True)
-class Buyer:
-    token: str
-    user_id: str
-
-
-def register(api, **details: Any) -> Buyer:
-    email = f"checkout-rules-{uuid.uuid4().hex[:12]}@example.com"
-    answer = api.post("/api/v1/auth/register", {"email": email, "password": PASSWORD})
-    assert answer.status == 200, answer.json
-    buyer = Buyer(answer.json["token"], answer.json["user_id"])
-    if details:
-        put = api.put("/api/v1/user/details", details, token=buyer.token)
-        assert put.status == 200, put.json
-    return buyer
-
-
 def assert_error(answer, status: int, message: str) -> None:
     assert (answer.status, answer.json) == (status, {"error": message})
     assert answer.headers["content-type"].startswith("application/json")
     assert answer.headers["x-request-id"]
 
 
-def created(answer) -> dict[str, Any]:
-    assert answer.status == 201, answer.json
-    return answer.json  # type: ignore[no-any-return]
-
-
 def ids(n: int) -> list[str]:
     """`n` distinct well-formed ids of nothing in the catalog (deterministic, so parametrized runs are stable)."""
     return [str(uuid.uuid5(uuid.NAMESPACE_URL, f"checkout-rules-unknown-{i}")) for i in range(n)]
-
-
-def set_status(user_id: str, subscription_id: str, status: str) -> None:
-    """Move a subscription the test created to `status`, as the lifecycle would."""
-    item = SubscriptionItem.get(*SubscriptionItem.key(user_id, subscription_id), consistent_read=True)
-    item.update(actions=[SubscriptionItem.status.set(status)])
 
 
 @pytest.fixture
@@ -115,7 +83,7 @@ def test_a_bad_token_is_401(api, path):
 
 @pytest.mark.parametrize("path", [CHECKOUT, SUBSCRIBE])
 def test_malformed_json_is_400(api, path):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     answer = api.request(
         "POST", path, body='{"plan_id": ', token=buyer.token, headers={"Content-Type": "application/json"}
     )
@@ -124,13 +92,13 @@ def test_malformed_json_is_400(api, path):
 
 @pytest.mark.parametrize("body", ["[]", '"plan"', "42", "null"])
 def test_a_body_that_is_not_an_object_is_400(api, body):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     answer = api.request("POST", CHECKOUT, body=body, token=buyer.token, headers={"Content-Type": "application/json"})
     assert_error(answer, 400, "Request body must be a JSON object")
 
 
 def test_a_body_that_is_not_json_media_is_415(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     answer = api.request(
         "POST", CHECKOUT, body=f'{{"plan_id": "{BASIC}"}}', token=buyer.token, headers={"Content-Type": "text/plain"}
     )
@@ -140,14 +108,14 @@ def test_a_body_that_is_not_json_media_is_415(api):
 @pytest.mark.parametrize("path", [CHECKOUT, SUBSCRIBE])
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
 def test_other_methods_are_405(api, path, method):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     answer = api.request(method, path, token=buyer.token)
     assert_error(answer, 405, "Method not allowed")
     assert answer.headers["allow"] == "POST"
 
 
 def test_the_trailing_slash_is_optional(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     assert created(api.post(CHECKOUT + "/", {"plan_id": BASIC}, token=buyer.token))["invoice"]["status"] == "PENDING"
     assert created(api.post(SUBSCRIBE + "/", {"plan_id": BASIC}, token=buyer.token))["invoice"]["status"] == "PENDING"
 
@@ -170,12 +138,12 @@ def test_the_trailing_slash_is_optional(api):
     ],
 )
 def test_rule_1_a_basket_without_items(api, body):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     assert_error(api.post(CHECKOUT, body, token=buyer.token), 400, RULE_1)
 
 
 def test_rule_1_an_empty_body_counts_as_an_empty_object(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     answer = api.request("POST", CHECKOUT, body=b"", token=buyer.token)
     assert_error(answer, 400, RULE_1)
 
@@ -219,12 +187,12 @@ def test_rule_1_an_empty_body_counts_as_an_empty_object(api):
     ],
 )
 def test_rule_2_formats(api, body, message):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     assert_error(api.post(CHECKOUT, body, token=buyer.token), 400, message)
 
 
 def test_rule_2_twenty_entries_of_each_are_allowed(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     body = created(api.post(CHECKOUT, {"token_bundle_ids": [TOKENS_100] * 20}, token=buyer.token))
     assert len(body["token_bundles"]) == 20
     assert len(body["invoice"]["line_items"]) == 20
@@ -248,7 +216,7 @@ def test_rule_2_twenty_entries_of_each_are_allowed(api):
     ],
 )
 def test_rule_3_unknown_currency(api, body, message):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     assert_error(api.post(CHECKOUT, body, token=buyer.token), 400, message)
 
 
@@ -262,19 +230,19 @@ def test_rule_3_unknown_currency(api, body, message):
     ],
 )
 def test_rule_3_a_currency_that_is_not_a_string_is_refused(api, currency, message):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     assert_error(api.post(CHECKOUT, {"plan_id": BASIC, "currency": currency}, token=buyer.token), 400, message)
 
 
 @pytest.mark.parametrize("currency", [None, [], "", "  "])
 def test_rule_3_an_absent_currency_is_the_plan_currency(api, currency):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     body = created(api.post(CHECKOUT, {"plan_id": BASIC, "currency": currency}, token=buyer.token))
     assert body["invoice"]["currency"] == "EUR"
 
 
 def test_rule_3_the_currency_is_trimmed(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     assert (
         created(api.post(CHECKOUT, {"plan_id": BASIC, "currency": " gbp "}, token=buyer.token))["invoice"]["currency"]
         == "GBP"
@@ -282,7 +250,7 @@ def test_rule_3_the_currency_is_trimmed(api):
 
 
 def test_rule_3_the_currency_is_case_insensitive(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     body = created(api.post(CHECKOUT, {"plan_id": BASIC, "currency": "usd"}, token=buyer.token))
     assert body["invoice"]["currency"] == "USD"
 
@@ -303,12 +271,12 @@ def test_rule_3_the_currency_is_case_insensitive(api):
     ],
 )
 def test_rule_4_plan(api, body, message):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     assert_error(api.post(CHECKOUT, body, token=buyer.token), 400, message)
 
 
 def test_rule_4_a_plan_id_in_upper_case_is_the_same_plan(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     body = created(api.post(CHECKOUT, {"plan_id": BASIC.upper()}, token=buyer.token))
     assert body["subscription"]["plan"] == {"id": BASIC, "name": "Basic", "slug": "basic"}
     assert body["invoice"]["tarif_plan_id"] == BASIC
@@ -318,7 +286,7 @@ def test_rule_4_a_plan_id_in_upper_case_is_the_same_plan(api):
 
 
 def test_rule_5_a_second_plan_of_an_exclusive_category_while_the_first_trials(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     first = created(api.post(CHECKOUT, {"plan_id": STARTER}, token=buyer.token))
     assert first["subscription"]["status"] == "TRIALING"
 
@@ -340,9 +308,9 @@ def test_rule_5_a_second_plan_of_an_exclusive_category_while_the_first_trials(ap
     ],
 )
 def test_rule_5_which_statuses_hold_the_category(api, status, refused):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     first = created(api.post(CHECKOUT, {"plan_id": STARTER}, token=buyer.token))
-    set_status(buyer.user_id, first["subscription"]["id"], status)
+    set_holding(SubscriptionItem, buyer.user_id, first["subscription"]["id"], status=status)
     answer = api.post(CHECKOUT, {"plan_id": PROFESSIONAL}, token=buyer.token)
     if refused:
         assert_error(answer, 400, IS_SINGLE)
@@ -351,7 +319,7 @@ def test_rule_5_which_statuses_hold_the_category(api, status, refused):
 
 
 def test_rule_5_comes_before_bundles_add_ons_and_the_payment_method(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     created(api.post(CHECKOUT, {"plan_id": STARTER}, token=buyer.token))
     body = {
         "plan_id": PROFESSIONAL,
@@ -363,7 +331,7 @@ def test_rule_5_comes_before_bundles_add_ons_and_the_payment_method(api):
 
 
 def test_rule_5_pending_subscriptions_do_not_count(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     # the trial goes to `pro` (root, not exclusive); the `starter` checkouts after it are plain PENDING ones
     assert created(api.post(CHECKOUT, {"plan_id": PRO}, token=buyer.token))["trial_applied"] is True
     first = created(api.post(CHECKOUT, {"plan_id": STARTER}, token=buyer.token))
@@ -374,7 +342,7 @@ def test_rule_5_pending_subscriptions_do_not_count(api):
 
 
 def test_rule_5_non_exclusive_categories_allow_several_subscriptions(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     first = created(api.post(CHECKOUT, {"plan_id": PRO}, token=buyer.token))
     assert first["subscription"]["status"] == "TRIALING"
     second = created(api.post(CHECKOUT, {"plan_id": PRO}, token=buyer.token))
@@ -406,7 +374,7 @@ def test_rule_5_non_exclusive_categories_allow_several_subscriptions(api):
     ],
 )
 def test_rule_6_token_bundles(api, body, message):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     assert_error(api.post(CHECKOUT, body, token=buyer.token), 400, message)
 
 
@@ -437,7 +405,7 @@ def test_rule_6_token_bundles(api, body, message):
     ],
 )
 def test_rule_7_add_ons(api, body, message):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     assert_error(api.post(CHECKOUT, body, token=buyer.token), 400, message)
 
 
@@ -448,7 +416,7 @@ def test_rule_7_a_plan_bound_add_on_is_refused_to_a_subscriber_of_another_plan(a
 
 
 def test_rule_7_a_pending_subscription_on_a_bound_plan_does_not_unlock_the_add_on(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     created(api.post(CHECKOUT, {"plan_id": PRO}, token=buyer.token))  # TRIALING: valid
     created(api.post(CHECKOUT, {"plan_id": ENTERPRISE}, token=buyer.token))  # PENDING: not valid
     message = "Add-on White Label is not available for your plan"
@@ -456,12 +424,13 @@ def test_rule_7_a_pending_subscription_on_a_bound_plan_does_not_unlock_the_add_o
 
 
 def test_rule_7_a_plan_bound_add_on_is_accepted_with_its_plan(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     body = created(api.post(CHECKOUT, {"plan_id": PRO, "add_on_ids": [PRIORITY_SUPPORT]}, token=buyer.token))
     assert [a["addon_id"] for a in body["add_ons"]] == [PRIORITY_SUPPORT]
     assert body["add_ons"][0]["subscription_id"] == body["subscription"]["id"]
 
-    body = created(api.post(CHECKOUT, {"plan_id": PROFESSIONAL, "add_on_ids": [API_BOOST]}, token=register(api).token))
+    other = register_buyer(api, "checkout-rules")
+    body = created(api.post(CHECKOUT, {"plan_id": PROFESSIONAL, "add_on_ids": [API_BOOST]}, token=other.token))
     assert [a["addon_id"] for a in body["add_ons"]] == [API_BOOST]
 
 
@@ -475,7 +444,7 @@ def test_rule_7_a_plan_bound_add_on_is_accepted_alone_for_a_subscriber(api):
 
 
 def test_rule_7_a_trialing_subscription_on_a_bound_plan_unlocks_the_add_on(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     trial = created(api.post(CHECKOUT, {"plan_id": PRO}, token=buyer.token))
     body = created(api.post(CHECKOUT, {"add_on_ids": [PRIORITY_SUPPORT]}, token=buyer.token))
     assert body["add_ons"][0]["subscription_id"] == trial["subscription"]["id"]
@@ -496,9 +465,9 @@ def test_rule_7_a_trialing_subscription_on_a_bound_plan_unlocks_the_add_on(api):
     ],
 )
 def test_rule_7_which_statuses_unlock_a_plan_bound_add_on(api, status, available):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     first = created(api.post(CHECKOUT, {"plan_id": PRO}, token=buyer.token))
-    set_status(buyer.user_id, first["subscription"]["id"], status)
+    set_holding(SubscriptionItem, buyer.user_id, first["subscription"]["id"], status=status)
     answer = api.post(CHECKOUT, {"add_on_ids": [PRIORITY_SUPPORT]}, token=buyer.token)
     if available:
         assert created(answer)["add_ons"][0]["subscription_id"] == first["subscription"]["id"]
@@ -511,27 +480,27 @@ def test_rule_7_which_statuses_unlock_a_plan_bound_add_on(api, status, available
 
 @pytest.mark.parametrize("code", ["nope", "yookassa", "stripe", "paypal", "none", "manual"])
 def test_rule_8_unavailable_payment_methods(api, no_stripe_keys, code):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     answer = api.post(CHECKOUT, {"plan_id": BASIC, "payment_method_code": code}, token=buyer.token)
     assert_error(answer, 400, f"Payment method not available: {code}")
 
 
 @pytest.mark.parametrize(("code", "shown"), [(7, "7"), (False, "false"), (["sandbox"], '["sandbox"]')])
 def test_rule_8_a_payment_method_that_is_not_a_string_is_refused(api, code, shown):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     answer = api.post(CHECKOUT, {"plan_id": BASIC, "payment_method_code": code}, token=buyer.token)
     assert_error(answer, 400, f"Payment method not available: {shown}")
 
 
 @pytest.mark.parametrize("code", ["invoice", "sandbox"])
 def test_rule_8_available_payment_methods(api, code):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     body = created(api.post(CHECKOUT, {"plan_id": BASIC, "payment_method_code": code}, token=buyer.token))
     assert body["invoice"]["payment_method"] == code
 
 
 def test_rule_8_the_payment_method_is_checked_for_bundle_and_add_on_baskets_too(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     body = {"token_bundle_ids": [TOKENS_100], "add_on_ids": [EXTRA_STORAGE], "payment_method_code": "bitcoin"}
     assert_error(api.post(CHECKOUT, body, token=buyer.token), 400, "Payment method not available: bitcoin")
 
@@ -563,12 +532,12 @@ def test_rule_8_the_payment_method_is_checked_for_bundle_and_add_on_baskets_too(
     ],
 )
 def test_subscriptions_route_rules(api, body, message):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     assert_error(api.post(SUBSCRIBE, body, token=buyer.token), 400, message)
 
 
 def test_subscriptions_route_creates_what_checkout_creates(api):
-    buyer = register(api, country="DE")
+    buyer = register_buyer(api, "checkout-rules", country="DE")
     body = {"plan_id": BASIC, "add_on_ids": [EXTRA_STORAGE], "currency": "eur", "payment_method_code": "sandbox"}
     answer = created(api.post(SUBSCRIBE, body, token=buyer.token))
     assert set(answer) == {"invoice", "subscription", "trial_applied", "token_bundles", "add_ons", "message"}
@@ -593,7 +562,7 @@ def test_subscriptions_route_creates_what_checkout_creates(api):
 
 
 def test_subscriptions_route_ignores_token_bundles(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     answer = created(api.post(SUBSCRIBE, {"plan_id": BASIC, "token_bundle_ids": [TOKENS_100]}, token=buyer.token))
     assert answer["token_bundles"] == []
     assert [line["item_type"] for line in answer["invoice"]["line_items"]] == ["SUBSCRIPTION"]
@@ -601,6 +570,6 @@ def test_subscriptions_route_ignores_token_bundles(api):
 
 
 def test_subscriptions_route_applies_a_trial(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "checkout-rules")
     answer = created(api.post(SUBSCRIBE, {"plan_id": PRO}, token=buyer.token))
     assert (answer["trial_applied"], answer["subscription"]["status"]) == (True, "TRIALING")

@@ -9,7 +9,6 @@ write or a concurrent request would leave them.
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -17,65 +16,41 @@ from typing import Any
 import pytest
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.catalog.models import AddonItem, PaymentMethodItem, PlanItem, PluginItem, SettingsItem, TokenBundleItem
-from chalicelib.catalog.repository import bump_version
+from chalicelib.catalog.models import AddonItem, PaymentMethodItem, PlanItem, PluginItem, TokenBundleItem
 from chalicelib.core import clock
 from chalicelib.core.ids import seed_id
 from chalicelib.events.outbox import OutboxItem
 from chalicelib.invoices.models import InvoiceItem, TokenBundlePurchaseItem
 from chalicelib.invoices.numbering import NumberGuardItem, SequenceItem, sequence_key, take_number
-from chalicelib.plugins.registry import forget_cached_states
 from chalicelib.store.base import SubscriptionsTable
 from chalicelib.store.transactions import Transaction
 from chalicelib.subscriptions.models import AddonSubscriptionItem, SubscriptionItem
+from tests.contract import (
+    BASIC,
+    BASIC_USD,
+    EXTRA_STORAGE,
+    FREE,
+    INVOICE_METHOD,
+    LEGACY_ADDON,
+    LEGACY_PLAN,
+    PLUGIN_NOT_ENABLED,
+    PRO,
+    PROFESSIONAL,
+    STARTER,
+    TOKENS_100,
+)
+from tests.integration.buyers import (
+    CHECKOUT,
+    SUBSCRIBE,
+    change,
+    change_settings,
+    checkout,
+    register_buyer,
+    set_plugin,
+)
 from tests.integration.conftest import at_once, outbox_events
 
-CHECKOUT = "/api/v1/user/checkout"
-SUBSCRIBE = "/api/v1/subscriptions"
-PASSWORD = "Abcdef1!"
 DE_USER = ("user.de@demo.local", "DemoPass123!")
-
-FREE = seed_id("plan", "free")
-BASIC = seed_id("plan", "basic")
-BASIC_USD = seed_id("plan", "basic-usd")
-PRO = seed_id("plan", "pro")
-TOKENS_100 = seed_id("bundle", "100 Tokens")
-EXTRA_STORAGE = seed_id("addon", "extra-storage-50gb")
-INVOICE_METHOD = seed_id("payment_method", "invoice")
-
-
-def change(model: Any, pk: str, sk: str, **values: Any) -> None:
-    """Set attributes of one stored catalog record, as an admin write would (the catalog version moves)."""
-    item = model.get(pk, sk, consistent_read=True)
-    for name, value in values.items():
-        setattr(item, name, value)
-    tx = Transaction().put(item)
-    bump_version(tx, datetime.now(UTC))
-    tx.commit()
-    forget_cached_states()
-
-
-def change_settings(**values: Any) -> None:
-    item = SettingsItem.get(*SettingsItem.key(SettingsItem.NAME), consistent_read=True)
-    item.values = {**item.values, **values}
-    tx = Transaction().put(item)
-    bump_version(tx, datetime.now(UTC))
-    tx.commit()
-
-
-def register(api, **details: Any) -> tuple[str, str]:
-    email = f"checkout-state-{uuid.uuid4().hex[:12]}@example.com"
-    answer = api.post("/api/v1/auth/register", {"email": email, "password": PASSWORD})
-    assert answer.status == 200, answer.json
-    if details:
-        assert api.put("/api/v1/user/details", details, token=answer.json["token"]).status == 200
-    return answer.json["token"], answer.json["user_id"]
-
-
-def checkout(api, token: str, body: dict[str, Any], path: str = CHECKOUT) -> dict[str, Any]:
-    answer = api.post(path, body, token=token)
-    assert answer.status == 201, answer.json
-    return answer.json  # type: ignore[no-any-return]
 
 
 def sequence_value() -> int:
@@ -126,21 +101,21 @@ NOTHING: dict[str, list[str]] = {"invoices": [], "subscriptions": [], "add_ons":
 @pytest.mark.parametrize("path", [CHECKOUT, SUBSCRIBE])
 def test_checkout_answers_404_while_the_subscription_plugin_is_disabled(fresh_api, path):
     token = fresh_api.token(*DE_USER)
-    change(PluginItem, *PluginItem.key("subscription"), enabled=False)
+    set_plugin("subscription", False)
     answer = fresh_api.post(path, {"plan_id": BASIC}, token=token)
-    assert (answer.status, answer.json) == (404, {"error": "Plugin not enabled"})
+    assert (answer.status, answer.json) == (404, PLUGIN_NOT_ENABLED)
     # the gate comes before authentication and body checks
-    assert fresh_api.post(path, {"plan_id": BASIC}).json == {"error": "Plugin not enabled"}
+    assert fresh_api.post(path, {"plan_id": BASIC}).json == PLUGIN_NOT_ENABLED
     garbled = fresh_api.request("POST", path, body="{", token=token, headers={"Content-Type": "application/json"})
-    assert (garbled.status, garbled.json) == (404, {"error": "Plugin not enabled"})
+    assert (garbled.status, garbled.json) == (404, PLUGIN_NOT_ENABLED)
     assert stored_of(seed_id("user", DE_USER[0])) == NOTHING
 
 
 def test_checkout_answers_again_once_the_plugin_is_re_enabled(fresh_api):
     token = fresh_api.token(*DE_USER)
-    change(PluginItem, *PluginItem.key("subscription"), enabled=False)
+    set_plugin("subscription", False)
     assert fresh_api.post(CHECKOUT, {"plan_id": BASIC}, token=token).status == 404
-    change(PluginItem, *PluginItem.key("subscription"), enabled=True)
+    set_plugin("subscription", True)
     assert checkout(fresh_api, token, {"plan_id": BASIC})["invoice"]["status"] == "PENDING"
 
 
@@ -148,7 +123,7 @@ def test_checkout_answers_again_once_the_plugin_is_re_enabled(fresh_api):
 
 
 def test_a_plan_deactivated_after_a_checkout_is_refused_next_time(fresh_api):
-    token, _ = register(fresh_api)
+    token = register_buyer(fresh_api, "checkout-state").token
     first = checkout(fresh_api, token, {"plan_id": BASIC})
     change(PlanItem, *PlanItem.key(BASIC), is_active=False)
     answer = fresh_api.post(CHECKOUT, {"plan_id": BASIC}, token=token)
@@ -158,7 +133,7 @@ def test_a_plan_deactivated_after_a_checkout_is_refused_next_time(fresh_api):
 
 
 def test_a_price_change_applies_to_new_checkouts_only(fresh_api):
-    token, _ = register(fresh_api, country="DE")
+    token = register_buyer(fresh_api, "checkout-state", country="DE").token
     first = checkout(fresh_api, token, {"plan_id": BASIC})["invoice"]
     change(PlanItem, *PlanItem.key(BASIC), price=Decimal("12.00"))
     second = checkout(fresh_api, token, {"plan_id": BASIC})["invoice"]
@@ -169,7 +144,7 @@ def test_a_price_change_applies_to_new_checkouts_only(fresh_api):
 
 def test_a_zero_price_plan_never_trials(fresh_api, manual_clock):
     change(PlanItem, *PlanItem.key(FREE), trial_days=7)
-    token, _ = register(fresh_api)
+    token = register_buyer(fresh_api, "checkout-state").token
     body = checkout(fresh_api, token, {"plan_id": FREE})
     assert body["trial_applied"] is False
     assert body["message"] == "Checkout complete. Free plan activated."
@@ -182,7 +157,7 @@ def test_a_zero_price_plan_never_trials(fresh_api, manual_clock):
 
 def test_the_maximum_number_of_subscriptions(fresh_api):
     change(PluginItem, *PluginItem.key("subscription"), config={"max_subscriptions_per_user": 2})
-    token, _ = register(fresh_api)
+    token = register_buyer(fresh_api, "checkout-state").token
     checkout(fresh_api, token, {"plan_id": PRO})  # TRIALING: counts
     checkout(fresh_api, token, {"plan_id": BASIC})  # PENDING: does not count
     checkout(fresh_api, token, {"plan_id": FREE})  # ACTIVE at once: counts
@@ -195,15 +170,15 @@ def test_the_maximum_number_of_subscriptions(fresh_api):
 
 def test_the_maximum_is_checked_before_is_single(fresh_api):
     change(PluginItem, *PluginItem.key("subscription"), config={"max_subscriptions_per_user": 1})
-    token, _ = register(fresh_api)
-    assert checkout(fresh_api, token, {"plan_id": seed_id("plan", "starter")})["subscription"]["status"] == "TRIALING"
-    answer = fresh_api.post(CHECKOUT, {"plan_id": seed_id("plan", "professional")}, token=token)
+    token = register_buyer(fresh_api, "checkout-state").token
+    assert checkout(fresh_api, token, {"plan_id": STARTER})["subscription"]["status"] == "TRIALING"
+    answer = fresh_api.post(CHECKOUT, {"plan_id": PROFESSIONAL}, token=token)
     assert (answer.status, answer.json) == (400, {"error": "Maximum number of subscriptions reached (1)"})
 
 
 def test_the_default_method_is_not_recorded_where_it_cannot_take_the_payment(fresh_api):
     change(PaymentMethodItem, *PaymentMethodItem.key(INVOICE_METHOD), currencies=["EUR"])
-    token, _ = register(fresh_api)
+    token = register_buyer(fresh_api, "checkout-state").token
     body = checkout(fresh_api, token, {"plan_id": BASIC_USD})
     assert (body["invoice"]["currency"], body["invoice"]["payment_method"]) == ("USD", None)
     assert body["subscription"]["payment_method_code"] is None
@@ -214,13 +189,13 @@ def test_the_default_method_is_not_recorded_where_it_cannot_take_the_payment(fre
 
 def test_payment_method_amount_and_country_bounds(fresh_api):
     change(PaymentMethodItem, *PaymentMethodItem.key(INVOICE_METHOD), max_amount=Decimal("10.00"), countries=["DE"])
-    token, _ = register(fresh_api, country="DE")
+    token = register_buyer(fresh_api, "checkout-state", country="DE").token
     # 9.99 + 19 % = 11.89 is above the bound
     answer = fresh_api.post(CHECKOUT, {"plan_id": BASIC, "payment_method_code": "invoice"}, token=token)
     assert (answer.status, answer.json) == (400, {"error": "Payment method not available: invoice"})
     assert checkout(fresh_api, token, {"plan_id": BASIC})["invoice"]["payment_method"] is None
     assert checkout(fresh_api, token, {"token_bundle_ids": [TOKENS_100]})["invoice"]["payment_method"] == "invoice"
-    th_token, _ = register(fresh_api, country="TH")
+    th_token = register_buyer(fresh_api, "checkout-state", country="TH").token
     answer = fresh_api.post(
         CHECKOUT, {"token_bundle_ids": [TOKENS_100], "payment_method_code": "invoice"}, token=th_token
     )
@@ -228,8 +203,8 @@ def test_payment_method_amount_and_country_bounds(fresh_api):
 
 
 def test_a_disabled_sandbox_plugin_makes_sandbox_unavailable(fresh_api):
-    change(PluginItem, *PluginItem.key("sandbox"), enabled=False)
-    token, _ = register(fresh_api)
+    set_plugin("sandbox", False)
+    token = register_buyer(fresh_api, "checkout-state").token
     answer = fresh_api.post(CHECKOUT, {"plan_id": BASIC, "payment_method_code": "sandbox"}, token=token)
     assert (answer.status, answer.json) == (400, {"error": "Payment method not available: sandbox"})
 
@@ -239,7 +214,8 @@ def test_a_disabled_sandbox_plugin_makes_sandbox_unavailable(fresh_api):
 
 def test_a_free_plan_with_tokens_credits_them_at_once(fresh_api, manual_clock):
     change(PlanItem, *PlanItem.key(FREE), features={"default_tokens": 5})
-    token, user_id = register(fresh_api)
+    buyer = register_buyer(fresh_api, "checkout-state")
+    token, user_id = buyer.token, buyer.user_id
     body = checkout(fresh_api, token, {"plan_id": FREE})
     assert body["subscription"]["status"] == "ACTIVE"
     assert fresh_api.get("/api/v1/user/tokens/balance", token=token).json == {"balance": 5}
@@ -249,7 +225,7 @@ def test_a_free_plan_with_tokens_credits_them_at_once(fresh_api, manual_clock):
 
 def test_a_zero_total_activates_add_ons_with_their_parent(fresh_api, manual_clock):
     change(AddonItem, *AddonItem.key(EXTRA_STORAGE), price=Decimal("0.00"))
-    token, _ = register(fresh_api)
+    token = register_buyer(fresh_api, "checkout-state").token
     body = checkout(fresh_api, token, {"plan_id": FREE, "add_on_ids": [EXTRA_STORAGE]})
     assert body["invoice"]["status"] == "PAID"
     (addon,) = body["add_ons"]
@@ -264,7 +240,7 @@ def test_a_zero_total_activates_add_ons_with_their_parent(fresh_api, manual_cloc
 
 def test_a_zero_total_bundle_purchase_is_completed_at_once(fresh_api, manual_clock):
     change(TokenBundleItem, *TokenBundleItem.key(TOKENS_100), price=Decimal("0.00"))
-    token, _ = register(fresh_api, country="DE")
+    token = register_buyer(fresh_api, "checkout-state", country="DE").token
     body = checkout(fresh_api, token, {"token_bundle_ids": [TOKENS_100]})
     assert body["message"] == "Checkout complete. Free plan activated."
     assert set(body) == {"invoice", "token_bundles", "add_ons", "message"}
@@ -283,7 +259,7 @@ def test_a_zero_total_bundle_purchase_is_completed_at_once(fresh_api, manual_clo
 
 
 def test_the_invoice_prefix_setting_names_its_own_sequence(fresh_api):
-    token, _ = register(fresh_api)
+    token = register_buyer(fresh_api, "checkout-state").token
     change_settings(invoice_prefix="RE")
     first = checkout(fresh_api, token, {"plan_id": BASIC})["invoice"]
     second = checkout(fresh_api, token, {"token_bundle_ids": [TOKENS_100]})["invoice"]
@@ -293,7 +269,7 @@ def test_the_invoice_prefix_setting_names_its_own_sequence(fresh_api):
 
 def test_each_calendar_year_starts_a_new_sequence(fresh_api, manual_clock):
     manual_clock.set(datetime(2031, 12, 31, 23, 59, 59, tzinfo=UTC))
-    token, _ = register(fresh_api)
+    token = register_buyer(fresh_api, "checkout-state").token
     last = checkout(fresh_api, token, {"plan_id": BASIC})["invoice"]
     assert last["invoice_number"] == "INV-2031-000001"
     manual_clock.set(datetime(2032, 1, 1, 0, 0, 0, tzinfo=UTC))
@@ -303,7 +279,7 @@ def test_each_calendar_year_starts_a_new_sequence(fresh_api, manual_clock):
 
 
 def test_numbers_grow_past_six_digits(fresh_api):
-    token, _ = register(fresh_api)
+    token = register_buyer(fresh_api, "checkout-state").token
     item = SequenceItem.get(*sequence_key("INV", clock.now().year), consistent_read=True)
     item.update(actions=[SequenceItem.value.set(999999)])
     body = checkout(fresh_api, token, {"plan_id": BASIC})
@@ -312,7 +288,7 @@ def test_numbers_grow_past_six_digits(fresh_api):
 
 def test_the_due_days_setting(fresh_api, manual_clock):
     change_settings(invoice_due_days=14)
-    token, _ = register(fresh_api)
+    token = register_buyer(fresh_api, "checkout-state").token
     invoice = checkout(fresh_api, token, {"plan_id": BASIC})["invoice"]
     assert (invoice["invoiced_at"], invoice["due_date"], invoice["expires_at"]) == (
         "2026-05-01T09:00:00Z",
@@ -325,12 +301,13 @@ def test_the_due_days_setting(fresh_api, manual_clock):
 
 
 def test_a_refused_checkout_writes_nothing_and_takes_no_number(fresh_api):
-    token, user_id = register(fresh_api)
+    buyer = register_buyer(fresh_api, "checkout-state")
+    token, user_id = buyer.token, buyer.user_id
     sequence, events = sequence_value(), outbox_size()
     refused = [
-        {"plan_id": PRO, "token_bundle_ids": [TOKENS_100], "add_on_ids": [seed_id("addon", "legacy-addon")]},
+        {"plan_id": PRO, "token_bundle_ids": [TOKENS_100], "add_on_ids": [LEGACY_ADDON]},
         {"plan_id": PRO, "token_bundle_ids": [TOKENS_100], "add_on_ids": [EXTRA_STORAGE], "payment_method_code": "x"},
-        {"plan_id": seed_id("plan", "legacy-plan"), "token_bundle_ids": [TOKENS_100]},
+        {"plan_id": LEGACY_PLAN, "token_bundle_ids": [TOKENS_100]},
     ]
     for body in refused:
         assert fresh_api.post(CHECKOUT, body, token=token).status == 400
@@ -344,7 +321,8 @@ def test_a_refused_checkout_writes_nothing_and_takes_no_number(fresh_api):
 def test_a_checkout_that_loses_its_number_at_commit_retries_with_the_next(fresh_api, monkeypatch):
     import chalicelib.checkout.service as service
 
-    token, user_id = register(fresh_api)
+    buyer = register_buyer(fresh_api, "checkout-state")
+    token, user_id = buyer.token, buyer.user_id
     start = sequence_value()
     attempts: list[dict[str, Any]] = []
     taken: list[str] = []
@@ -391,7 +369,8 @@ def test_a_checkout_that_loses_its_number_at_commit_retries_with_the_next(fresh_
 def test_a_transaction_refused_at_every_commit_writes_nothing(fresh_api):
     """A number guard without its sequence step (no request can leave one) refuses every attempt's transaction:
     the checkout gives up with 409 after its retries, having written nothing and taken no number."""
-    token, user_id = register(fresh_api)
+    buyer = register_buyer(fresh_api, "checkout-state")
+    token, user_id = buyer.token, buyer.user_id
     start, events = sequence_value(), outbox_size()
     guard = NumberGuardItem(f"NUMBER#{number(start + 1)}", "NUMBER", owner_id="stray")
     guard.save()
@@ -408,7 +387,7 @@ def test_a_transaction_refused_at_every_commit_writes_nothing(fresh_api):
 
 
 def test_an_outbox_item_of_a_refused_transaction_is_never_written(fresh_api):
-    token, _ = register(fresh_api)
+    token = register_buyer(fresh_api, "checkout-state").token
     before = {item.pk for item in OutboxItem.scan() if isinstance(item, OutboxItem)}
     assert fresh_api.post(CHECKOUT, {"plan_id": BASIC, "payment_method_code": "nope"}, token=token).status == 400
     assert {item.pk for item in OutboxItem.scan() if isinstance(item, OutboxItem)} == before
@@ -418,7 +397,7 @@ def test_an_outbox_item_of_a_refused_transaction_is_never_written(fresh_api):
 
 
 def test_concurrent_checkouts_get_distinct_consecutive_numbers(fresh_api, atomic_dynamodb):
-    tokens = [register(fresh_api)[0] for _ in range(4)]
+    tokens = [register_buyer(fresh_api, "checkout-state").token for _ in range(4)]
     start = sequence_value()
     answers = at_once(4, lambda i: fresh_api.post(CHECKOUT, {"plan_id": BASIC}, token=tokens[i]))
     assert [a.status for a in answers] == [201] * 4
@@ -428,7 +407,8 @@ def test_concurrent_checkouts_get_distinct_consecutive_numbers(fresh_api, atomic
 
 
 def test_concurrent_checkouts_of_one_user_are_all_written(fresh_api, atomic_dynamodb):
-    token, user_id = register(fresh_api)
+    buyer = register_buyer(fresh_api, "checkout-state")
+    token, user_id = buyer.token, buyer.user_id
     answers = at_once(3, lambda i: fresh_api.post(CHECKOUT, {"token_bundle_ids": [TOKENS_100]}, token=token))
     assert [a.status for a in answers] == [201] * 3
     assert len(stored_of(user_id)["invoices"]) == 3
@@ -436,7 +416,8 @@ def test_concurrent_checkouts_of_one_user_are_all_written(fresh_api, atomic_dyna
 
 
 def test_concurrent_duplicates_with_one_key_run_once(fresh_api, atomic_dynamodb):
-    token, user_id = register(fresh_api)
+    buyer = register_buyer(fresh_api, "checkout-state")
+    token, user_id = buyer.token, buyer.user_id
     headers = {"Idempotency-Key": "concurrent-key"}
     answers = at_once(4, lambda i: fresh_api.post(CHECKOUT, {"plan_id": BASIC}, token=token, headers=headers))
     executed = [a for a in answers if a.status == 201 and "idempotent-replayed" not in a.headers]
@@ -452,7 +433,7 @@ def test_concurrent_duplicates_with_one_key_run_once(fresh_api, atomic_dynamodb)
 
 
 def test_concurrent_trial_checkouts_grant_one_trial(fresh_api, atomic_dynamodb):
-    token, _ = register(fresh_api)
+    token = register_buyer(fresh_api, "checkout-state").token
     answers = at_once(3, lambda i: fresh_api.post(CHECKOUT, {"plan_id": PRO}, token=token))
     assert [a.status for a in answers] == [201] * 3
     assert sorted(a.json["trial_applied"] for a in answers) == [False, False, True]

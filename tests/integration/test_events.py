@@ -11,7 +11,7 @@ from chalicelib.events import relay
 from chalicelib.events.dispatch import deliver
 from chalicelib.events.outbox import OutboxItem
 from infra.worker import drain_queue, queue_url
-from tests.integration.conftest import Api, drain_events, sent_mail
+from tests.integration.conftest import Api, drain_events, publish_while_the_bus_is_down, sent_mail
 
 
 def outbox_items() -> list[OutboxItem]:
@@ -56,14 +56,7 @@ def test_a_refused_transaction_emits_nothing(fresh_api: Api) -> None:
 
 def test_a_crash_between_commit_and_publish_loses_nothing(fresh_api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     register(fresh_api, "ada@example.com")
-
-    def bus_down(*args: object, **kwargs: object) -> None:
-        raise ConnectionError("EventBridge unreachable")
-
-    monkeypatch.setattr(relay, "_put_events", bus_down)
-    with pytest.raises(ConnectionError):
-        relay.publish_pending()
-    monkeypatch.undo()
+    publish_while_the_bus_is_down(monkeypatch)
     assert all(item.published_at is None for item in outbox_items())
     assert drain_events()["mail"] == 1
     assert [m["subject"] for m in sent_mail()] == ["Welcome to VBWD"]

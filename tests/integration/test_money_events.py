@@ -5,28 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.core.ids import seed_id
-from chalicelib.events import relay
 from chalicelib.events.outbox import OutboxItem
-from tests.integration.conftest import Api, drain_events, outbox_events, sent_mail
-
-EMAIL = "grace@example.com"
-
-
-def paid_invoice(api: Api) -> dict:
-    registered = api.post("/api/v1/auth/register", {"email": EMAIL, "password": "Abcdef1!"})
-    assert registered.status == 200, registered.json
-    token = registered.json["token"]
-    body = {
-        "plan_id": seed_id("plan", "basic"),
-        "token_bundle_ids": [seed_id("bundle", "100 Tokens")],
-        "payment_method_code": "sandbox",
-    }
-    bought = api.post("/api/v1/user/checkout", body, token=token)
-    assert bought.status == 201, bought.json
-    paid = api.post(f"/api/v1/user/invoices/{bought.json['invoice']['id']}/pay", {}, token=token)
-    assert paid.status == 200, paid.json
-    return paid.json["invoice"]  # type: ignore[no-any-return]
+from tests.integration.buyers import buy_basic_and_tokens, paid, register_buyer
+from tests.integration.conftest import Api, drain_events, outbox_events, publish_while_the_bus_is_down, sent_mail
 
 
 def unpublished_types() -> set[str]:
@@ -34,26 +15,26 @@ def unpublished_types() -> set[str]:
     return {event_type for item in items for event_type in item.event_types}
 
 
+def receipts() -> list[dict]:
+    return [m for m in sent_mail() if m["subject"].startswith("Receipt for invoice")]
+
+
 def test_the_receipt_arrives_after_the_bus_was_down_at_capture(fresh_api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    invoice = paid_invoice(fresh_api)
+    buyer = register_buyer(fresh_api, "outage")
+    bought = buy_basic_and_tokens(fresh_api, buyer.token, payment_method_code="sandbox")
+    invoice = paid(fresh_api, buyer.token, bought["invoice"]["id"])["invoice"]
 
-    def bus_down(*args: object, **kwargs: object) -> None:
-        raise ConnectionError("EventBridge unreachable")
-
-    monkeypatch.setattr(relay, "_put_events", bus_down)
-    with pytest.raises(ConnectionError):
-        relay.publish_pending()
-    monkeypatch.undo()
+    publish_while_the_bus_is_down(monkeypatch)
     assert {"invoice.paid", "subscription.activated", "tokens.credited"} <= unpublished_types()
     assert sent_mail() == []
 
     drain_events()
 
     assert unpublished_types() == set()
-    receipts = [m for m in sent_mail() if m["subject"] == f"Receipt for invoice {invoice['invoice_number']}"]
-    assert len(receipts) == 1
-    assert receipts[0]["to"] == [EMAIL]
-    assert list(receipts[0]["attachments"]) == [f"invoice-{invoice['invoice_number']}.pdf"]
+    [receipt] = receipts()
+    assert receipt["subject"] == f"Receipt for invoice {invoice['invoice_number']}"
+    assert receipt["to"] == [buyer.email]
+    assert list(receipt["attachments"]) == [f"invoice-{invoice['invoice_number']}.pdf"]
     assert len(outbox_events("invoice.paid")) == 1
     drain_events()  # a second pass delivers nothing again
-    assert len([m for m in sent_mail() if m["subject"].startswith("Receipt")]) == 1
+    assert len(receipts()) == 1

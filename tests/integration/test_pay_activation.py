@@ -6,73 +6,74 @@ Add-on periods, trials paid early, is_single switches, and add-ons cancelled bef
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.core.clock import ManualClock
-from chalicelib.core.ids import seed_id
-from tests.integration.conftest import ADMIN, Api, outbox_events
+from tests.contract import (
+    API_BOOST,
+    BASIC,
+    EXTRA_SEATS_YEARLY,
+    EXTRA_STORAGE,
+    ONBOARDING,
+    PRIORITY_SUPPORT,
+    PRO,
+    PROFESSIONAL,
+    STARTER,
+    TOKENS_100,
+    UUID_PATTERN,
+)
+from tests.integration.buyers import (
+    balance_of,
+    checkout,
+    events_about,
+    german_buyer,
+    invoice_of,
+    paid,
+    read,
+    relogin,
+)
+from tests.integration.conftest import ADMIN, Api
 
-PASSWORD = "Abcdef1!"
-BASIC = seed_id("plan", "basic")
-PRO = seed_id("plan", "pro")
-STARTER = seed_id("plan", "starter")
-PROFESSIONAL = seed_id("plan", "professional")
-BUNDLE_100 = seed_id("bundle", "100 Tokens")
-EXTRA_STORAGE = seed_id("addon", "extra-storage-50gb")
-PRIORITY_SUPPORT = seed_id("addon", "priority-support")
-API_BOOST = seed_id("addon", "api-boost")
-EXTRA_SEATS_YEARLY = seed_id("addon", "extra-seats-yearly")
-ONBOARDING = seed_id("addon", "dedicated-onboarding")
-UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
-
-class Buyer:
-    """A new user with a German billing country who buys and pays through the API."""
+class Shopper:
+    """A new user with a German billing country who buys (with the sandbox) and pays through the API."""
 
     def __init__(self, api: Api, name: str) -> None:
         self.api = api
-        self.email = f"{name}-{uuid.uuid4().hex[:8]}@example.com"
-        answer = api.post("/api/v1/auth/register", {"email": self.email, "password": PASSWORD})
-        assert answer.status == 200, answer.json
-        self.token = answer.json["token"]
-        self.user_id = answer.json["user_id"]
-        assert api.put("/api/v1/user/details", {"country": "DE"}, token=self.token).status == 200
+        self.buyer = german_buyer(api, name)
+
+    @property
+    def token(self) -> str:
+        return self.buyer.token
+
+    @property
+    def user_id(self) -> str:
+        return self.buyer.user_id
 
     def relogin(self) -> None:
         """After the clock moved past the access token's lifetime."""
-        self.token = self.api.token(self.email, PASSWORD)
+        self.buyer = relogin(self.api, self.buyer)
 
     def checkout(self, **body: Any) -> dict[str, Any]:
-        answer = self.api.post("/api/v1/user/checkout", {"payment_method_code": "sandbox", **body}, token=self.token)
-        assert answer.status == 201, answer.json
-        return answer.json  # type: ignore[no-any-return]
+        return checkout(self.api, self.token, {"payment_method_code": "sandbox", **body})
 
     def pay(self, invoice_id: str) -> dict[str, Any]:
-        answer = self.api.post(f"/api/v1/user/invoices/{invoice_id}/pay", {}, token=self.token)
-        assert answer.status == 200, answer.json
-        return answer.json  # type: ignore[no-any-return]
+        return paid(self.api, self.token, invoice_id)
 
     def subscription(self, subscription_id: str) -> dict[str, Any]:
-        answer = self.api.get(f"/api/v1/user/subscriptions/{subscription_id}", token=self.token)
-        assert answer.status == 200, answer.json
-        return answer.json["subscription"]  # type: ignore[no-any-return]
+        path = f"/api/v1/user/subscriptions/{subscription_id}"
+        return read(self.api, path, self.token)["subscription"]  # type: ignore[no-any-return]
 
     def addon(self, addon_subscription_id: str) -> dict[str, Any]:
-        answer = self.api.get(f"/api/v1/user/addons/{addon_subscription_id}", token=self.token)
-        assert answer.status == 200, answer.json
-        return answer.json["addon_subscription"]  # type: ignore[no-any-return]
+        path = f"/api/v1/user/addons/{addon_subscription_id}"
+        return read(self.api, path, self.token)["addon_subscription"]  # type: ignore[no-any-return]
 
     def invoice(self, invoice_id: str) -> dict[str, Any]:
-        return self.api.get(f"/api/v1/user/invoices/{invoice_id}", token=self.token).json["invoice"]  # type: ignore[no-any-return]
+        return invoice_of(self.api, self.token, invoice_id)
 
     def balance(self) -> int:
-        return int(self.api.get("/api/v1/user/tokens/balance", token=self.token).json["balance"])
-
-
-def events_of(event_type: str, key: str, value: str) -> list[dict[str, Any]]:
-    return [e for e in outbox_events(event_type) if e["data"].get(key) == value]
+        return balance_of(self.api, self.token)
 
 
 # --- add-on periods (subscriptions.md §10) -------------------------------------------------------------------------
@@ -80,7 +81,7 @@ def events_of(event_type: str, key: str, value: str) -> list[dict[str, Any]]:
 
 def test_add_ons_bought_with_the_plan_end_with_the_subscription(api: Api, manual_clock: ManualClock) -> None:
     manual_clock.set(datetime(2026, 1, 31, 10, 0, tzinfo=UTC))
-    buyer = Buyer(api, "with-plan")
+    buyer = Shopper(api, "with-plan")
     bought = buyer.checkout(plan_id=BASIC, add_on_ids=[EXTRA_STORAGE])
     subscription_id = bought["subscription"]["id"]
     [addon] = bought["add_ons"]
@@ -94,7 +95,7 @@ def test_add_ons_bought_with_the_plan_end_with_the_subscription(api: Api, manual
     assert active["status"] == "ACTIVE" and active["is_valid"] is True
     assert active["starts_at"] == "2026-01-31T10:00:00Z"
     assert active["expires_at"] == sub["expires_at"]
-    [event] = events_of("addon.activated", "addon_subscription_id", addon["id"])
+    [event] = events_about("addon.activated", "addon_subscription_id", addon["id"])
     assert event["data"] == {
         "addon_subscription_id": addon["id"],
         "addon_id": EXTRA_STORAGE,
@@ -111,7 +112,7 @@ def test_an_independent_monthly_add_on_bought_alone_runs_one_month_from_payment(
     api: Api, manual_clock: ManualClock
 ) -> None:
     manual_clock.set(datetime(2026, 1, 29, 10, 0, tzinfo=UTC))
-    buyer = Buyer(api, "alone")
+    buyer = Shopper(api, "alone")
     bought = buyer.checkout(add_on_ids=[EXTRA_STORAGE])
     [addon] = bought["add_ons"]
     assert addon["subscription_id"] is None
@@ -130,7 +131,7 @@ def test_an_independent_monthly_add_on_bought_alone_runs_one_month_from_payment(
 
 def test_an_independent_yearly_add_on_runs_twelve_calendar_months(api: Api, manual_clock: ManualClock) -> None:
     manual_clock.set(datetime(2026, 5, 15, 9, 0, tzinfo=UTC))
-    buyer = Buyer(api, "yearly")
+    buyer = Shopper(api, "yearly")
     bought = buyer.checkout(add_on_ids=[EXTRA_SEATS_YEARLY])
     [addon] = bought["add_ons"]
 
@@ -145,7 +146,7 @@ def test_an_independent_yearly_add_on_runs_twelve_calendar_months(api: Api, manu
 
 
 def test_a_one_time_add_on_never_expires(api: Api, manual_clock: ManualClock) -> None:
-    buyer = Buyer(api, "one-time")
+    buyer = Shopper(api, "one-time")
     bought = buyer.checkout(add_on_ids=[ONBOARDING])
     [addon] = bought["add_ons"]
 
@@ -155,12 +156,12 @@ def test_a_one_time_add_on_never_expires(api: Api, manual_clock: ManualClock) ->
     assert active["status"] == "ACTIVE" and active["is_valid"] is True
     assert active["starts_at"] == "2026-05-01T09:00:00Z"
     assert active["expires_at"] is None
-    [event] = events_of("addon.activated", "addon_subscription_id", addon["id"])
+    [event] = events_about("addon.activated", "addon_subscription_id", addon["id"])
     assert event["data"]["expires_at"] is None
 
 
 def test_a_one_time_add_on_bought_with_a_plan_never_expires_either(api: Api, manual_clock: ManualClock) -> None:
-    buyer = Buyer(api, "one-time-plan")
+    buyer = Shopper(api, "one-time-plan")
     bought = buyer.checkout(plan_id=BASIC, add_on_ids=[ONBOARDING, EXTRA_STORAGE])
     addons = {a["addon_id"]: a for a in bought["add_ons"]}
 
@@ -174,7 +175,7 @@ def test_a_one_time_add_on_bought_with_a_plan_never_expires_either(api: Api, man
 
 
 def test_a_trial_paid_early_keeps_its_trial_days(api: Api, manual_clock: ManualClock) -> None:
-    buyer = Buyer(api, "trial")
+    buyer = Shopper(api, "trial")
     bought = buyer.checkout(plan_id=PRO, add_on_ids=[PRIORITY_SUPPORT])
     assert bought["trial_applied"] is True
     trialing = bought["subscription"]
@@ -200,14 +201,14 @@ def test_a_trial_paid_early_keeps_its_trial_days(api: Api, manual_clock: ManualC
     # starts_at is set on activation, unless the add-on already had one from its trial (kept then).
     assert active["starts_at"] == (addon["starts_at"] or "2026-05-02T15:00:00Z")
     assert active["expires_at"] == "2026-06-04T09:00:00Z"
-    [activated] = events_of("subscription.activated", "subscription_id", trialing["id"])
+    [activated] = events_about("subscription.activated", "subscription_id", trialing["id"])
     assert activated["data"]["started_at"] == "2026-05-01T09:00:00Z"
     assert activated["data"]["expires_at"] == "2026-06-04T09:00:00Z"
     assert activated["occurred_at"] == "2026-05-02T15:00:00Z"
 
 
 def test_trial_plan_tokens_are_not_credited_before_payment(api: Api, manual_clock: ManualClock) -> None:
-    buyer = Buyer(api, "trial-tokens")
+    buyer = Shopper(api, "trial-tokens")
     bought = buyer.checkout(plan_id=PRO)
     assert buyer.balance() == 0
     buyer.pay(bought["invoice"]["id"])
@@ -223,7 +224,7 @@ def test_trial_plan_tokens_are_not_credited_before_payment(api: Api, manual_cloc
 def test_activating_a_plan_cancels_the_other_subscription_of_its_exclusive_category(
     api: Api, manual_clock: ManualClock
 ) -> None:
-    buyer = Buyer(api, "switch")
+    buyer = Shopper(api, "switch")
     # Use up the one trial on a plan of the non-exclusive root category, so that the exclusive plans are
     # bought without trial (PENDING, which the is_single checkout rule does not count).
     trial = buyer.checkout(plan_id=PRO)["subscription"]
@@ -250,7 +251,7 @@ def test_activating_a_plan_cancels_the_other_subscription_of_its_exclusive_categ
     assert cancelled_boost["status"] == "CANCELLED" and cancelled_boost["cancelled_at"] == "2026-05-01T09:05:00Z"
     # A subscription outside the exclusive category is untouched.
     assert buyer.subscription(trial["id"])["status"] == "TRIALING"
-    [event] = events_of("subscription.cancelled", "subscription_id", professional["subscription"]["id"])
+    [event] = events_about("subscription.cancelled", "subscription_id", professional["subscription"]["id"])
     assert event["data"] == {
         "subscription_id": professional["subscription"]["id"],
         "user_id": buyer.user_id,
@@ -260,7 +261,7 @@ def test_activating_a_plan_cancels_the_other_subscription_of_its_exclusive_categ
         "status": "CANCELLED",
         "reason": "is_single_switch",
     }
-    [addon_event] = events_of("addon.cancelled", "addon_subscription_id", boost["id"])
+    [addon_event] = events_about("addon.cancelled", "addon_subscription_id", boost["id"])
     assert addon_event["data"]["reason"] == "is_single_switch"
     # Both paid periods' plan tokens stay credited (professional 100, starter 20; the pro trial is unpaid).
     assert buyer.balance() == 120
@@ -270,8 +271,8 @@ def test_activating_a_plan_cancels_the_other_subscription_of_its_exclusive_categ
 
 
 def test_an_add_on_cancelled_before_payment_is_refunded_with_a_credit_note(api: Api, manual_clock: ManualClock) -> None:
-    buyer = Buyer(api, "cancelled-addon")
-    bought = buyer.checkout(plan_id=BASIC, token_bundle_ids=[BUNDLE_100], add_on_ids=[EXTRA_STORAGE])
+    buyer = Shopper(api, "cancelled-addon")
+    bought = buyer.checkout(plan_id=BASIC, token_bundle_ids=[TOKENS_100], add_on_ids=[EXTRA_STORAGE])
     invoice_id = bought["invoice"]["id"]
     [addon] = bought["add_ons"]
     [addon_line] = [ln for ln in bought["invoice"]["line_items"] if ln["item_type"] == "ADD_ON"]
@@ -299,9 +300,9 @@ def test_an_add_on_cancelled_before_payment_is_refunded_with_a_credit_note(api: 
     assert note["full_refund"] is False
     assert note["reason"] == "add-on cancelled"
     assert note["provider"] == "sandbox"
-    assert re.fullmatch(f"sandbox_refund_{UUID}", note["refund_reference"])
+    assert re.fullmatch(f"sandbox_refund_{UUID_PATTERN}", note["refund_reference"])
     assert paid["invoice"]["credit_notes"] == invoice["credit_notes"]
-    [created] = events_of("credit_note.created", "invoice_id", invoice_id)
+    [created] = events_about("credit_note.created", "invoice_id", invoice_id)
     assert created["data"] == {
         "credit_note_id": note["id"],
         "credit_note_number": note["credit_note_number"],
@@ -311,7 +312,7 @@ def test_an_add_on_cancelled_before_payment_is_refunded_with_a_credit_note(api: 
         "currency": "EUR",
         "reason": "add-on cancelled",
     }
-    [refunded] = events_of("payment.refunded", "invoice_id", invoice_id)
+    [refunded] = events_about("payment.refunded", "invoice_id", invoice_id)
     assert refunded["data"] == {
         "invoice_id": invoice_id,
         "amount": "5.94",
@@ -319,7 +320,7 @@ def test_an_add_on_cancelled_before_payment_is_refunded_with_a_credit_note(api: 
         "provider": "sandbox",
         "refund_reference": note["refund_reference"],
     }
-    [invoice_refunded] = events_of("invoice.refunded", "invoice_id", invoice_id)
+    [invoice_refunded] = events_about("invoice.refunded", "invoice_id", invoice_id)
     assert invoice_refunded["data"] == {
         "invoice_id": invoice_id,
         "invoice_number": invoice["invoice_number"],
@@ -330,11 +331,11 @@ def test_an_add_on_cancelled_before_payment_is_refunded_with_a_credit_note(api: 
         "credit_note_id": note["id"],
         "full": False,
     }
-    assert events_of("addon.activated", "addon_subscription_id", addon["id"]) == []
+    assert events_about("addon.activated", "addon_subscription_id", addon["id"]) == []
 
 
 def test_mark_paid_also_refunds_an_add_on_cancelled_before_payment(api: Api, manual_clock: ManualClock) -> None:
-    buyer = Buyer(api, "cancelled-addon-manual")
+    buyer = Shopper(api, "cancelled-addon-manual")
     bought = buyer.checkout(plan_id=BASIC, add_on_ids=[EXTRA_STORAGE], payment_method_code="invoice")
     invoice_id = bought["invoice"]["id"]
     [addon] = bought["add_ons"]
@@ -360,19 +361,19 @@ def test_mark_paid_also_refunds_an_add_on_cancelled_before_payment(api: Api, man
         "manual",
     )
     assert note["refund_reference"] is None  # settled outside the system: no provider call
-    [refunded] = events_of("invoice.refunded", "invoice_id", invoice_id)
+    [refunded] = events_about("invoice.refunded", "invoice_id", invoice_id)
     assert (refunded["data"]["refund_reference"], refunded["data"]["credit_note_id"]) == (None, note["id"])
     assert buyer.invoice(invoice_id)["credit_notes"] == invoice["credit_notes"]
     assert buyer.addon(addon["id"])["status"] == "CANCELLED"
 
 
 def test_cancelling_the_only_pending_add_on_voids_its_invoice(api: Api) -> None:
-    buyer = Buyer(api, "void")
+    buyer = Shopper(api, "void")
     bought = buyer.checkout(add_on_ids=[EXTRA_STORAGE])
     [addon] = bought["add_ons"]
 
     assert api.post(f"/api/v1/user/addons/{addon['id']}/cancel", {}, token=buyer.token).status == 200
 
     assert buyer.invoice(bought["invoice"]["id"])["status"] == "CANCELLED"
-    [voided] = events_of("invoice.voided", "invoice_id", bought["invoice"]["id"])
+    [voided] = events_about("invoice.voided", "invoice_id", bought["invoice"]["id"])
     assert voided["data"]["reason"] == "items_cancelled"

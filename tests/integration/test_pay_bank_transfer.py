@@ -5,45 +5,22 @@
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
-
-from chalicelib.core.ids import seed_id
+from tests.integration.buyers import buy_basic_and_tokens, german_buyer
 from tests.integration.conftest import Api, drain_events, outbox_events, sent_mail
 
-PASSWORD = "Abcdef1!"
-BASIC = seed_id("plan", "basic")
-BUNDLE_100 = seed_id("bundle", "100 Tokens")
 INSTRUCTIONS = "Please transfer the amount within 30 days quoting the invoice number."
 
 
-def buyer(api: Api, name: str) -> tuple[str, str]:
-    email = f"{name}-{uuid.uuid4().hex[:8]}@example.com"
-    answer = api.post("/api/v1/auth/register", {"email": email, "password": PASSWORD})
-    assert answer.status == 200, answer.json
-    token = answer.json["token"]
-    assert api.put("/api/v1/user/details", {"country": "DE"}, token=token).status == 200
-    return email, token
-
-
-def checkout(api: Api, token: str, **body: Any) -> dict[str, Any]:
-    answer = api.post(
-        "/api/v1/user/checkout", {"plan_id": BASIC, "token_bundle_ids": [BUNDLE_100], **body}, token=token
-    )
-    assert answer.status == 201, answer.json
-    return answer.json  # type: ignore[no-any-return]
-
-
 def test_a_checkout_without_a_method_records_the_bank_transfer_default(api: Api) -> None:
-    _, token = buyer(api, "default-method")
-    bought = checkout(api, token)
+    token = german_buyer(api, "default-method").token
+    bought = buy_basic_and_tokens(api, token)
     assert bought["invoice"]["payment_method"] == "invoice"
     assert bought["invoice"]["status"] == "PENDING"
 
 
 def test_paying_by_bank_transfer_answers_202_with_the_transfer_instructions(api: Api) -> None:
-    _, token = buyer(api, "transfer")
-    invoice = checkout(api, token)["invoice"]
+    token = german_buyer(api, "transfer").token
+    invoice = buy_basic_and_tokens(api, token)["invoice"]
 
     answer = api.post(f"/api/v1/user/invoices/{invoice['id']}/pay", {}, token=token)
 
@@ -72,8 +49,8 @@ def test_paying_by_bank_transfer_answers_202_with_the_transfer_instructions(api:
 
 
 def test_bank_transfer_instructions_activate_nothing_and_can_be_asked_for_again(api: Api) -> None:
-    _, token = buyer(api, "again")
-    bought = checkout(api, token)
+    token = german_buyer(api, "again").token
+    bought = buy_basic_and_tokens(api, token)
     invoice_id = bought["invoice"]["id"]
 
     first = api.post(f"/api/v1/user/invoices/{invoice_id}/pay", {}, token=token)
@@ -89,8 +66,9 @@ def test_bank_transfer_instructions_activate_nothing_and_can_be_asked_for_again(
 
 
 def test_the_invoice_mail_with_its_pdf_is_sent_at_checkout_for_bank_transfer_invoices(api: Api) -> None:
-    email, token = buyer(api, "mailed")
-    invoice = checkout(api, token)["invoice"]
+    shopper = german_buyer(api, "mailed")
+    email, token = shopper.email, shopper.token
+    invoice = buy_basic_and_tokens(api, token)["invoice"]
     number = invoice["invoice_number"]
 
     drain_events()
@@ -106,8 +84,8 @@ def test_the_invoice_mail_with_its_pdf_is_sent_at_checkout_for_bank_transfer_inv
 
 
 def test_a_sandbox_invoice_can_be_switched_to_bank_transfer_when_paying(api: Api) -> None:
-    _, token = buyer(api, "to-transfer")
-    invoice = checkout(api, token, payment_method_code="sandbox")["invoice"]
+    token = german_buyer(api, "to-transfer").token
+    invoice = buy_basic_and_tokens(api, token, payment_method_code="sandbox")["invoice"]
     assert invoice["payment_method"] == "sandbox"
 
     answer = api.post(f"/api/v1/user/invoices/{invoice['id']}/pay", {"payment_method_code": "invoice"}, token=token)
@@ -120,8 +98,8 @@ def test_a_sandbox_invoice_can_be_switched_to_bank_transfer_when_paying(api: Api
 
 
 def test_a_bank_transfer_invoice_can_be_switched_to_the_sandbox_and_captured(api: Api) -> None:
-    _, token = buyer(api, "to-sandbox")
-    invoice = checkout(api, token)["invoice"]
+    token = german_buyer(api, "to-sandbox").token
+    invoice = buy_basic_and_tokens(api, token)["invoice"]
 
     answer = api.post(f"/api/v1/user/invoices/{invoice['id']}/pay", {"payment_method_code": "sandbox"}, token=token)
 

@@ -3,35 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
-from chalicelib.core.ids import seed_id
+from tests.integration.buyers import basket, buy_basic_and_tokens, checkout, german_buyer
 from tests.integration.conftest import Api, at_once, outbox_events
 
-PASSWORD = "Abcdef1!"
-BASIC = seed_id("plan", "basic")
-BUNDLE_100 = seed_id("bundle", "100 Tokens")
 THREADS = 20
 
 
-def buyer(api: Api, email: str) -> str:
-    answer = api.post("/api/v1/auth/register", {"email": email, "password": PASSWORD})
-    assert answer.status == 200, answer.json
-    token = str(answer.json["token"])
-    assert api.put("/api/v1/user/details", {"country": "DE"}, token=token).status == 200
-    return token
-
-
-def checkout(api: Api, token: str, method: str = "sandbox") -> dict[str, Any]:
-    body = {"plan_id": BASIC, "token_bundle_ids": [BUNDLE_100], "payment_method_code": method}
-    answer = api.post("/api/v1/user/checkout", body, token=token)
-    assert answer.status == 201, answer.json
-    return answer.json  # type: ignore[no-any-return]
-
-
 def test_twenty_concurrent_pays_capture_once(fresh_api: Api, atomic_dynamodb: None) -> None:
-    token = buyer(fresh_api, "racer@example.com")
-    bought = checkout(fresh_api, token)
+    token = german_buyer(fresh_api, "racer").token
+    bought = buy_basic_and_tokens(fresh_api, token, payment_method_code="sandbox")
     invoice_id, subscription_id = bought["invoice"]["id"], bought["subscription"]["id"]
 
     answers = at_once(THREADS, lambda _: fresh_api.post(f"/api/v1/user/invoices/{invoice_id}/pay", {}, token=token))
@@ -66,13 +47,9 @@ def test_twenty_concurrent_pays_capture_once(fresh_api: Api, atomic_dynamodb: No
 
 def test_concurrent_pays_of_two_invoices_of_one_buyer_both_capture(fresh_api: Api, atomic_dynamodb: None) -> None:
     """Both captures credit the same balance: neither update is lost."""
-    token = buyer(fresh_api, "two@example.com")
-    first = checkout(fresh_api, token)["invoice"]["id"]
-    second_answer = fresh_api.post(
-        "/api/v1/user/checkout", {"token_bundle_ids": [BUNDLE_100], "payment_method_code": "sandbox"}, token=token
-    )
-    assert second_answer.status == 201, second_answer.json
-    second = second_answer.json["invoice"]["id"]
+    token = german_buyer(fresh_api, "two").token
+    first = buy_basic_and_tokens(fresh_api, token, payment_method_code="sandbox")["invoice"]["id"]
+    second = checkout(fresh_api, token, basket(bundles=("100 Tokens",)))["invoice"]["id"]
     invoices = [first, second] * 5
 
     answers = at_once(10, lambda i: fresh_api.post(f"/api/v1/user/invoices/{invoices[i]}/pay", {}, token=token))

@@ -12,34 +12,15 @@ from typing import Any
 
 from chalicelib.core import clock
 from chalicelib.core.clock import ManualClock
-from chalicelib.core.ids import seed_id
 from chalicelib.payments.service import PayLockItem
+from tests.contract import ACCESS_DENIED, EXTRA_STORAGE, INVALID_ID, INVALID_TOKEN, NO_CREDENTIAL
+from tests.integration.buyers import buy_basic_and_tokens, german_buyer, invoice_of, pay, relogin
 from tests.integration.conftest import Api, outbox_events
-
-PASSWORD = "Abcdef1!"
-BASIC = seed_id("plan", "basic")
-BUNDLE_100 = seed_id("bundle", "100 Tokens")
-EXTRA_STORAGE = seed_id("addon", "extra-storage-50gb")
-
-
-def buyer(api: Api, name: str) -> tuple[str, str]:
-    email = f"{name}-{uuid.uuid4().hex[:8]}@example.com"
-    answer = api.post("/api/v1/auth/register", {"email": email, "password": PASSWORD})
-    assert answer.status == 200, answer.json
-    token = answer.json["token"]
-    assert api.put("/api/v1/user/details", {"country": "DE"}, token=token).status == 200
-    return email, token
 
 
 def checkout(api: Api, token: str, **body: Any) -> dict[str, Any]:
-    body = {"plan_id": BASIC, "token_bundle_ids": [BUNDLE_100], "payment_method_code": "sandbox", **body}
-    answer = api.post("/api/v1/user/checkout", body, token=token)
-    assert answer.status == 201, answer.json
-    return answer.json  # type: ignore[no-any-return]
-
-
-def pay(api: Api, token: str | None, invoice_id: str, body: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-    return api.post(f"/api/v1/user/invoices/{invoice_id}/pay", body or {}, token=token, **kwargs)
+    """Basic and 100 tokens, paid with the sandbox unless `body` names another method."""
+    return buy_basic_and_tokens(api, token, **{"payment_method_code": "sandbox", **body})
 
 
 def hold_lock(invoice_id: str, until: timedelta) -> None:
@@ -51,45 +32,45 @@ def hold_lock(invoice_id: str, until: timedelta) -> None:
 
 
 def status_of(api: Api, token: str, invoice_id: str) -> str:
-    return str(api.get(f"/api/v1/user/invoices/{invoice_id}", token=token).json["invoice"]["status"])
+    return str(invoice_of(api, token, invoice_id)["status"])
 
 
 # --- authentication and the path --------------------------------------------------------------------------------
 
 
 def test_without_a_token_401(api: Api) -> None:
-    _, token = buyer(api, "anonymous")
+    token = german_buyer(api, "anonymous").token
     invoice_id = checkout(api, token)["invoice"]["id"]
 
     answer = pay(api, None, invoice_id)
 
     assert answer.status == 401
-    assert answer.json == {"error": "Authorization header is required"}
+    assert answer.json == NO_CREDENTIAL
     assert status_of(api, token, invoice_id) == "PENDING"
 
 
 def test_with_a_malformed_or_bad_token_401(api: Api) -> None:
-    _, token = buyer(api, "bad-token")
+    token = german_buyer(api, "bad-token").token
     invoice_id = checkout(api, token)["invoice"]["id"]
 
     malformed = pay(api, None, invoice_id, headers={"Authorization": "Token abc"})
     invalid = pay(api, "not-a-jwt", invoice_id)
 
     assert (malformed.status, malformed.json) == (401, {"error": "Invalid Authorization header format"})
-    assert (invalid.status, invalid.json) == (401, {"error": "Invalid or expired token"})
+    assert (invalid.status, invalid.json) == (401, INVALID_TOKEN)
 
 
 def test_a_malformed_id_400_invalid_id(api: Api) -> None:
-    _, token = buyer(api, "bad-id")
+    token = german_buyer(api, "bad-id").token
 
     answer = pay(api, token, "not-a-uuid")
 
     assert answer.status == 400
-    assert answer.json == {"error": "Invalid id"}
+    assert answer.json == INVALID_ID
 
 
 def test_an_upper_case_id_is_the_same_invoice(api: Api) -> None:
-    _, token = buyer(api, "upper-id")
+    token = german_buyer(api, "upper-id").token
     invoice_id = checkout(api, token)["invoice"]["id"]
 
     answer = pay(api, token, invoice_id.upper())
@@ -99,7 +80,7 @@ def test_an_upper_case_id_is_the_same_invoice(api: Api) -> None:
 
 
 def test_an_unknown_invoice_404(api: Api) -> None:
-    _, token = buyer(api, "unknown")
+    token = german_buyer(api, "unknown").token
 
     answer = pay(api, token, str(uuid.uuid4()))
 
@@ -108,34 +89,34 @@ def test_an_unknown_invoice_404(api: Api) -> None:
 
 
 def test_another_users_invoice_403_and_it_stays_unpaid(api: Api) -> None:
-    _, owner = buyer(api, "owner")
-    _, intruder = buyer(api, "intruder")
+    owner = german_buyer(api, "owner").token
+    intruder = german_buyer(api, "intruder").token
     invoice_id = checkout(api, owner)["invoice"]["id"]
 
     answer = pay(api, intruder, invoice_id)
 
     assert answer.status == 403
-    assert answer.json == {"error": "Access denied"}
+    assert answer.json == ACCESS_DENIED
     assert status_of(api, owner, invoice_id) == "PENDING"
     assert api.get("/api/v1/user/tokens/balance", token=intruder).json == {"balance": 0}
 
 
 def test_ownership_is_checked_before_the_status(api: Api) -> None:
-    _, owner = buyer(api, "paid-owner")
-    _, intruder = buyer(api, "paid-intruder")
+    owner = german_buyer(api, "paid-owner").token
+    intruder = german_buyer(api, "paid-intruder").token
     invoice_id = checkout(api, owner)["invoice"]["id"]
     assert pay(api, owner, invoice_id).status == 200
 
     answer = pay(api, intruder, invoice_id)
 
-    assert (answer.status, answer.json) == (403, {"error": "Access denied"})
+    assert (answer.status, answer.json) == (403, ACCESS_DENIED)
 
 
 # --- the invoice's state -----------------------------------------------------------------------------------------
 
 
 def test_paying_twice_400_invoice_already_paid_and_nothing_is_credited_twice(api: Api) -> None:
-    _, token = buyer(api, "twice")
+    token = german_buyer(api, "twice").token
     bought = checkout(api, token)
     invoice_id = bought["invoice"]["id"]
     first = pay(api, token, invoice_id)
@@ -153,7 +134,7 @@ def test_paying_twice_400_invoice_already_paid_and_nothing_is_credited_twice(api
 
 
 def test_already_paid_wins_over_an_unavailable_method(api: Api) -> None:
-    _, token = buyer(api, "paid-method")
+    token = german_buyer(api, "paid-method").token
     invoice_id = checkout(api, token)["invoice"]["id"]
     assert pay(api, token, invoice_id).status == 200
 
@@ -163,7 +144,7 @@ def test_already_paid_wins_over_an_unavailable_method(api: Api) -> None:
 
 
 def test_an_authorized_invoice_400_expected_pending(api: Api) -> None:
-    _, token = buyer(api, "authorized")
+    token = german_buyer(api, "authorized").token
     invoice_id = checkout(api, token)["invoice"]["id"]
     assert pay(api, token, invoice_id, {"sandbox_outcome": "authorize"}).status == 200
 
@@ -175,7 +156,7 @@ def test_an_authorized_invoice_400_expected_pending(api: Api) -> None:
 
 
 def test_a_cancelled_invoice_400_expected_pending(api: Api) -> None:
-    _, token = buyer(api, "cancelled")
+    token = german_buyer(api, "cancelled").token
     bought = checkout(api, token, plan_id=None, token_bundle_ids=None, add_on_ids=[EXTRA_STORAGE])
     [addon] = bought["add_ons"]
     cancelled = api.post(f"/api/v1/user/addons/{addon['id']}/cancel", {}, token=token)
@@ -189,11 +170,12 @@ def test_a_cancelled_invoice_400_expected_pending(api: Api) -> None:
 
 
 def test_an_invoice_past_its_due_date_400(api: Api, manual_clock: ManualClock) -> None:
-    email, token = buyer(api, "overdue")
+    shopper = german_buyer(api, "overdue")
+    token = shopper.token
     invoice = checkout(api, token)["invoice"]
     assert invoice["due_date"] == "2026-05-31T09:00:00Z"
     manual_clock.set(clock.now() + timedelta(days=30, seconds=1))
-    token = api.token(email, PASSWORD)
+    token = relogin(api, shopper).token
 
     answer = pay(api, token, invoice["id"])
 
@@ -203,10 +185,11 @@ def test_an_invoice_past_its_due_date_400(api: Api, manual_clock: ManualClock) -
 
 
 def test_an_invoice_can_be_paid_just_before_its_due_date(api: Api, manual_clock: ManualClock) -> None:
-    email, token = buyer(api, "just-in-time")
+    shopper = german_buyer(api, "just-in-time")
+    token = shopper.token
     invoice = checkout(api, token)["invoice"]
     manual_clock.set(clock.now() + timedelta(days=30, seconds=-1))
-    token = api.token(email, PASSWORD)
+    token = relogin(api, shopper).token
 
     answer = pay(api, token, invoice["id"])
 
@@ -215,10 +198,11 @@ def test_an_invoice_can_be_paid_just_before_its_due_date(api: Api, manual_clock:
 
 
 def test_past_due_is_checked_before_the_payment_method(api: Api, manual_clock: ManualClock) -> None:
-    email, token = buyer(api, "overdue-method")
+    shopper = german_buyer(api, "overdue-method")
+    token = shopper.token
     invoice = checkout(api, token)["invoice"]
     manual_clock.advance(timedelta(days=31))
-    token = api.token(email, PASSWORD)
+    token = relogin(api, shopper).token
 
     answer = pay(api, token, invoice["id"], {"payment_method_code": "bitcoin"})
 
@@ -229,7 +213,7 @@ def test_past_due_is_checked_before_the_payment_method(api: Api, manual_clock: M
 
 
 def test_stripe_without_keys_is_not_available(api: Api) -> None:
-    _, token = buyer(api, "stripe")
+    token = german_buyer(api, "stripe").token
     invoice_id = checkout(api, token)["invoice"]["id"]
 
     answer = pay(api, token, invoice_id, {"payment_method_code": "stripe"})
@@ -241,7 +225,7 @@ def test_stripe_without_keys_is_not_available(api: Api) -> None:
 
 
 def test_an_unknown_payment_method_is_not_available(api: Api) -> None:
-    _, token = buyer(api, "unknown-method")
+    token = german_buyer(api, "unknown-method").token
     invoice_id = checkout(api, token)["invoice"]["id"]
 
     answer = pay(api, token, invoice_id, {"payment_method_code": "bitcoin"})
@@ -251,7 +235,7 @@ def test_an_unknown_payment_method_is_not_available(api: Api) -> None:
 
 
 def test_an_inactive_provider_method_is_not_available(api: Api) -> None:
-    _, token = buyer(api, "yookassa")
+    token = german_buyer(api, "yookassa").token
     invoice_id = checkout(api, token)["invoice"]["id"]
 
     answer = pay(api, token, invoice_id, {"payment_method_code": "yookassa"})
@@ -260,7 +244,7 @@ def test_an_inactive_provider_method_is_not_available(api: Api) -> None:
 
 
 def test_payment_method_code_switches_the_invoice_before_paying(api: Api) -> None:
-    _, token = buyer(api, "switch")
+    token = german_buyer(api, "switch").token
     invoice = checkout(api, token, payment_method_code="invoice")["invoice"]
     assert invoice["payment_method"] == "invoice"
 
@@ -275,7 +259,7 @@ def test_payment_method_code_switches_the_invoice_before_paying(api: Api) -> Non
 
 
 def test_a_pay_in_progress_409_and_nothing_changes(api: Api) -> None:
-    _, token = buyer(api, "locked")
+    token = german_buyer(api, "locked").token
     invoice_id = checkout(api, token)["invoice"]["id"]
     hold_lock(invoice_id, timedelta(seconds=20))
 
@@ -288,7 +272,7 @@ def test_a_pay_in_progress_409_and_nothing_changes(api: Api) -> None:
 
 
 def test_a_held_lock_does_not_hide_the_earlier_refusals(api: Api) -> None:
-    _, token = buyer(api, "locked-method")
+    token = german_buyer(api, "locked-method").token
     invoice_id = checkout(api, token)["invoice"]["id"]
     hold_lock(invoice_id, timedelta(seconds=20))
 
@@ -298,7 +282,7 @@ def test_a_held_lock_does_not_hide_the_earlier_refusals(api: Api) -> None:
 
 
 def test_a_lapsed_lock_does_not_block_paying(api: Api) -> None:
-    _, token = buyer(api, "lapsed")
+    token = german_buyer(api, "lapsed").token
     invoice_id = checkout(api, token)["invoice"]["id"]
     hold_lock(invoice_id, timedelta(seconds=-1))
 
@@ -309,7 +293,7 @@ def test_a_lapsed_lock_does_not_block_paying(api: Api) -> None:
 
 
 def test_the_lock_is_released_after_a_pay(api: Api) -> None:
-    _, token = buyer(api, "released")
+    token = german_buyer(api, "released").token
     invoice_id = checkout(api, token)["invoice"]["id"]
     assert pay(api, token, invoice_id, {"sandbox_outcome": "fail"}).status == 402
 
@@ -322,7 +306,7 @@ def test_the_lock_is_released_after_a_pay(api: Api) -> None:
 
 
 def test_an_idempotency_key_replays_the_first_answer_and_captures_once(api: Api) -> None:
-    _, token = buyer(api, "idempotent")
+    token = german_buyer(api, "idempotent").token
     invoice_id = checkout(api, token)["invoice"]["id"]
     key = {"Idempotency-Key": f"pay-{uuid.uuid4()}"}
 
@@ -338,7 +322,7 @@ def test_an_idempotency_key_replays_the_first_answer_and_captures_once(api: Api)
 
 
 def test_an_idempotency_key_reused_with_other_parameters_422(api: Api) -> None:
-    _, token = buyer(api, "idempotent-422")
+    token = german_buyer(api, "idempotent-422").token
     invoice_id = checkout(api, token)["invoice"]["id"]
     key = {"Idempotency-Key": f"pay-{uuid.uuid4()}"}
     assert pay(api, token, invoice_id, {"sandbox_outcome": "fail"}, headers=key).status == 402

@@ -9,30 +9,11 @@ from typing import Any
 
 from chalicelib.core.clock import ManualClock
 from chalicelib.core.ids import seed_id
+from tests.contract import EXTRA_STORAGE, INVALID_ID, NO_CREDENTIAL
+from tests.integration.buyers import buy_basic_and_tokens, german_buyer, pay
 from tests.integration.conftest import ADMIN, Api, drain_events, outbox_events, sent_mail
 
-PASSWORD = "Abcdef1!"
 OBSERVER = ("observer@example.com", "ObserverPass123@")
-BASIC = seed_id("plan", "basic")
-BUNDLE_100 = seed_id("bundle", "100 Tokens")
-EXTRA_STORAGE = seed_id("addon", "extra-storage-50gb")
-
-
-def buyer(api: Api, name: str) -> tuple[str, str]:
-    email = f"{name}-{uuid.uuid4().hex[:8]}@example.com"
-    answer = api.post("/api/v1/auth/register", {"email": email, "password": PASSWORD})
-    assert answer.status == 200, answer.json
-    token = answer.json["token"]
-    assert api.put("/api/v1/user/details", {"country": "DE"}, token=token).status == 200
-    return email, token
-
-
-def checkout(api: Api, token: str, **body: Any) -> dict[str, Any]:
-    answer = api.post(
-        "/api/v1/user/checkout", {"plan_id": BASIC, "token_bundle_ids": [BUNDLE_100], **body}, token=token
-    )
-    assert answer.status == 201, answer.json
-    return answer.json  # type: ignore[no-any-return]
 
 
 def mark_paid(api: Api, token: str | None, invoice_id: str, body: dict[str, Any] | None = None, **kw: Any) -> Any:
@@ -44,8 +25,9 @@ def admin(api: Api) -> str:
 
 
 def test_mark_paid_captures_and_answers_with_the_activated_items(api: Api, manual_clock: ManualClock) -> None:
-    email, token = buyer(api, "manual")
-    bought = checkout(api, token)
+    shopper = german_buyer(api, "manual")
+    email, token = shopper.email, shopper.token
+    bought = buy_basic_and_tokens(api, token)
     invoice_id = bought["invoice"]["id"]
     [purchase] = bought["token_bundles"]
 
@@ -81,8 +63,9 @@ def test_mark_paid_captures_and_answers_with_the_activated_items(api: Api, manua
 
 
 def test_mark_paid_writes_the_capture_events_with_the_admin_as_actor(api: Api) -> None:
-    email, token = buyer(api, "manual-events")
-    bought = checkout(api, token)
+    shopper = german_buyer(api, "manual-events")
+    email, token = shopper.email, shopper.token
+    bought = buy_basic_and_tokens(api, token)
     invoice_id = bought["invoice"]["id"]
     admin_token = admin(api)
     admin_id = seed_id("user", "admin@example.com")
@@ -109,8 +92,8 @@ def test_mark_paid_writes_the_capture_events_with_the_admin_as_actor(api: Api) -
 
 
 def test_mark_paid_records_a_given_reference_and_method(api: Api) -> None:
-    _, token = buyer(api, "custom-ref")
-    invoice_id = checkout(api, token)["invoice"]["id"]
+    token = german_buyer(api, "custom-ref").token
+    invoice_id = buy_basic_and_tokens(api, token)["invoice"]["id"]
 
     answer = mark_paid(api, admin(api), invoice_id, {"payment_reference": "BANK-2026-0042", "payment_method": "wire"})
 
@@ -123,8 +106,8 @@ def test_mark_paid_records_a_given_reference_and_method(api: Api) -> None:
 
 def test_mark_paid_of_an_invoice_past_its_due_date_still_captures(api: Api, manual_clock: ManualClock) -> None:
     """Only PENDING is required: a late bank transfer is still recorded (no due-date check on this route)."""
-    _, token = buyer(api, "late-transfer")
-    invoice_id = checkout(api, token)["invoice"]["id"]
+    token = german_buyer(api, "late-transfer").token
+    invoice_id = buy_basic_and_tokens(api, token)["invoice"]["id"]
     manual_clock.advance(timedelta(days=40))
 
     answer = mark_paid(api, admin(api), invoice_id)
@@ -134,8 +117,8 @@ def test_mark_paid_of_an_invoice_past_its_due_date_still_captures(api: Api, manu
 
 
 def test_mark_paid_twice_400_invoice_already_paid(api: Api) -> None:
-    _, token = buyer(api, "manual-twice")
-    invoice_id = checkout(api, token)["invoice"]["id"]
+    token = german_buyer(api, "manual-twice").token
+    invoice_id = buy_basic_and_tokens(api, token)["invoice"]["id"]
     admin_token = admin(api)
     assert mark_paid(api, admin_token, invoice_id).status == 200
 
@@ -147,9 +130,9 @@ def test_mark_paid_twice_400_invoice_already_paid(api: Api) -> None:
 
 
 def test_mark_paid_of_a_sandbox_paid_invoice_400_invoice_already_paid(api: Api) -> None:
-    _, token = buyer(api, "sandbox-paid")
-    invoice_id = checkout(api, token, payment_method_code="sandbox")["invoice"]["id"]
-    assert api.post(f"/api/v1/user/invoices/{invoice_id}/pay", {}, token=token).status == 200
+    token = german_buyer(api, "sandbox-paid").token
+    invoice_id = buy_basic_and_tokens(api, token, payment_method_code="sandbox")["invoice"]["id"]
+    assert pay(api, token, invoice_id).status == 200
 
     answer = mark_paid(api, admin(api), invoice_id)
 
@@ -157,9 +140,9 @@ def test_mark_paid_of_a_sandbox_paid_invoice_400_invoice_already_paid(api: Api) 
 
 
 def test_mark_paid_of_an_authorized_invoice_400(api: Api) -> None:
-    _, token = buyer(api, "manual-authorized")
-    invoice_id = checkout(api, token, payment_method_code="sandbox")["invoice"]["id"]
-    authorized = api.post(f"/api/v1/user/invoices/{invoice_id}/pay", {"sandbox_outcome": "authorize"}, token=token)
+    token = german_buyer(api, "manual-authorized").token
+    invoice_id = buy_basic_and_tokens(api, token, payment_method_code="sandbox")["invoice"]["id"]
+    authorized = pay(api, token, invoice_id, {"sandbox_outcome": "authorize"})
     assert authorized.status == 200
 
     answer = mark_paid(api, admin(api), invoice_id)
@@ -170,8 +153,8 @@ def test_mark_paid_of_an_authorized_invoice_400(api: Api) -> None:
 
 
 def test_mark_paid_of_a_cancelled_invoice_400(api: Api) -> None:
-    _, token = buyer(api, "manual-cancelled")
-    bought = checkout(api, token, plan_id=None, token_bundle_ids=None, add_on_ids=[EXTRA_STORAGE])
+    token = german_buyer(api, "manual-cancelled").token
+    bought = buy_basic_and_tokens(api, token, plan_id=None, token_bundle_ids=None, add_on_ids=[EXTRA_STORAGE])
     [addon] = bought["add_ons"]
     assert api.post(f"/api/v1/user/addons/{addon['id']}/cancel", {}, token=token).status == 200
 
@@ -191,12 +174,12 @@ def test_mark_paid_of_an_unknown_invoice_404(api: Api) -> None:
 def test_mark_paid_with_a_malformed_id_400(api: Api) -> None:
     answer = mark_paid(api, admin(api), "12345")
 
-    assert (answer.status, answer.json) == (400, {"error": "Invalid id"})
+    assert (answer.status, answer.json) == (400, INVALID_ID)
 
 
 def test_mark_paid_with_an_overlong_reference_400_and_nothing_changes(api: Api) -> None:
-    _, token = buyer(api, "long-ref")
-    invoice_id = checkout(api, token)["invoice"]["id"]
+    token = german_buyer(api, "long-ref").token
+    invoice_id = buy_basic_and_tokens(api, token)["invoice"]["id"]
 
     answer = mark_paid(api, admin(api), invoice_id, {"payment_reference": "R" * 256})
 
@@ -206,17 +189,17 @@ def test_mark_paid_with_an_overlong_reference_400_and_nothing_changes(api: Api) 
 
 
 def test_mark_paid_needs_a_token(api: Api) -> None:
-    _, token = buyer(api, "manual-anon")
-    invoice_id = checkout(api, token)["invoice"]["id"]
+    token = german_buyer(api, "manual-anon").token
+    invoice_id = buy_basic_and_tokens(api, token)["invoice"]["id"]
 
     answer = mark_paid(api, None, invoice_id)
 
-    assert (answer.status, answer.json) == (401, {"error": "Authorization header is required"})
+    assert (answer.status, answer.json) == (401, NO_CREDENTIAL)
 
 
 def test_mark_paid_by_a_user_403_admin_access_required(api: Api) -> None:
-    _, token = buyer(api, "self-service")
-    invoice_id = checkout(api, token)["invoice"]["id"]
+    token = german_buyer(api, "self-service").token
+    invoice_id = buy_basic_and_tokens(api, token)["invoice"]["id"]
 
     answer = mark_paid(api, token, invoice_id)
 
@@ -226,8 +209,8 @@ def test_mark_paid_by_a_user_403_admin_access_required(api: Api) -> None:
 
 
 def test_mark_paid_by_an_admin_without_invoices_manage_403(api: Api) -> None:
-    _, token = buyer(api, "observed")
-    invoice_id = checkout(api, token)["invoice"]["id"]
+    token = german_buyer(api, "observed").token
+    invoice_id = buy_basic_and_tokens(api, token)["invoice"]["id"]
 
     answer = mark_paid(api, api.token(*OBSERVER), invoice_id)
 
@@ -237,8 +220,8 @@ def test_mark_paid_by_an_admin_without_invoices_manage_403(api: Api) -> None:
 
 
 def test_mark_paid_with_an_idempotency_key_replays_the_stored_answer_and_captures_once(api: Api) -> None:
-    _, token = buyer(api, "manual-idempotent")
-    bought = checkout(api, token)
+    token = german_buyer(api, "manual-idempotent").token
+    bought = buy_basic_and_tokens(api, token)
     invoice_id = bought["invoice"]["id"]
     admin_token = admin(api)
     key = {"Idempotency-Key": f"mark-{uuid.uuid4()}"}

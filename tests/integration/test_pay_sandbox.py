@@ -8,48 +8,23 @@ the invoice PDF is mailed once the worker runs.
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.core.clock import ManualClock
-from chalicelib.core.ids import seed_id
 from chalicelib.invoices.repository import load_invoice
-from tests.integration.conftest import Api, drain_events, outbox_events, sent_mail
-
-PASSWORD = "Abcdef1!"
-BASIC = seed_id("plan", "basic")
-BUNDLE_100 = seed_id("bundle", "100 Tokens")
-UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-
-
-def buyer(api: Api, name: str) -> tuple[str, str]:
-    """A new user with a German billing country (19 % VAT); returns (email, token)."""
-    email = f"{name}-{uuid.uuid4().hex[:8]}@example.com"
-    answer = api.post("/api/v1/auth/register", {"email": email, "password": PASSWORD})
-    assert answer.status == 200, answer.json
-    token = answer.json["token"]
-    assert api.put("/api/v1/user/details", {"country": "DE"}, token=token).status == 200
-    return email, token
+from tests.contract import BASIC, UUID_PATTERN
+from tests.integration.buyers import buy_basic_and_tokens, events_about, german_buyer, pay, relogin
+from tests.integration.conftest import Api, drain_events, sent_mail
 
 
 def checkout(api: Api, token: str, **body: Any) -> dict[str, Any]:
-    body = {"plan_id": BASIC, "token_bundle_ids": [BUNDLE_100], "payment_method_code": "sandbox", **body}
-    answer = api.post("/api/v1/user/checkout", body, token=token)
-    assert answer.status == 201, answer.json
-    return answer.json  # type: ignore[no-any-return]
-
-
-def pay(api: Api, token: str, invoice_id: str, body: dict[str, Any] | None = None) -> Any:
-    return api.post(f"/api/v1/user/invoices/{invoice_id}/pay", body or {}, token=token)
-
-
-def events_of(event_type: str, key: str, value: str) -> list[dict[str, Any]]:
-    return [e for e in outbox_events(event_type) if e["data"].get(key) == value]
+    """Basic and 100 tokens, paid with the sandbox unless `body` names another method."""
+    return buy_basic_and_tokens(api, token, **{"payment_method_code": "sandbox", **body})
 
 
 def test_a_sandbox_payment_captures_at_once_and_answers_the_paid_invoice(api: Api, manual_clock: ManualClock) -> None:
-    _, token = buyer(api, "captured")
+    token = german_buyer(api, "captured").token
     bought = checkout(api, token)
     invoice = bought["invoice"]
     manual_clock.set(datetime(2026, 5, 1, 9, 10, 30, tzinfo=UTC))
@@ -62,7 +37,7 @@ def test_a_sandbox_payment_captures_at_once_and_answers_the_paid_invoice(api: Ap
     payment = answer.json["payment"]
     assert set(payment) == {"provider", "status", "reference"}
     assert payment["provider"] == "sandbox" and payment["status"] == "captured"
-    assert re.fullmatch(f"sandbox_{UUID}", payment["reference"])
+    assert re.fullmatch(f"sandbox_{UUID_PATTERN}", payment["reference"])
     paid = answer.json["invoice"]
     assert paid["id"] == invoice["id"] and paid["invoice_number"] == invoice["invoice_number"]
     assert paid["status"] == "PAID"
@@ -86,10 +61,11 @@ def test_the_subscription_becomes_active_for_one_calendar_month_from_payment(
     api: Api, manual_clock: ManualClock
 ) -> None:
     manual_clock.set(datetime(2026, 1, 20, 8, 0, tzinfo=UTC))
-    email, token = buyer(api, "month-end")
+    shopper = german_buyer(api, "month-end")
+    token = shopper.token
     bought = checkout(api, token)
     manual_clock.set(datetime(2026, 1, 31, 10, 0, tzinfo=UTC))
-    token = api.token(email, PASSWORD)  # the first access token lapsed while the clock moved
+    token = relogin(api, shopper).token  # the first access token lapsed while the clock moved
 
     answer = pay(api, token, bought["invoice"]["id"])
 
@@ -107,7 +83,7 @@ def test_the_subscription_becomes_active_for_one_calendar_month_from_payment(
 
 
 def test_plan_and_bundle_tokens_are_credited_with_two_ledger_entries(api: Api) -> None:
-    _, token = buyer(api, "tokens")
+    token = german_buyer(api, "tokens").token
     bought = checkout(api, token)
     subscription_id = bought["subscription"]["id"]
     [purchase] = bought["token_bundles"]
@@ -141,7 +117,8 @@ def test_plan_and_bundle_tokens_are_credited_with_two_ledger_entries(api: Api) -
 
 
 def test_the_capture_writes_its_events_with_the_contract_payloads(api: Api, manual_clock: ManualClock) -> None:
-    email, token = buyer(api, "events")
+    shopper = german_buyer(api, "events")
+    email, token = shopper.email, shopper.token
     bought = checkout(api, token)
     invoice_id, subscription_id = bought["invoice"]["id"], bought["subscription"]["id"]
     [purchase] = bought["token_bundles"]
@@ -150,7 +127,7 @@ def test_the_capture_writes_its_events_with_the_contract_payloads(api: Api, manu
     answer = pay(api, token, invoice_id)
     reference = answer.json["payment"]["reference"]
 
-    [captured] = events_of("payment.captured", "invoice_id", invoice_id)
+    [captured] = events_about("payment.captured", "invoice_id", invoice_id)
     assert captured["source"] == "vbwd.billing"
     assert captured["actor"] == {"type": "provider", "id": "sandbox"}
     assert captured["data"] == {
@@ -161,7 +138,7 @@ def test_the_capture_writes_its_events_with_the_contract_payloads(api: Api, manu
         "provider": "sandbox",
         "transaction_id": reference,
     }
-    [paid] = events_of("invoice.paid", "invoice_id", invoice_id)
+    [paid] = events_about("invoice.paid", "invoice_id", invoice_id)
     assert paid["data"] == {
         "invoice_id": invoice_id,
         "invoice_number": bought["invoice"]["invoice_number"],
@@ -176,7 +153,7 @@ def test_the_capture_writes_its_events_with_the_contract_payloads(api: Api, manu
         "provider": "sandbox",
         "invoice_url": f"/invoices/{invoice_id}",
     }
-    [activated] = events_of("subscription.activated", "subscription_id", subscription_id)
+    [activated] = events_about("subscription.activated", "subscription_id", subscription_id)
     assert activated["source"] == "vbwd.subscriptions"
     assert activated["data"] == {
         "subscription_id": subscription_id,
@@ -188,7 +165,7 @@ def test_the_capture_writes_its_events_with_the_contract_payloads(api: Api, manu
         "started_at": "2026-05-01T09:00:00Z",
         "expires_at": "2026-06-01T09:00:00Z",
     }
-    credited = events_of("tokens.credited", "user_id", user_id)
+    credited = events_about("tokens.credited", "user_id", user_id)
     assert len(credited) == 2
     assert all(e["source"] == "vbwd.tokens" for e in credited)
     ledger = {t["id"]: t for t in api.get("/api/v1/user/tokens/transactions", token=token).json["transactions"]}
@@ -203,7 +180,8 @@ def test_the_capture_writes_its_events_with_the_contract_payloads(api: Api, manu
 
 
 def test_a_receipt_with_the_invoice_pdf_is_mailed_to_the_buyer(api: Api) -> None:
-    email, token = buyer(api, "receipt")
+    shopper = german_buyer(api, "receipt")
+    email, token = shopper.email, shopper.token
     bought = checkout(api, token)
     number = bought["invoice"]["invoice_number"]
     assert pay(api, token, bought["invoice"]["id"]).status == 200
@@ -222,7 +200,7 @@ def test_a_receipt_with_the_invoice_pdf_is_mailed_to_the_buyer(api: Api) -> None
 
 
 def test_sandbox_outcome_authorize_leaves_the_invoice_authorized_and_activates_nothing(api: Api) -> None:
-    _, token = buyer(api, "authorize")
+    token = german_buyer(api, "authorize").token
     bought = checkout(api, token)
     invoice_id = bought["invoice"]["id"]
 
@@ -242,15 +220,15 @@ def test_sandbox_outcome_authorize_leaves_the_invoice_authorized_and_activates_n
     assert sub["status"] == "PENDING" and sub["expires_at"] is None
     assert api.get("/api/v1/user/tokens/balance", token=token).json == {"balance": 0}
     assert api.get("/api/v1/user/tokens/transactions", token=token).json["total"] == 0
-    [authorized] = events_of("invoice.authorized", "invoice_id", invoice_id)
+    [authorized] = events_about("invoice.authorized", "invoice_id", invoice_id)
     assert authorized["data"]["payment_intent_id"] == payment["reference"]
     assert authorized["data"]["amount"] == "15.46" and authorized["data"]["provider"] == "sandbox"
-    assert events_of("invoice.paid", "invoice_id", invoice_id) == []
-    assert events_of("subscription.activated", "subscription_id", bought["subscription"]["id"]) == []
+    assert events_about("invoice.paid", "invoice_id", invoice_id) == []
+    assert events_about("subscription.activated", "subscription_id", bought["subscription"]["id"]) == []
 
 
 def test_sandbox_outcome_fail_answers_402_and_keeps_the_invoice_pending(api: Api) -> None:
-    _, token = buyer(api, "declined")
+    token = german_buyer(api, "declined").token
     bought = checkout(api, token)
     invoice_id = bought["invoice"]["id"]
 
@@ -263,7 +241,7 @@ def test_sandbox_outcome_fail_answers_402_and_keeps_the_invoice_pending(api: Api
     assert answer.json["invoice"]["id"] == invoice_id
     assert answer.json["invoice"]["status"] == "PENDING"
     assert answer.json["invoice"]["paid_at"] is None and answer.json["invoice"]["is_payable"] is True
-    [failed] = events_of("invoice.payment_failed", "invoice_id", invoice_id)
+    [failed] = events_about("invoice.payment_failed", "invoice_id", invoice_id)
     assert failed["data"] == {
         "invoice_id": invoice_id,
         "invoice_number": bought["invoice"]["invoice_number"],
@@ -279,7 +257,7 @@ def test_sandbox_outcome_fail_answers_402_and_keeps_the_invoice_pending(api: Api
 
 
 def test_an_unknown_sandbox_outcome_is_refused(api: Api) -> None:
-    _, token = buyer(api, "bad-outcome")
+    token = german_buyer(api, "bad-outcome").token
     bought = checkout(api, token)
 
     answer = pay(api, token, bought["invoice"]["id"], {"sandbox_outcome": "explode"})
@@ -292,7 +270,7 @@ def test_an_unknown_sandbox_outcome_is_refused(api: Api) -> None:
 
 
 def test_an_explicit_succeed_outcome_captures(api: Api) -> None:
-    _, token = buyer(api, "succeed")
+    token = german_buyer(api, "succeed").token
     bought = checkout(api, token)
 
     answer = pay(api, token, bought["invoice"]["id"], {"sandbox_outcome": "succeed"})

@@ -7,7 +7,6 @@ Shared seeded account: every test registers its own buyers and only reads the se
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -15,31 +14,24 @@ import pytest
 
 from chalicelib.core import clock
 from chalicelib.core.ids import seed_id
-from chalicelib.store.transactions import Transaction
 from chalicelib.subscriptions.models import AddonSubscriptionItem, SubscriptionItem
-from tests.integration.conftest import outbox_events
+from tests.contract import ACCESS_DENIED, ADDON_SUBSCRIPTION_FIELDS, INVALID_ID, NO_CREDENTIAL
+from tests.integration.buyers import (
+    Buyer,
+    buy,
+    events_about,
+    invoice_of,
+    paid,
+    read,
+    register_buyer,
+    relogin,
+    set_holding,
+)
 
 ADDONS = "/api/v1/user/addons"
-PASSWORD = "Abcdef1!"
-ACCESS_DENIED = {"error": "Access denied"}
 NOT_FOUND = {"error": "Add-on subscription not found"}
 CANNOT_CANCEL = {"error": "Add-on subscription cannot be cancelled"}
 CANCELLED_MESSAGE = "Add-on cancelled successfully"
-ADDON_SUBSCRIPTION_FIELDS = {
-    "id",
-    "user_id",
-    "addon_id",
-    "subscription_id",
-    "invoice_id",
-    "status",
-    "is_valid",
-    "starts_at",
-    "expires_at",
-    "cancel_at_period_end",
-    "cancelled_at",
-    "created_at",
-    "updated_at",
-}
 SUMMARIES = {
     "extra-storage-50gb": {
         "name": "Extra Storage 50 GB",
@@ -52,53 +44,8 @@ SUMMARIES = {
 }
 
 
-@dataclass
-class Buyer:
-    email: str
-    user_id: str
-    token: str
-
-
-def register(api) -> Buyer:
-    email = f"addon-{uuid.uuid4().hex[:12]}@example.com"
-    answer = api.post("/api/v1/auth/register", {"email": email, "password": PASSWORD})
-    assert answer.status == 200, answer.json
-    return Buyer(email, answer.json["user_id"], answer.json["token"])
-
-
-def relogin(api, buyer: Buyer) -> Buyer:
-    return Buyer(buyer.email, buyer.user_id, api.token(buyer.email, PASSWORD))
-
-
-def checkout(
-    api, buyer: Buyer, addons: tuple[str, ...] = (), plan: str | None = None, bundles: tuple[str, ...] = ()
-) -> dict[str, Any]:
-    body: dict[str, Any] = {"payment_method_code": "sandbox"}
-    if plan is not None:
-        body["plan_id"] = seed_id("plan", plan)
-    if bundles:
-        body["token_bundle_ids"] = [seed_id("bundle", name) for name in bundles]
-    if addons:
-        body["add_on_ids"] = [seed_id("addon", slug) for slug in addons]
-    answer = api.post("/api/v1/user/checkout", body, token=buyer.token)
-    assert answer.status == 201, answer.json
-    return answer.json  # type: ignore[no-any-return]
-
-
-def pay(api, buyer: Buyer, invoice_id: str) -> dict[str, Any]:
-    answer = api.post(f"/api/v1/user/invoices/{invoice_id}/pay", {}, token=buyer.token)
-    assert answer.status == 200, answer.json
-    return answer.json["invoice"]  # type: ignore[no-any-return]
-
-
-def get(api, path: str, buyer: Buyer) -> Any:
-    answer = api.get(path, token=buyer.token)
-    assert answer.status == 200, answer.json
-    return answer.json
-
-
 def detail(api, buyer: Buyer, addon_subscription_id: str) -> dict[str, Any]:
-    body = get(api, f"{ADDONS}/{addon_subscription_id}", buyer)
+    body = read(api, f"{ADDONS}/{addon_subscription_id}", buyer.token)
     assert set(body) == {"addon_subscription"}
     return body["addon_subscription"]  # type: ignore[no-any-return]
 
@@ -113,22 +60,6 @@ def cancelled(api, buyer: Buyer, addon_subscription_id: str) -> dict[str, Any]:
     assert set(answer.json) == {"addon_subscription", "message"}
     assert answer.json["message"] == CANCELLED_MESSAGE
     return answer.json["addon_subscription"]  # type: ignore[no-any-return]
-
-
-def invoice(api, buyer: Buyer, invoice_id: str) -> dict[str, Any]:
-    return get(api, f"/api/v1/user/invoices/{invoice_id}", buyer)["invoice"]  # type: ignore[no-any-return]
-
-
-def events_of(event_type: str, key: str, value: str) -> list[dict[str, Any]]:
-    return [e for e in outbox_events(event_type) if e["data"].get(key) == value]
-
-
-def set_state(model: Any, buyer: Buyer, item_id: str, **values: Any) -> None:
-    """Put a record the test bought into a state the routes under test cannot reach (lifecycle job, admin)."""
-    item = model.get(*model.key(buyer.user_id, item_id), consistent_read=True)
-    for name, value in values.items():
-        setattr(item, name, value)
-    Transaction().put(item).commit()
 
 
 def summary(slug: str) -> dict[str, Any]:
@@ -147,8 +78,8 @@ def test_a_user_without_add_ons(api):
 
 
 def test_an_independent_add_on_every_field_and_its_scheduled_cancel(api, manual_clock):
-    buyer = register(api)
-    answer = checkout(api, buyer, ("extra-storage-50gb",))
+    buyer = register_buyer(api, "addon")
+    answer = buy(api, buyer, addons=("extra-storage-50gb",))
     [pending] = answer["add_ons"]
     invoice_id, number = answer["invoice"]["id"], answer["invoice"]["invoice_number"]
     addon_id = seed_id("addon", "extra-storage-50gb")
@@ -176,11 +107,11 @@ def test_an_independent_add_on_every_field_and_its_scheduled_cancel(api, manual_
         "currency": "EUR",
     }
     assert detail(api, buyer, pending["id"]) == {**base, "invoice": invoice_summary}
-    assert get(api, ADDONS, buyer) == {"addon_subscriptions": [base]}
+    assert read(api, ADDONS, buyer.token) == {"addon_subscriptions": [base]}
 
     manual_clock.advance(timedelta(minutes=1))
     buyer = relogin(api, buyer)
-    pay(api, buyer, invoice_id)
+    paid(api, buyer.token, invoice_id)
     active = {
         **base,
         "status": "ACTIVE",
@@ -190,7 +121,7 @@ def test_an_independent_add_on_every_field_and_its_scheduled_cancel(api, manual_
         "updated_at": "2026-05-01T09:01:00Z",
     }
     assert detail(api, buyer, pending["id"]) == {**active, "invoice": {**invoice_summary, "status": "PAID"}}
-    assert get(api, ADDONS, buyer) == {"addon_subscriptions": [active]}
+    assert read(api, ADDONS, buyer.token) == {"addon_subscriptions": [active]}
 
     manual_clock.advance(timedelta(minutes=1))
     buyer = relogin(api, buyer)
@@ -201,7 +132,7 @@ def test_an_independent_add_on_every_field_and_its_scheduled_cancel(api, manual_
     assert scheduled["status"] == "ACTIVE"
     assert scheduled["is_valid"] is True  # access continues until expires_at
 
-    [event] = events_of("addon.cancellation_scheduled", "addon_subscription_id", pending["id"])
+    [event] = events_about("addon.cancellation_scheduled", "addon_subscription_id", pending["id"])
     assert event["source"] == "vbwd.subscriptions"
     assert event["actor"] == {"type": "user", "id": buyer.user_id}
     assert event["occurred_at"] == "2026-05-01T09:02:00Z"
@@ -214,21 +145,21 @@ def test_an_independent_add_on_every_field_and_its_scheduled_cancel(api, manual_
         "starts_at": "2026-05-01T09:01:00Z",
         "expires_at": "2026-06-01T09:01:00Z",
     }
-    assert events_of("addon.cancelled", "addon_subscription_id", pending["id"]) == []
+    assert events_about("addon.cancelled", "addon_subscription_id", pending["id"]) == []
 
     again = cancel(api, buyer, pending["id"])
     assert again.status == 400
     assert again.json == CANNOT_CANCEL
-    assert len(events_of("addon.cancellation_scheduled", "addon_subscription_id", pending["id"])) == 1
+    assert len(events_about("addon.cancellation_scheduled", "addon_subscription_id", pending["id"])) == 1
 
 
 @pytest.fixture(scope="module")
 def holder(api) -> tuple[Buyer, dict[str, Any]]:
     """A buyer with, oldest first: basic + extra storage (paid), dedicated onboarding (pending)."""
-    buyer = register(api)
-    first = checkout(api, buyer, ("extra-storage-50gb",), plan="basic")
-    pay(api, buyer, first["invoice"]["id"])
-    second = checkout(api, buyer, ("dedicated-onboarding",))
+    buyer = register_buyer(api, "addon")
+    first = buy(api, buyer, addons=("extra-storage-50gb",), plan="basic")
+    paid(api, buyer.token, first["invoice"]["id"])
+    second = buy(api, buyer, addons=("dedicated-onboarding",))
     return buyer, {
         "subscription": first["subscription"]["id"],
         "storage": first["add_ons"][0]["id"],
@@ -240,7 +171,7 @@ def holder(api) -> tuple[Buyer, dict[str, Any]]:
 
 def test_the_list_is_newest_first_with_add_on_summaries(api, holder):
     buyer, held = holder
-    body = get(api, ADDONS, buyer)
+    body = read(api, ADDONS, buyer.token)
     assert set(body) == {"addon_subscriptions"}
     onboarding, storage = body["addon_subscriptions"]
     assert [onboarding["id"], storage["id"]] == [held["onboarding"], held["storage"]]
@@ -262,7 +193,7 @@ def test_the_list_is_newest_first_with_add_on_summaries(api, holder):
         True,
         held["subscription"],
     )
-    parent = get(api, f"/api/v1/user/subscriptions/{held['subscription']}", buyer)["subscription"]
+    parent = read(api, f"/api/v1/user/subscriptions/{held['subscription']}", buyer.token)["subscription"]
     assert storage["expires_at"] == parent["expires_at"]  # linked: co-terminous with the parent
 
 
@@ -278,7 +209,7 @@ def test_the_detail_carries_its_invoice(api, holder):
         "amount": "14.98",
         "currency": "EUR",
     }
-    listed = {a["id"]: a for a in get(api, ADDONS, buyer)["addon_subscriptions"]}
+    listed = {a["id"]: a for a in read(api, ADDONS, buyer.token)["addon_subscriptions"]}
     assert {k: v for k, v in storage.items() if k != "invoice"} == listed[held["storage"]]
     onboarding = detail(api, buyer, held["onboarding"])
     assert onboarding["invoice"] == {
@@ -292,7 +223,7 @@ def test_the_detail_carries_its_invoice(api, holder):
 
 def test_another_users_add_on_is_403(api, holder):
     _, held = holder
-    stranger = register(api)
+    stranger = register_buyer(api, "addon")
     for addon_subscription_id in (held["storage"], held["onboarding"]):
         for answer in (
             api.get(f"{ADDONS}/{addon_subscription_id}", token=stranger.token),
@@ -300,7 +231,7 @@ def test_another_users_add_on_is_403(api, holder):
         ):
             assert answer.status == 403
             assert answer.json == ACCESS_DENIED
-    assert get(api, ADDONS, stranger) == {"addon_subscriptions": []}
+    assert read(api, ADDONS, stranger.token) == {"addon_subscriptions": []}
 
 
 def test_an_unknown_add_on_is_404(api, holder):
@@ -316,7 +247,7 @@ def test_a_malformed_id_is_400(api, holder, bad):
     buyer, _ = holder
     for answer in (api.get(f"{ADDONS}/{bad}", token=buyer.token), cancel(api, buyer, bad)):
         assert answer.status == 400
-        assert answer.json == {"error": "Invalid id"}
+        assert answer.json == INVALID_ID
 
 
 UNKNOWN = "5f0c1d2e-0000-4000-8000-000000000001"  # fixed: xdist needs the same test ids on every worker
@@ -329,16 +260,16 @@ UNKNOWN = "5f0c1d2e-0000-4000-8000-000000000001"  # fixed: xdist needs the same 
 def test_add_on_routes_need_a_token(api, method, path):
     answer = api.request(method, path)
     assert answer.status == 401
-    assert answer.json == {"error": "Authorization header is required"}
+    assert answer.json == NO_CREDENTIAL
 
 
 # --- cancel (§12.2) --------------------------------------------------------------------------------------------
 
 
 def test_cancelling_a_linked_recurring_add_on_schedules_it(api):
-    buyer = register(api)
-    answer = checkout(api, buyer, ("extra-storage-50gb",), plan="basic")
-    pay(api, buyer, answer["invoice"]["id"])
+    buyer = register_buyer(api, "addon")
+    answer = buy(api, buyer, addons=("extra-storage-50gb",), plan="basic")
+    paid(api, buyer.token, answer["invoice"]["id"])
     addon_sub_id = answer["add_ons"][0]["id"]
     result = cancelled(api, buyer, addon_sub_id)
     assert (result["status"], result["cancel_at_period_end"], result["is_valid"]) == ("ACTIVE", True, True)
@@ -346,20 +277,20 @@ def test_cancelling_a_linked_recurring_add_on_schedules_it(api):
     assert result["cancelled_at"] == result["updated_at"]
     assert result["subscription_id"] == answer["subscription"]["id"]
     assert result["addon"] == summary("extra-storage-50gb")
-    [event] = events_of("addon.cancellation_scheduled", "addon_subscription_id", addon_sub_id)
+    [event] = events_about("addon.cancellation_scheduled", "addon_subscription_id", addon_sub_id)
     assert event["data"]["subscription_id"] == answer["subscription"]["id"]
     assert event["data"]["expires_at"] == result["expires_at"]
     # the parent is untouched
-    parent = get(api, f"/api/v1/user/subscriptions/{answer['subscription']['id']}", buyer)["subscription"]
+    parent = read(api, f"/api/v1/user/subscriptions/{answer['subscription']['id']}", buyer.token)["subscription"]
     assert (parent["status"], parent["cancel_at_period_end"]) == ("ACTIVE", False)
     assert parent["add_ons"][0]["cancel_at_period_end"] is True
     assert cancel(api, buyer, addon_sub_id).json == CANNOT_CANCEL
 
 
 def test_cancelling_an_active_one_time_add_on_ends_it_now(api):
-    buyer = register(api)
-    answer = checkout(api, buyer, ("dedicated-onboarding",))
-    pay(api, buyer, answer["invoice"]["id"])
+    buyer = register_buyer(api, "addon")
+    answer = buy(api, buyer, addons=("dedicated-onboarding",))
+    paid(api, buyer.token, answer["invoice"]["id"])
     addon_sub_id = answer["add_ons"][0]["id"]
     before = detail(api, buyer, addon_sub_id)
     assert (before["status"], before["expires_at"], before["is_valid"]) == ("ACTIVE", None, True)
@@ -370,7 +301,7 @@ def test_cancelling_an_active_one_time_add_on_ends_it_now(api):
     assert result["cancelled_at"] is not None
     assert result["starts_at"] == before["starts_at"]
     assert detail(api, buyer, addon_sub_id)["invoice"]["status"] == "PAID"  # a paid invoice is never voided
-    [event] = events_of("addon.cancelled", "addon_subscription_id", addon_sub_id)
+    [event] = events_about("addon.cancelled", "addon_subscription_id", addon_sub_id)
     assert event["source"] == "vbwd.subscriptions"
     assert event["actor"] == {"type": "user", "id": buyer.user_id}
     assert event["data"] == {
@@ -383,23 +314,23 @@ def test_cancelling_an_active_one_time_add_on_ends_it_now(api):
         "expires_at": None,
         "reason": "user",
     }
-    assert events_of("addon.cancellation_scheduled", "addon_subscription_id", addon_sub_id) == []
+    assert events_about("addon.cancellation_scheduled", "addon_subscription_id", addon_sub_id) == []
     again = cancel(api, buyer, addon_sub_id)
     assert again.status == 400
     assert again.json == CANNOT_CANCEL
 
 
 def test_cancelling_a_pending_add_on_voids_an_invoice_that_bills_nothing_else(api):
-    buyer = register(api)
-    answer = checkout(api, buyer, ("extra-storage-50gb",))
+    buyer = register_buyer(api, "addon")
+    answer = buy(api, buyer, addons=("extra-storage-50gb",))
     addon_sub_id, invoice_id = answer["add_ons"][0]["id"], answer["invoice"]["id"]
     result = cancelled(api, buyer, addon_sub_id)
     assert (result["status"], result["cancel_at_period_end"], result["is_valid"]) == ("CANCELLED", False, False)
     assert result["cancelled_at"] is not None
-    voided = invoice(api, buyer, invoice_id)
+    voided = invoice_of(api, buyer.token, invoice_id)
     assert (voided["status"], voided["is_payable"]) == ("CANCELLED", False)
     assert detail(api, buyer, addon_sub_id)["invoice"]["status"] == "CANCELLED"
-    [event] = events_of("invoice.voided", "invoice_id", invoice_id)
+    [event] = events_about("invoice.voided", "invoice_id", invoice_id)
     assert event["source"] == "vbwd.billing"
     assert event["data"] == {
         "invoice_id": invoice_id,
@@ -407,7 +338,7 @@ def test_cancelling_a_pending_add_on_voids_an_invoice_that_bills_nothing_else(ap
         "user_id": buyer.user_id,
         "reason": "items_cancelled",
     }
-    [cancelled_event] = events_of("addon.cancelled", "addon_subscription_id", addon_sub_id)
+    [cancelled_event] = events_about("addon.cancelled", "addon_subscription_id", addon_sub_id)
     assert cancelled_event["data"]["reason"] == "user"
     assert cancelled_event["data"]["starts_at"] is None
     pay_again = api.post(f"/api/v1/user/invoices/{invoice_id}/pay", {}, token=buyer.token)
@@ -417,63 +348,63 @@ def test_cancelling_a_pending_add_on_voids_an_invoice_that_bills_nothing_else(ap
 
 
 def test_cancelling_a_pending_add_on_keeps_an_invoice_that_bills_other_lines(api):
-    buyer = register(api)
-    answer = checkout(api, buyer, ("extra-storage-50gb",), bundles=("100 Tokens",))
+    buyer = register_buyer(api, "addon")
+    answer = buy(api, buyer, addons=("extra-storage-50gb",), bundles=("100 Tokens",))
     addon_sub_id, invoice_id = answer["add_ons"][0]["id"], answer["invoice"]["id"]
     assert cancelled(api, buyer, addon_sub_id)["status"] == "CANCELLED"
-    still = invoice(api, buyer, invoice_id)
+    still = invoice_of(api, buyer.token, invoice_id)
     assert (still["status"], still["is_payable"], still["total_amount"]) == ("PENDING", True, "7.99")
-    assert events_of("invoice.voided", "invoice_id", invoice_id) == []
-    assert len(events_of("addon.cancelled", "addon_subscription_id", addon_sub_id)) == 1
+    assert events_about("invoice.voided", "invoice_id", invoice_id) == []
+    assert len(events_about("addon.cancelled", "addon_subscription_id", addon_sub_id)) == 1
     # paid later: the bundle is delivered, the cancelled add-on stays cancelled and its line is refunded
-    paid = pay(api, buyer, invoice_id)
-    assert paid["status"] == "PAID"
+    settled = paid(api, buyer.token, invoice_id)["invoice"]
+    assert settled["status"] == "PAID"
     assert detail(api, buyer, addon_sub_id)["status"] == "CANCELLED"
-    assert get(api, "/api/v1/user/tokens/balance", buyer) == {"balance": 100}
-    refunded = invoice(api, buyer, invoice_id)
+    assert read(api, "/api/v1/user/tokens/balance", buyer.token) == {"balance": 100}
+    refunded = invoice_of(api, buyer.token, invoice_id)
     assert refunded["amount_refunded"] == "4.99"
     [note] = refunded["credit_notes"]
     assert (note["amount"], note["reason"], note["full_refund"]) == ("4.99", "add-on cancelled", False)
 
 
 def test_cancelling_a_pending_add_on_beside_a_plan_keeps_the_invoice(api):
-    buyer = register(api)
-    answer = checkout(api, buyer, ("extra-storage-50gb",), plan="basic")
+    buyer = register_buyer(api, "addon")
+    answer = buy(api, buyer, addons=("extra-storage-50gb",), plan="basic")
     addon_sub_id, invoice_id = answer["add_ons"][0]["id"], answer["invoice"]["id"]
     result = cancelled(api, buyer, addon_sub_id)
     assert (result["status"], result["subscription_id"]) == ("CANCELLED", answer["subscription"]["id"])
-    assert invoice(api, buyer, invoice_id)["status"] == "PENDING"
-    sub = get(api, f"/api/v1/user/subscriptions/{answer['subscription']['id']}", buyer)["subscription"]
+    assert invoice_of(api, buyer.token, invoice_id)["status"] == "PENDING"
+    sub = read(api, f"/api/v1/user/subscriptions/{answer['subscription']['id']}", buyer.token)["subscription"]
     assert sub["status"] == "PENDING"
     assert [a["status"] for a in sub["add_ons"]] == ["CANCELLED"]
 
 
 def test_the_invoice_is_voided_when_its_last_wanted_line_is_cancelled(api):
-    buyer = register(api)
-    answer = checkout(api, buyer, ("extra-storage-50gb", "dedicated-onboarding"))
+    buyer = register_buyer(api, "addon")
+    answer = buy(api, buyer, addons=("extra-storage-50gb", "dedicated-onboarding"))
     storage, onboarding = (a["id"] for a in answer["add_ons"])
     invoice_id = answer["invoice"]["id"]
     cancelled(api, buyer, storage)
-    assert invoice(api, buyer, invoice_id)["status"] == "PENDING"
-    assert events_of("invoice.voided", "invoice_id", invoice_id) == []
+    assert invoice_of(api, buyer.token, invoice_id)["status"] == "PENDING"
+    assert events_about("invoice.voided", "invoice_id", invoice_id) == []
     cancelled(api, buyer, onboarding)
-    assert invoice(api, buyer, invoice_id)["status"] == "CANCELLED"
-    [event] = events_of("invoice.voided", "invoice_id", invoice_id)
+    assert invoice_of(api, buyer.token, invoice_id)["status"] == "CANCELLED"
+    [event] = events_about("invoice.voided", "invoice_id", invoice_id)
     assert event["data"]["reason"] == "items_cancelled"
 
 
 def test_cancelling_a_trialing_add_on_ends_it_now(api):
-    buyer = register(api)
-    answer = checkout(api, buyer, ("priority-support",), plan="pro")
+    buyer = register_buyer(api, "addon")
+    answer = buy(api, buyer, addons=("priority-support",), plan="pro")
     addon_sub_id, invoice_id = answer["add_ons"][0]["id"], answer["invoice"]["id"]
     assert detail(api, buyer, addon_sub_id)["status"] == "TRIALING"
     result = cancelled(api, buyer, addon_sub_id)
     assert (result["status"], result["cancel_at_period_end"], result["is_valid"]) == ("CANCELLED", False, False)
     assert result["cancelled_at"] is not None
-    assert invoice(api, buyer, invoice_id)["status"] == "PENDING"  # it still bills the trialing plan
-    sub = get(api, "/api/v1/user/subscriptions/active", buyer)["subscription"]
+    assert invoice_of(api, buyer.token, invoice_id)["status"] == "PENDING"  # it still bills the trialing plan
+    sub = read(api, "/api/v1/user/subscriptions/active", buyer.token)["subscription"]
     assert (sub["id"], sub["status"]) == (answer["subscription"]["id"], "TRIALING")
-    assert len(events_of("addon.cancelled", "addon_subscription_id", addon_sub_id)) == 1
+    assert len(events_about("addon.cancelled", "addon_subscription_id", addon_sub_id)) == 1
     assert cancel(api, buyer, addon_sub_id).json == CANNOT_CANCEL
 
 
@@ -492,38 +423,40 @@ def test_cancelling_a_trialing_add_on_ends_it_now(api):
     ],
 )
 def test_is_valid_by_status_parent_and_expiry(api, addon_status, parent_status, expires_in, valid):
-    buyer = register(api)
-    answer = checkout(api, buyer, ("extra-storage-50gb",), plan="basic")
-    pay(api, buyer, answer["invoice"]["id"])
+    buyer = register_buyer(api, "addon")
+    answer = buy(api, buyer, addons=("extra-storage-50gb",), plan="basic")
+    paid(api, buyer.token, answer["invoice"]["id"])
     addon_sub_id, subscription_id = answer["add_ons"][0]["id"], answer["subscription"]["id"]
-    set_state(SubscriptionItem, buyer, subscription_id, status=parent_status)
-    set_state(AddonSubscriptionItem, buyer, addon_sub_id, status=addon_status, expires_at=clock.now() + expires_in)
+    set_holding(SubscriptionItem, buyer.user_id, subscription_id, status=parent_status)
+    set_holding(
+        AddonSubscriptionItem, buyer.user_id, addon_sub_id, status=addon_status, expires_at=clock.now() + expires_in
+    )
     item = detail(api, buyer, addon_sub_id)
     assert (item["status"], item["is_valid"]) == (addon_status, valid)
-    [listed] = get(api, ADDONS, buyer)["addon_subscriptions"]
+    [listed] = read(api, ADDONS, buyer.token)["addon_subscriptions"]
     assert listed["is_valid"] is valid
 
 
 @pytest.mark.parametrize("status", ["PAUSED", "PAST_DUE"])
 def test_cancelling_a_paused_or_past_due_add_on_ends_it_now(api, status):
-    buyer = register(api)
-    answer = checkout(api, buyer, ("extra-storage-50gb",), plan="basic")
-    pay(api, buyer, answer["invoice"]["id"])
+    buyer = register_buyer(api, "addon")
+    answer = buy(api, buyer, addons=("extra-storage-50gb",), plan="basic")
+    paid(api, buyer.token, answer["invoice"]["id"])
     addon_sub_id = answer["add_ons"][0]["id"]
-    set_state(SubscriptionItem, buyer, answer["subscription"]["id"], status=status)
-    set_state(AddonSubscriptionItem, buyer, addon_sub_id, status=status)
+    set_holding(SubscriptionItem, buyer.user_id, answer["subscription"]["id"], status=status)
+    set_holding(AddonSubscriptionItem, buyer.user_id, addon_sub_id, status=status)
     result = cancelled(api, buyer, addon_sub_id)
     assert (result["status"], result["cancel_at_period_end"], result["is_valid"]) == ("CANCELLED", False, False)
     assert detail(api, buyer, addon_sub_id)["invoice"]["status"] == "PAID"
-    assert len(events_of("addon.cancelled", "addon_subscription_id", addon_sub_id)) == 1
+    assert len(events_about("addon.cancelled", "addon_subscription_id", addon_sub_id)) == 1
 
 
 def test_an_expired_add_on_cannot_be_cancelled(api):
-    buyer = register(api)
-    answer = checkout(api, buyer, ("extra-storage-50gb",))
-    pay(api, buyer, answer["invoice"]["id"])
+    buyer = register_buyer(api, "addon")
+    answer = buy(api, buyer, addons=("extra-storage-50gb",))
+    paid(api, buyer.token, answer["invoice"]["id"])
     addon_sub_id = answer["add_ons"][0]["id"]
-    set_state(AddonSubscriptionItem, buyer, addon_sub_id, status="EXPIRED")
+    set_holding(AddonSubscriptionItem, buyer.user_id, addon_sub_id, status="EXPIRED")
     again = cancel(api, buyer, addon_sub_id)
     assert again.status == 400
     assert again.json == CANNOT_CANCEL

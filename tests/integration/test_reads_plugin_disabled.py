@@ -7,18 +7,12 @@ Each test gets a seeded account of its own (`fresh_api`) and flips the plugin in
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 import pytest
 
-from chalicelib.catalog.models import PluginItem
-from chalicelib.catalog.repository import bump_version
 from chalicelib.core.ids import seed_id
-from chalicelib.plugins.registry import forget_cached_states
-from chalicelib.store.transactions import Transaction
+from tests.contract import PLUGIN_NOT_ENABLED
+from tests.integration.buyers import set_plugin
 
-PLUGIN_NOT_ENABLED = {"error": "Plugin not enabled"}
 SUBSCRIPTION_ID = seed_id("subscription", "test@example.com")
 INVOICE_ID = seed_id("invoice", "test@example.com")
 UNKNOWN_ADDON = "5f0c1d2e-0000-4000-8000-000000000001"  # fixed: xdist needs the same ids on every worker
@@ -34,21 +28,6 @@ PLUGIN_ROUTES = [
 ]
 
 
-def change(model: Any, pk: str, sk: str, **values: Any) -> None:
-    """Set attributes of one stored record, as an admin write would."""
-    item = model.get(pk, sk, consistent_read=True)
-    for name, value in values.items():
-        setattr(item, name, value)
-    tx = Transaction().put(item)
-    bump_version(tx, datetime.now(UTC))
-    tx.commit()
-    forget_cached_states()
-
-
-def set_subscription_plugin(enabled: bool) -> None:
-    change(PluginItem, *PluginItem.key("subscription"), enabled=enabled)
-
-
 @pytest.fixture
 def token(fresh_api) -> str:
     return fresh_api.token("test@example.com", "TestPass123@")
@@ -57,7 +36,7 @@ def token(fresh_api) -> str:
 @pytest.mark.parametrize(("method", "path"), PLUGIN_ROUTES)
 def test_subscription_and_addon_routes_answer_plugin_not_enabled(fresh_api, token, method, path):
     assert fresh_api.request(method, path, token=token).json != PLUGIN_NOT_ENABLED
-    set_subscription_plugin(False)
+    set_plugin("subscription", False)
     answer = fresh_api.request(method, path, token=token)
     assert answer.status == 404
     assert answer.json == PLUGIN_NOT_ENABLED
@@ -65,9 +44,9 @@ def test_subscription_and_addon_routes_answer_plugin_not_enabled(fresh_api, toke
 
 
 def test_the_routes_answer_again_once_the_plugin_is_enabled(fresh_api, token):
-    set_subscription_plugin(False)
+    set_plugin("subscription", False)
     assert fresh_api.get("/api/v1/user/subscriptions", token=token).json == PLUGIN_NOT_ENABLED
-    set_subscription_plugin(True)
+    set_plugin("subscription", True)
     answer = fresh_api.get("/api/v1/user/subscriptions", token=token)
     assert answer.status == 200
     assert [s["id"] for s in answer.json["subscriptions"]] == [SUBSCRIPTION_ID]
@@ -75,7 +54,7 @@ def test_the_routes_answer_again_once_the_plugin_is_enabled(fresh_api, token):
 
 
 def test_invoice_and_token_routes_are_core_and_keep_answering(fresh_api, token):
-    set_subscription_plugin(False)
+    set_plugin("subscription", False)
     invoices = fresh_api.get("/api/v1/user/invoices", token=token)
     assert invoices.status == 200
     assert [i["id"] for i in invoices.json["invoices"]] == [INVOICE_ID]

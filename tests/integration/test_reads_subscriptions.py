@@ -7,7 +7,6 @@ GET /user/subscriptions (+ `status`), /user/subscriptions/active, /user/subscrip
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,112 +15,39 @@ from dateutil.relativedelta import relativedelta
 
 from chalicelib.core import clock
 from chalicelib.core.ids import seed_id
-from chalicelib.store.transactions import Transaction
 from chalicelib.subscriptions.models import SubscriptionItem
+from tests.contract import ADDON_SUBSCRIPTION_FIELDS, INVALID_ID, SUBSCRIPTION_FIELDS, UNTOUCHED_LIFECYCLE
+from tests.integration.buyers import (
+    Buyer,
+    assert_token_required,
+    buy,
+    paid,
+    read,
+    register_buyer,
+    relogin,
+    set_holding,
+)
 
 SUBSCRIPTIONS = "/api/v1/user/subscriptions"
 ACTIVE = f"{SUBSCRIPTIONS}/active"
 ACTIVE_ALL = f"{SUBSCRIPTIONS}/active-all"
 SUBSCRIPTION_ID = seed_id("subscription", "test@example.com")
-PASSWORD = "Abcdef1!"
 NOT_FOUND = {"error": "Subscription not found"}
-INVALID_ID = {"error": "Invalid id"}
 ROOT = {"id": seed_id("category", "root"), "slug": "root", "name": "Root", "is_single": False}
-SUBSCRIPTION_FIELDS = {
-    "id",
-    "user_id",
-    "tarif_plan_id",
-    "pending_plan_id",
-    "status",
-    "is_valid",
-    "is_trialing",
-    "days_remaining",
-    "started_at",
-    "current_period_start",
-    "expires_at",
-    "trial_end_at",
-    "cancel_at_period_end",
-    "cancelled_at",
-    "cancel_reason",
-    "paused_at",
-    "payment_failed_at",
-    "past_due_since",
-    "next_retry_at",
-    "dunning_attempts",
-    "currency",
-    "payment_method_code",
-    "has_saved_payment_method",
-    "pending_invoice_id",
-    "provider_subscription_id",
-    "created_at",
-    "updated_at",
-}
-ADDON_SUBSCRIPTION_FIELDS = {
-    "id",
-    "user_id",
-    "addon_id",
-    "subscription_id",
-    "invoice_id",
-    "status",
-    "is_valid",
-    "starts_at",
-    "expires_at",
-    "cancel_at_period_end",
-    "cancelled_at",
-    "created_at",
-    "updated_at",
-}
-
-
-@dataclass
-class Buyer:
-    email: str
-    user_id: str
-    token: str
-
-
-def register(api) -> Buyer:
-    email = f"subs-{uuid.uuid4().hex[:12]}@example.com"
-    answer = api.post("/api/v1/auth/register", {"email": email, "password": PASSWORD})
-    assert answer.status == 200, answer.json
-    return Buyer(email, answer.json["user_id"], answer.json["token"])
-
-
-def relogin(api, buyer: Buyer) -> Buyer:
-    """A fresh access token (after the manual clock moved past the old one's lifetime)."""
-    return Buyer(buyer.email, buyer.user_id, api.token(buyer.email, PASSWORD))
-
-
-def checkout(api, buyer: Buyer, plan: str | None = None, addons: tuple[str, ...] = ()) -> dict[str, Any]:
-    body: dict[str, Any] = {"payment_method_code": "sandbox"}
-    if plan is not None:
-        body["plan_id"] = seed_id("plan", plan)
-    if addons:
-        body["add_on_ids"] = [seed_id("addon", slug) for slug in addons]
-    answer = api.post("/api/v1/user/checkout", body, token=buyer.token)
-    assert answer.status == 201, answer.json
-    return answer.json  # type: ignore[no-any-return]
 
 
 def pay(api, buyer: Buyer, invoice_id: str) -> dict[str, Any]:
-    answer = api.post(f"/api/v1/user/invoices/{invoice_id}/pay", {}, token=buyer.token)
-    assert answer.status == 200, answer.json
-    assert answer.json["invoice"]["status"] == "PAID"
-    return answer.json  # type: ignore[no-any-return]
+    answer = paid(api, buyer.token, invoice_id)
+    assert answer["invoice"]["status"] == "PAID"
+    return answer
 
 
 def bought(api, buyer: Buyer, plan: str, addons: tuple[str, ...] = (), *, paid: bool = True) -> str:
     """Checkout (and pay) a plan; the new subscription's id."""
-    answer = checkout(api, buyer, plan, addons)
+    answer = buy(api, buyer, plan, addons=addons)
     if paid:
         pay(api, buyer, answer["invoice"]["id"])
     return str(answer["subscription"]["id"])
-
-
-def get(api, path: str, buyer: Buyer) -> Any:
-    answer = api.get(path, token=buyer.token)
-    assert answer.status == 200, answer.json
-    return answer.json
 
 
 def ids(subscriptions: list[dict[str, Any]]) -> list[str]:
@@ -140,15 +66,6 @@ def plan_summary(slug: str, name: str, price: float, period: str = "MONTHLY") ->
     }
 
 
-def set_state(buyer: Buyer, subscription_id: str, **values: Any) -> None:
-    """Put a subscription the test bought into a state the routes under test cannot reach (as the lifecycle job or
-    an admin would leave it)."""
-    item = SubscriptionItem.get(*SubscriptionItem.key(buyer.user_id, subscription_id), consistent_read=True)
-    for name, value in values.items():
-        setattr(item, name, value)
-    Transaction().put(item).commit()
-
-
 def parse(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
@@ -158,7 +75,7 @@ def parse(text: str) -> datetime:
 
 def test_the_seeded_test_user_has_one_active_test_data_basic_plan_subscription(api):
     test = Buyer("test@example.com", seed_id("user", "test@example.com"), api.token("test@example.com", "TestPass123@"))
-    body = get(api, SUBSCRIPTIONS, test)
+    body = read(api, SUBSCRIPTIONS, test.token)
     assert set(body) == {"subscriptions", "total"}
     assert body["total"] == 1
     [sub] = body["subscriptions"]
@@ -177,15 +94,7 @@ def test_the_seeded_test_user_has_one_active_test_data_basic_plan_subscription(a
         "started_at": sub["started_at"],
         "current_period_start": sub["started_at"],
         "expires_at": sub["expires_at"],
-        "trial_end_at": None,
-        "cancel_at_period_end": False,
-        "cancelled_at": None,
-        "cancel_reason": None,
-        "paused_at": None,
-        "payment_failed_at": None,
-        "past_due_since": None,
-        "next_retry_at": None,
-        "dunning_attempts": 0,
+        **UNTOUCHED_LIFECYCLE,
         "currency": "EUR",
         "payment_method_code": "invoice",
         "has_saved_payment_method": False,
@@ -198,16 +107,16 @@ def test_the_seeded_test_user_has_one_active_test_data_basic_plan_subscription(a
     }
     assert sub["days_remaining"] in (27, 28, 29, 30)  # one calendar month from seed time, floored
     assert isinstance(sub["plan"]["price"], float)
-    assert get(api, ACTIVE, test) == {"subscription": sub}
-    assert get(api, ACTIVE_ALL, test) == {"subscriptions": [sub]}
-    assert get(api, f"{SUBSCRIPTIONS}/{sub['id']}", test) == {"subscription": {**sub, "add_ons": []}}
+    assert read(api, ACTIVE, test.token) == {"subscription": sub}
+    assert read(api, ACTIVE_ALL, test.token) == {"subscriptions": [sub]}
+    assert read(api, f"{SUBSCRIPTIONS}/{sub['id']}", test.token) == {"subscription": {**sub, "add_ons": []}}
 
 
 def test_the_seeded_pro_user_has_a_saved_sandbox_method(api):
     pro = Buyer(
         "user.pro@demo.local", seed_id("user", "user.pro@demo.local"), api.token("user.pro@demo.local", "DemoPass123!")
     )
-    sub = get(api, ACTIVE, pro)["subscription"]
+    sub = read(api, ACTIVE, pro.token)["subscription"]
     assert sub["id"] == seed_id("subscription", "user.pro@demo.local")
     assert sub["status"] == "ACTIVE"
     assert sub["payment_method_code"] == "sandbox"
@@ -219,18 +128,18 @@ def test_a_user_without_subscriptions(api):
     test2 = Buyer(
         "test2@example.com", seed_id("user", "test2@example.com"), api.token("test2@example.com", "TestPass123@")
     )
-    assert get(api, SUBSCRIPTIONS, test2) == {"subscriptions": [], "total": 0}
-    assert get(api, f"{SUBSCRIPTIONS}?status=active", test2) == {"subscriptions": [], "total": 0}
-    assert get(api, ACTIVE, test2) == {"subscription": None}
-    assert get(api, ACTIVE_ALL, test2) == {"subscriptions": []}
+    assert read(api, SUBSCRIPTIONS, test2.token) == {"subscriptions": [], "total": 0}
+    assert read(api, f"{SUBSCRIPTIONS}?status=active", test2.token) == {"subscriptions": [], "total": 0}
+    assert read(api, ACTIVE, test2.token) == {"subscription": None}
+    assert read(api, ACTIVE_ALL, test2.token) == {"subscriptions": []}
 
 
 # --- every field, exactly --------------------------------------------------------------------------------------
 
 
 def test_a_paid_subscription_every_field(api, manual_clock):
-    buyer = register(api)
-    answer = checkout(api, buyer, "basic")
+    buyer = register_buyer(api, "subs")
+    answer = buy(api, buyer, "basic")
     subscription_id, invoice_id = answer["subscription"]["id"], answer["invoice"]["id"]
     manual_clock.advance(timedelta(minutes=1))
     buyer = relogin(api, buyer)
@@ -247,15 +156,7 @@ def test_a_paid_subscription_every_field(api, manual_clock):
         "started_at": "2026-05-01T09:01:00Z",
         "current_period_start": "2026-05-01T09:01:00Z",
         "expires_at": "2026-06-01T09:01:00Z",
-        "trial_end_at": None,
-        "cancel_at_period_end": False,
-        "cancelled_at": None,
-        "cancel_reason": None,
-        "paused_at": None,
-        "payment_failed_at": None,
-        "past_due_since": None,
-        "next_retry_at": None,
-        "dunning_attempts": 0,
+        **UNTOUCHED_LIFECYCLE,
         "currency": "EUR",
         "payment_method_code": "sandbox",
         "has_saved_payment_method": True,
@@ -266,23 +167,23 @@ def test_a_paid_subscription_every_field(api, manual_clock):
         "plan": plan_summary("basic", "Basic", 9.99),
         "pending_plan": None,
     }
-    assert get(api, SUBSCRIPTIONS, buyer) == {"subscriptions": [expected], "total": 1}
-    assert get(api, ACTIVE, buyer) == {"subscription": expected}
-    assert get(api, ACTIVE_ALL, buyer) == {"subscriptions": [expected]}
-    assert get(api, f"{SUBSCRIPTIONS}/{subscription_id}", buyer) == {"subscription": {**expected, "add_ons": []}}
+    assert read(api, SUBSCRIPTIONS, buyer.token) == {"subscriptions": [expected], "total": 1}
+    assert read(api, ACTIVE, buyer.token) == {"subscription": expected}
+    assert read(api, ACTIVE_ALL, buyer.token) == {"subscriptions": [expected]}
+    assert read(api, f"{SUBSCRIPTIONS}/{subscription_id}", buyer.token) == {"subscription": {**expected, "add_ons": []}}
     manual_clock.advance(timedelta(days=30, seconds=-1))  # 2026-05-31T09:00:59Z: 1 day and 1 second left
     buyer = relogin(api, buyer)
-    assert get(api, ACTIVE, buyer)["subscription"]["days_remaining"] == 1
+    assert read(api, ACTIVE, buyer.token)["subscription"]["days_remaining"] == 1
     manual_clock.advance(timedelta(minutes=1, seconds=1))  # 2026-05-31T09:02:00Z: 23 h 59 min left
     buyer = relogin(api, buyer)
-    assert get(api, ACTIVE, buyer)["subscription"]["days_remaining"] == 0
+    assert read(api, ACTIVE, buyer.token)["subscription"]["days_remaining"] == 0
 
 
 def test_a_pending_subscription_is_not_valid_and_not_active(api):
-    buyer = register(api)
-    answer = checkout(api, buyer, "basic")
+    buyer = register_buyer(api, "subs")
+    answer = buy(api, buyer, "basic")
     invoice_id = answer["invoice"]["id"]
-    [sub] = get(api, SUBSCRIPTIONS, buyer)["subscriptions"]
+    [sub] = read(api, SUBSCRIPTIONS, buyer.token)["subscriptions"]
     assert sub["id"] == answer["subscription"]["id"]
     assert sub["status"] == "PENDING"
     assert sub["is_valid"] is False
@@ -294,10 +195,10 @@ def test_a_pending_subscription_is_not_valid_and_not_active(api):
     assert sub["pending_invoice_id"] == invoice_id
     assert sub["payment_method_code"] == "sandbox"
     assert sub["has_saved_payment_method"] is False
-    assert get(api, ACTIVE, buyer) == {"subscription": None}
-    assert get(api, ACTIVE_ALL, buyer) == {"subscriptions": []}
+    assert read(api, ACTIVE, buyer.token) == {"subscription": None}
+    assert read(api, ACTIVE_ALL, buyer.token) == {"subscriptions": []}
     pay(api, buyer, invoice_id)
-    active = get(api, ACTIVE, buyer)["subscription"]
+    active = read(api, ACTIVE, buyer.token)["subscription"]
     assert active["id"] == sub["id"]
     assert active["status"] == "ACTIVE"
     assert active["is_valid"] is True
@@ -310,7 +211,7 @@ def test_a_pending_subscription_is_not_valid_and_not_active(api):
 @pytest.fixture(scope="module")
 def three(api) -> tuple[Buyer, dict[str, str]]:
     """A buyer with, oldest first: basic ACTIVE (with an add-on), pro TRIALING (with an add-on), quarterly PENDING."""
-    buyer = register(api)
+    buyer = register_buyer(api, "subs")
     subs = {
         "basic": bought(api, buyer, "basic", ("extra-storage-50gb",)),
         "pro": bought(api, buyer, "pro", ("priority-support",), paid=False),
@@ -321,7 +222,7 @@ def three(api) -> tuple[Buyer, dict[str, str]]:
 
 def test_the_list_is_newest_first_with_its_total(api, three):
     buyer, subs = three
-    body = get(api, SUBSCRIPTIONS, buyer)
+    body = read(api, SUBSCRIPTIONS, buyer.token)
     assert set(body) == {"subscriptions", "total"}
     assert ids(body["subscriptions"]) == [subs["quarterly"], subs["pro"], subs["basic"]]
     assert body["total"] == 3
@@ -355,7 +256,7 @@ def test_the_list_is_newest_first_with_its_total(api, three):
 )
 def test_the_status_filter_is_case_insensitive(api, three, status, expected):
     buyer, subs = three
-    body = get(api, f"{SUBSCRIPTIONS}?status={status}", buyer)
+    body = read(api, f"{SUBSCRIPTIONS}?status={status}", buyer.token)
     assert ids(body["subscriptions"]) == [subs[name] for name in expected]
     assert body["total"] == len(expected)
     assert all(s["status"] == status.upper() for s in body["subscriptions"])
@@ -372,7 +273,7 @@ def test_an_unknown_status_filter_is_400(api, three, status):
 
 def test_active_is_the_most_recent_valid_subscription(api, three):
     buyer, subs = three
-    active = get(api, ACTIVE, buyer)
+    active = read(api, ACTIVE, buyer.token)
     assert set(active) == {"subscription"}
     assert active["subscription"]["id"] == subs["pro"]  # the PENDING quarterly one is newer but not valid
     assert active["subscription"]["status"] == "TRIALING"
@@ -391,11 +292,11 @@ def test_two_active_reads_answer_identical_json(api, three):
 
 def test_active_all_lists_every_valid_subscription_newest_first(api, three):
     buyer, subs = three
-    body = get(api, ACTIVE_ALL, buyer)
+    body = read(api, ACTIVE_ALL, buyer.token)
     assert set(body) == {"subscriptions"}
     assert ids(body["subscriptions"]) == [subs["pro"], subs["basic"]]
     assert all(s["is_valid"] is True for s in body["subscriptions"])
-    listed = {s["id"]: s for s in get(api, SUBSCRIPTIONS, buyer)["subscriptions"]}
+    listed = {s["id"]: s for s in read(api, SUBSCRIPTIONS, buyer.token)["subscriptions"]}
     assert body["subscriptions"] == [listed[subs["pro"]], listed[subs["basic"]]]
 
 
@@ -404,7 +305,7 @@ def test_active_all_lists_every_valid_subscription_newest_first(api, three):
 
 def test_the_detail_carries_its_add_ons(api, three):
     buyer, subs = three
-    body = get(api, f"{SUBSCRIPTIONS}/{subs['basic']}", buyer)
+    body = read(api, f"{SUBSCRIPTIONS}/{subs['basic']}", buyer.token)
     assert set(body) == {"subscription"}
     sub = body["subscription"]
     assert set(sub) == SUBSCRIPTION_FIELDS | {"plan", "pending_plan", "add_ons"}
@@ -420,19 +321,19 @@ def test_the_detail_carries_its_add_ons(api, three):
     assert addon["expires_at"] == sub["expires_at"]  # co-terminous with its parent
     assert addon["cancel_at_period_end"] is False
     assert addon["cancelled_at"] is None
-    listed = {s["id"]: s for s in get(api, SUBSCRIPTIONS, buyer)["subscriptions"]}
+    listed = {s["id"]: s for s in read(api, SUBSCRIPTIONS, buyer.token)["subscriptions"]}
     assert {k: v for k, v in sub.items() if k != "add_ons"} == listed[subs["basic"]]
 
 
 def test_the_detail_of_a_trialing_subscription_shows_its_trialing_add_on(api, three):
     buyer, subs = three
-    sub = get(api, f"{SUBSCRIPTIONS}/{subs['pro']}", buyer)["subscription"]
+    sub = read(api, f"{SUBSCRIPTIONS}/{subs['pro']}", buyer.token)["subscription"]
     assert sub["status"] == "TRIALING"
     [addon] = sub["add_ons"]
     assert addon["addon_id"] == seed_id("addon", "priority-support")
     assert addon["status"] == "TRIALING"
     assert addon["subscription_id"] == subs["pro"]
-    quarterly = get(api, f"{SUBSCRIPTIONS}/{subs['quarterly']}", buyer)["subscription"]
+    quarterly = read(api, f"{SUBSCRIPTIONS}/{subs['quarterly']}", buyer.token)["subscription"]
     assert quarterly["add_ons"] == []
     assert quarterly["plan"]["billing_period"] == "QUARTERLY"
 
@@ -456,7 +357,7 @@ def test_another_users_subscription_is_404(api, three):
     answer = api.get(f"{SUBSCRIPTIONS}/{seed_id('subscription', 'test@example.com')}", token=buyer.token)
     assert answer.status == 404
     assert answer.json == NOT_FOUND
-    stranger = register(api)
+    stranger = register_buyer(api, "subs")
     for subscription_id in subs.values():
         answer = api.get(f"{SUBSCRIPTIONS}/{subscription_id}", token=stranger.token)
         assert answer.status == 404
@@ -477,10 +378,10 @@ def test_a_malformed_id_is_400(api, three, bad):
 
 
 def test_a_trial_counts_down_and_stops_being_valid_at_its_end(api, manual_clock):
-    buyer = register(api)
-    answer = checkout(api, buyer, "pro")
+    buyer = register_buyer(api, "subs")
+    answer = buy(api, buyer, "pro")
     assert answer["trial_applied"] is True
-    sub = get(api, ACTIVE, buyer)["subscription"]
+    sub = read(api, ACTIVE, buyer.token)["subscription"]
     assert sub["id"] == answer["subscription"]["id"]
     assert sub["status"] == "TRIALING"
     assert sub["is_trialing"] is True
@@ -494,29 +395,29 @@ def test_a_trial_counts_down_and_stops_being_valid_at_its_end(api, manual_clock)
 
     manual_clock.advance(timedelta(hours=12))  # 2 days 12 hours left
     buyer = relogin(api, buyer)
-    sub = get(api, ACTIVE, buyer)["subscription"]
+    sub = read(api, ACTIVE, buyer.token)["subscription"]
     assert (sub["status"], sub["is_trialing"], sub["is_valid"], sub["days_remaining"]) == ("TRIALING", True, True, 2)
 
     manual_clock.advance(timedelta(days=2, hours=11, minutes=59, seconds=59))  # one second left
     buyer = relogin(api, buyer)
-    sub = get(api, ACTIVE, buyer)["subscription"]
+    sub = read(api, ACTIVE, buyer.token)["subscription"]
     assert (sub["is_trialing"], sub["is_valid"], sub["days_remaining"]) == (True, True, 0)
 
     manual_clock.advance(timedelta(seconds=1))  # the trial's end: expires_at is no longer in the future
     buyer = relogin(api, buyer)
-    assert get(api, ACTIVE, buyer) == {"subscription": None}
-    assert get(api, ACTIVE_ALL, buyer) == {"subscriptions": []}
-    [listed] = get(api, SUBSCRIPTIONS, buyer)["subscriptions"]
+    assert read(api, ACTIVE, buyer.token) == {"subscription": None}
+    assert read(api, ACTIVE_ALL, buyer.token) == {"subscriptions": []}
+    [listed] = read(api, SUBSCRIPTIONS, buyer.token)["subscriptions"]
     assert (listed["is_valid"], listed["days_remaining"]) == (False, 0)
 
 
 def test_a_trial_paid_early_keeps_its_trial_days(api, manual_clock):
-    buyer = register(api)
-    answer = checkout(api, buyer, "pro")
+    buyer = register_buyer(api, "subs")
+    answer = buy(api, buyer, "pro")
     manual_clock.advance(timedelta(hours=12))
     buyer = relogin(api, buyer)
     pay(api, buyer, answer["invoice"]["id"])
-    sub = get(api, ACTIVE, buyer)["subscription"]
+    sub = read(api, ACTIVE, buyer.token)["subscription"]
     assert sub["status"] == "ACTIVE"
     assert sub["is_trialing"] is False
     assert sub["started_at"] == "2026-05-01T09:00:00Z"
@@ -527,9 +428,9 @@ def test_a_trial_paid_early_keeps_its_trial_days(api, manual_clock):
 
 
 def test_a_one_time_plan_never_expires(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "subs")
     subscription_id = bought(api, buyer, "lifetime")
-    sub = get(api, ACTIVE, buyer)["subscription"]
+    sub = read(api, ACTIVE, buyer.token)["subscription"]
     assert sub["id"] == subscription_id
     assert (sub["status"], sub["is_valid"], sub["expires_at"], sub["days_remaining"]) == ("ACTIVE", True, None, None)
     assert sub["plan"] == {
@@ -557,26 +458,26 @@ def test_a_one_time_plan_never_expires(api):
     ],
 )
 def test_is_valid_by_status_and_expiry(api, status, expires_in, valid, days):
-    buyer = register(api)
+    buyer = register_buyer(api, "subs")
     subscription_id = bought(api, buyer, "basic")
-    set_state(buyer, subscription_id, status=status, expires_at=clock.now() + expires_in)
-    [sub] = get(api, SUBSCRIPTIONS, buyer)["subscriptions"]
+    set_holding(SubscriptionItem, buyer.user_id, subscription_id, status=status, expires_at=clock.now() + expires_in)
+    [sub] = read(api, SUBSCRIPTIONS, buyer.token)["subscriptions"]
     assert (sub["status"], sub["is_valid"], sub["days_remaining"]) == (status, valid, days)
     assert sub["is_trialing"] is (status == "TRIALING")
-    assert get(api, ACTIVE, buyer) == {"subscription": sub if valid else None}
-    assert get(api, ACTIVE_ALL, buyer) == {"subscriptions": [sub] if valid else []}
-    assert ids(get(api, f"{SUBSCRIPTIONS}?status={status.lower()}", buyer)["subscriptions"]) == [subscription_id]
+    assert read(api, ACTIVE, buyer.token) == {"subscription": sub if valid else None}
+    assert read(api, ACTIVE_ALL, buyer.token) == {"subscriptions": [sub] if valid else []}
+    assert ids(read(api, f"{SUBSCRIPTIONS}?status={status.lower()}", buyer.token)["subscriptions"]) == [subscription_id]
 
 
 def test_active_skips_a_newer_subscription_that_lost_its_validity(api):
-    buyer = register(api)
+    buyer = register_buyer(api, "subs")
     older = bought(api, buyer, "basic")
     newer = bought(api, buyer, "quarterly")
-    assert get(api, ACTIVE, buyer)["subscription"]["id"] == newer
-    set_state(buyer, newer, status="PAUSED", paused_at=clock.now())
-    assert get(api, ACTIVE, buyer)["subscription"]["id"] == older
-    assert ids(get(api, ACTIVE_ALL, buyer)["subscriptions"]) == [older]
-    paused = get(api, f"{SUBSCRIPTIONS}/{newer}", buyer)["subscription"]
+    assert read(api, ACTIVE, buyer.token)["subscription"]["id"] == newer
+    set_holding(SubscriptionItem, buyer.user_id, newer, status="PAUSED", paused_at=clock.now())
+    assert read(api, ACTIVE, buyer.token)["subscription"]["id"] == older
+    assert ids(read(api, ACTIVE_ALL, buyer.token)["subscriptions"]) == [older]
+    paused = read(api, f"{SUBSCRIPTIONS}/{newer}", buyer.token)["subscription"]
     assert paused["paused_at"] is not None
     assert paused["is_valid"] is False
 
@@ -586,12 +487,7 @@ def test_active_skips_a_newer_subscription_that_lost_its_validity(api):
 
 @pytest.mark.parametrize("path", [SUBSCRIPTIONS, ACTIVE, ACTIVE_ALL, f"{SUBSCRIPTIONS}/{SUBSCRIPTION_ID}"])
 def test_reads_need_a_token(api, path):
-    answer = api.get(path)
-    assert answer.status == 401
-    assert answer.json == {"error": "Authorization header is required"}
-    answer = api.get(path, token="not-a-jwt")
-    assert answer.status == 401
-    assert answer.json == {"error": "Invalid or expired token"}
+    assert_token_required(api, path)
 
 
 def test_reads_are_not_cached(api, three):

@@ -7,53 +7,23 @@ every test registers its own users.
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.core.ids import seed_id
+from tests.integration.buyers import balance_of, read, token_holder
 from tests.integration.conftest import at_once, outbox_events
 
 CONSUME = "/api/v1/user/tokens/consume"
-PASSWORD = "Abcdef1!"
 
 
-@dataclass
-class Holder:
-    user_id: str
-    token: str
-
-
-def with_tokens(api, bundle: str = "100 Tokens") -> Holder:
-    email = f"race-{uuid.uuid4().hex[:12]}@example.com"
-    registered = api.post("/api/v1/auth/register", {"email": email, "password": PASSWORD})
-    assert registered.status == 200, registered.json
-    holder = Holder(registered.json["user_id"], registered.json["token"])
-    answer = api.post(
-        "/api/v1/user/checkout",
-        {"token_bundle_ids": [seed_id("bundle", bundle)], "payment_method_code": "sandbox"},
-        token=holder.token,
-    )
-    assert answer.status == 201, answer.json
-    paid = api.post(f"/api/v1/user/invoices/{answer.json['invoice']['id']}/pay", {}, token=holder.token)
-    assert paid.status == 200, paid.json
-    return holder
-
-
-def ledger(api, holder: Holder) -> list[dict[str, Any]]:
-    answer = api.get("/api/v1/user/tokens/transactions?limit=100", token=holder.token)
-    assert answer.status == 200
-    assert answer.json["total"] == len(answer.json["transactions"])
-    return answer.json["transactions"]  # type: ignore[no-any-return]
-
-
-def balance(api, holder: Holder) -> int:
-    return int(api.get("/api/v1/user/tokens/balance", token=holder.token).json["balance"])
+def ledger(api, token: str) -> list[dict[str, Any]]:
+    body = read(api, "/api/v1/user/tokens/transactions?limit=100", token)
+    assert body["total"] == len(body["transactions"])
+    return body["transactions"]  # type: ignore[no-any-return]
 
 
 def test_fifty_concurrent_debits_of_three_from_one_hundred(api, atomic_dynamodb):
-    holder = with_tokens(api)
+    holder = token_holder(api, "race")
     answers = at_once(50, lambda _: api.post(CONSUME, {"amount": 3}, token=holder.token))
     statuses = Counter(a.status for a in answers)
     assert statuses == {200: 33, 402: 17}
@@ -61,8 +31,8 @@ def test_fifty_concurrent_debits_of_three_from_one_hundred(api, atomic_dynamodb)
     succeeded = sorted((a.json for a in answers if a.status == 200), key=lambda b: -b["balance"])
     assert [b["balance"] for b in succeeded] == list(range(97, 0, -3))  # every intermediate balance exactly once
     assert all(b["balance"] == b["transaction"]["balance_after"] >= 0 for b in succeeded)
-    assert balance(api, holder) == 1
-    entries = ledger(api, holder)
+    assert balance_of(api, holder.token) == 1
+    entries = ledger(api, holder.token)
     usage = [e for e in entries if e["transaction_type"] == "USAGE"]
     assert len(usage) == 33
     assert {e["amount"] for e in usage} == {-3}
@@ -77,7 +47,7 @@ def test_fifty_concurrent_debits_of_three_from_one_hundred(api, atomic_dynamodb)
 
 
 def test_twenty_concurrent_consumptions_with_one_reference_debit_once(api, atomic_dynamodb):
-    holder = with_tokens(api)
+    holder = token_holder(api, "race")
     body = {"amount": 7, "reference": "render-job-1"}
     answers = at_once(20, lambda _: api.post(CONSUME, body, token=holder.token))
     assert [a.status for a in answers] == [200] * 20
@@ -89,15 +59,15 @@ def test_twenty_concurrent_consumptions_with_one_reference_debit_once(api, atomi
     assert original["balance"] == 93
     assert all(r["replayed"] is True and r["transaction"] == original["transaction"] for r in replays)
     assert all(r["balance"] == 93 for r in replays)
-    assert balance(api, holder) == 93
-    usage = [e for e in ledger(api, holder) if e["transaction_type"] == "USAGE"]
+    assert balance_of(api, holder.token) == 93
+    usage = [e for e in ledger(api, holder.token) if e["transaction_type"] == "USAGE"]
     assert usage == [original["transaction"]]
     debited = [e for e in outbox_events("tokens.debited") if e["data"]["user_id"] == holder.user_id]
     assert len(debited) == 1
 
 
 def test_concurrent_references_with_different_amounts_debit_once(api, atomic_dynamodb):
-    holder = with_tokens(api)
+    holder = token_holder(api, "race")
     answers = at_once(10, lambda i: api.post(CONSUME, {"amount": 1 + i % 2, "reference": "mixed"}, token=holder.token))
     winners = [a for a in answers if a.status == 200 and "replayed" not in a.json]
     assert len(winners) == 1
@@ -109,4 +79,4 @@ def test_concurrent_references_with_different_amounts_debit_once(api, atomic_dyn
         else:
             assert answer.status == 409
             assert answer.json == {"error": "Reference already used with a different amount"}
-    assert balance(api, holder) == 100 - amount
+    assert balance_of(api, holder.token) == 100 - amount

@@ -8,76 +8,38 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from chalicelib.core.ids import seed_id
+from tests.contract import NO_CREDENTIAL
+from tests.integration.buyers import (
+    Buyer,
+    balance_of,
+    buy_tokens,
+    ledger_of,
+    register_buyer,
+    token_holder,
+)
 from tests.integration.conftest import outbox_events
 
 CONSUME = "/api/v1/user/tokens/consume"
-BALANCE = "/api/v1/user/tokens/balance"
 TRANSACTIONS = "/api/v1/user/tokens/transactions"
-PASSWORD = "Abcdef1!"
 NOT_POSITIVE = {"error": "amount must be a positive integer"}
 BAD_REFERENCE = {"error": "reference must be 1-255 characters"}
 JSON_HEADERS = {"Content-Type": "application/json"}
 REFERENCE_CONFLICT = {"error": "Reference already used with a different amount"}
 
 
-@dataclass
-class Holder:
-    email: str
-    user_id: str
-    token: str
-
-
-def register(api) -> Holder:
-    email = f"consume-{uuid.uuid4().hex[:12]}@example.com"
-    answer = api.post("/api/v1/auth/register", {"email": email, "password": PASSWORD})
-    assert answer.status == 200, answer.json
-    return Holder(email, answer.json["user_id"], answer.json["token"])
-
-
-def buy_tokens(api, holder: Holder, bundle: str = "100 Tokens") -> None:
-    answer = api.post(
-        "/api/v1/user/checkout",
-        {"token_bundle_ids": [seed_id("bundle", bundle)], "payment_method_code": "sandbox"},
-        token=holder.token,
-    )
-    assert answer.status == 201, answer.json
-    paid = api.post(f"/api/v1/user/invoices/{answer.json['invoice']['id']}/pay", {}, token=holder.token)
-    assert paid.status == 200, paid.json
-
-
-def with_tokens(api, bundle: str = "100 Tokens") -> Holder:
-    holder = register(api)
-    buy_tokens(api, holder, bundle)
-    return holder
-
-
-def post(api, holder: Holder, body: Any, **kwargs: Any) -> Any:
+def post(api, holder: Buyer, body: Any, **kwargs: Any) -> Any:
     return api.post(CONSUME, body, token=holder.token, **kwargs)
 
 
-def ok(api, holder: Holder, body: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+def ok(api, holder: Buyer, body: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     answer = post(api, holder, body, **kwargs)
     assert answer.status == 200, answer.json
     return answer.json  # type: ignore[no-any-return]
-
-
-def balance(api, holder: Holder) -> int:
-    answer = api.get(BALANCE, token=holder.token)
-    assert answer.status == 200
-    return int(answer.json["balance"])
-
-
-def ledger(api, holder: Holder) -> list[dict[str, Any]]:
-    answer = api.get(f"{TRANSACTIONS}?limit=100", token=holder.token)
-    assert answer.status == 200
-    return answer.json["transactions"]  # type: ignore[no-any-return]
 
 
 def debited_events(user_id: str) -> list[dict[str, Any]]:
@@ -85,9 +47,9 @@ def debited_events(user_id: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def holder(api) -> Holder:
+def holder(api) -> Buyer:
     """A user with 100 tokens (one paid "100 Tokens" bundle)."""
-    return with_tokens(api)
+    return token_holder(api, "consume")
 
 
 # --- success ---------------------------------------------------------------------------------------------------
@@ -111,12 +73,12 @@ def test_consuming_debits_the_balance_and_writes_a_usage_entry(api, holder):
             "created_at": entry["created_at"],
         },
     }
-    assert balance(api, holder) == 70
-    assert ledger(api, holder)[0] == entry
+    assert balance_of(api, holder.token) == 70
+    assert ledger_of(api, holder.token)[0] == entry
 
 
 def test_the_entry_time_is_the_clock_time(api, manual_clock):
-    holder = with_tokens(api)
+    holder = token_holder(api, "consume")
     entry = ok(api, holder, {"amount": 1})["transaction"]
     assert entry["created_at"] == "2026-05-01T09:00:00Z"
     manual_clock.advance(timedelta(seconds=1, microseconds=250000))
@@ -131,7 +93,7 @@ def test_description_and_reference_are_optional(api, holder):
     named = ok(api, holder, {"amount": 1, "description": "Image render 4K"})["transaction"]
     assert named["description"] == "Image render 4K"
     assert ok(api, holder, {"amount": 1, "description": ""})["transaction"]["description"] == ""
-    assert balance(api, holder) == 96
+    assert balance_of(api, holder.token) == 96
 
 
 def test_the_limits_themselves_are_accepted(api, holder):
@@ -191,8 +153,8 @@ def test_validation_messages(api, holder, body, error):
     answer = post(api, holder, body)
     assert answer.status == 400
     assert answer.json == {"error": error}
-    assert balance(api, holder) == 100
-    assert len(ledger(api, holder)) == 1
+    assert balance_of(api, holder.token) == 100
+    assert len(ledger_of(api, holder.token)) == 1
 
 
 @pytest.mark.parametrize(
@@ -210,7 +172,7 @@ def test_unknown_fields_are_rejected(api, holder, body, unknown):
         "error": "; ".join(f"{name}: Unknown field." for name in unknown),
         "fields": {name: ["Unknown field."] for name in unknown},
     }
-    assert balance(api, holder) == 100
+    assert balance_of(api, holder.token) == 100
 
 
 def test_malformed_bodies(api, holder):
@@ -225,25 +187,25 @@ def test_malformed_bodies(api, holder):
         "POST", CONSUME, body='{"amount": 1}', token=holder.token, headers={"Content-Type": "text/plain"}
     )
     assert (text.status, text.json) == (415, {"error": "Unsupported media type"})
-    assert balance(api, holder) == 100
+    assert balance_of(api, holder.token) == 100
 
 
 def test_consuming_needs_a_token(api):
     answer = api.post(CONSUME, {"amount": 1})
     assert answer.status == 401
-    assert answer.json == {"error": "Authorization header is required"}
+    assert answer.json == NO_CREDENTIAL
 
 
 # --- insufficient balance --------------------------------------------------------------------------------------
 
 
 def test_a_user_without_tokens_gets_402(api):
-    holder = register(api)
+    holder = register_buyer(api, "consume")
     answer = post(api, holder, {"amount": 1})
     assert answer.status == 402
     assert answer.json == {"error": "Insufficient token balance", "balance": 0}
-    assert balance(api, holder) == 0
-    assert ledger(api, holder) == []
+    assert balance_of(api, holder.token) == 0
+    assert ledger_of(api, holder.token) == []
 
 
 def test_402_leaves_the_balance_and_the_reference_unused(api, holder):
@@ -253,8 +215,8 @@ def test_402_leaves_the_balance_and_the_reference_unused(api, holder):
     largest = post(api, holder, {"amount": 1_000_000, "reference": "big-job"})
     assert largest.status == 402
     assert largest.json == {"error": "Insufficient token balance", "balance": 100}
-    assert balance(api, holder) == 100
-    assert len(ledger(api, holder)) == 1
+    assert balance_of(api, holder.token) == 100
+    assert len(ledger_of(api, holder.token)) == 1
     assert debited_events(holder.user_id) == []
     # the reference was not taken: a later consumption with it (any amount) is a first one, not a replay or 409
     body = ok(api, holder, {"amount": 40, "reference": "big-job"})
@@ -280,8 +242,8 @@ def test_a_repeated_reference_with_the_same_amount_replays(api, holder):
     assert again == {"balance": 92, "transaction": first["transaction"], "replayed": True}
     other_description = ok(api, holder, {"amount": 5, "reference": "job-a", "description": "something else"})
     assert other_description == {"balance": 92, "transaction": first["transaction"], "replayed": True}
-    assert balance(api, holder) == 92
-    assert [e["reference"] for e in ledger(api, holder) if e["transaction_type"] == "USAGE"] == [None, "job-a"]
+    assert balance_of(api, holder.token) == 92
+    assert [e["reference"] for e in ledger_of(api, holder.token) if e["transaction_type"] == "USAGE"] == [None, "job-a"]
     assert len(debited_events(holder.user_id)) == 2
 
 
@@ -290,8 +252,8 @@ def test_a_repeated_reference_with_another_amount_is_409(api, holder):
     answer = post(api, holder, {"amount": 6, "reference": "job-b"})
     assert answer.status == 409
     assert answer.json == REFERENCE_CONFLICT
-    assert balance(api, holder) == 95
-    assert len(ledger(api, holder)) == 2
+    assert balance_of(api, holder.token) == 95
+    assert len(ledger_of(api, holder.token)) == 2
 
 
 def test_a_replay_does_not_need_the_balance_any_more(api, holder):
@@ -302,20 +264,20 @@ def test_a_replay_does_not_need_the_balance_any_more(api, holder):
 
 
 def test_references_are_per_user(api, holder):
-    other = with_tokens(api)
+    other = token_holder(api, "consume")
     ok(api, holder, {"amount": 5, "reference": "shared-ref"})
     body = ok(api, other, {"amount": 7, "reference": "shared-ref"})
     assert "replayed" not in body
     assert body["balance"] == 93
     assert body["transaction"]["user_id"] == other.user_id
-    assert balance(api, holder) == 95
+    assert balance_of(api, holder.token) == 95
 
 
 def test_references_are_case_sensitive(api, holder):
     ok(api, holder, {"amount": 1, "reference": "Job-C"})
     body = ok(api, holder, {"amount": 2, "reference": "job-c"})
     assert "replayed" not in body
-    assert balance(api, holder) == 97
+    assert balance_of(api, holder.token) == 97
 
 
 # --- Idempotency-Key -------------------------------------------------------------------------------------------
@@ -330,36 +292,36 @@ def test_an_idempotency_key_replays_the_first_answer(api, holder):
     assert second.status == 200
     assert second.headers["idempotent-replayed"] == "true"
     assert second.json == first.json
-    assert balance(api, holder) == 90
-    assert len([e for e in ledger(api, holder) if e["transaction_type"] == "USAGE"]) == 1
+    assert balance_of(api, holder.token) == 90
+    assert len([e for e in ledger_of(api, holder.token) if e["transaction_type"] == "USAGE"]) == 1
     assert len(debited_events(holder.user_id)) == 1
     mismatch = post(api, holder, {"amount": 11}, headers=key)
     assert mismatch.status == 422
     assert mismatch.json == {"error": "Idempotency key reused with different parameters"}
-    assert balance(api, holder) == 90
+    assert balance_of(api, holder.token) == 90
 
 
 def test_an_idempotency_key_is_scoped_to_the_user(api, holder):
-    other = with_tokens(api)
+    other = token_holder(api, "consume")
     key = {"Idempotency-Key": f"shared-{uuid.uuid4()}"}
     assert post(api, holder, {"amount": 10}, headers=key).json["balance"] == 90
     answer = post(api, other, {"amount": 10}, headers=key)
     assert answer.status == 200
     assert "idempotent-replayed" not in answer.headers
     assert answer.json["transaction"]["user_id"] == other.user_id
-    assert balance(api, other) == 90
+    assert balance_of(api, other.token) == 90
 
 
 def test_a_402_answer_is_stored_under_its_key(api, holder):
     key = {"Idempotency-Key": f"short-{uuid.uuid4()}"}
     short = post(api, holder, {"amount": 150}, headers=key)
     assert (short.status, short.json) == (402, {"error": "Insufficient token balance", "balance": 100})
-    buy_tokens(api, holder, "100 Tokens")
+    buy_tokens(api, holder.token, "100 Tokens")
     replay = post(api, holder, {"amount": 150}, headers=key)
     assert replay.status == 402
     assert replay.headers["idempotent-replayed"] == "true"
     assert replay.json == short.json
-    assert balance(api, holder) == 200
+    assert balance_of(api, holder.token) == 200
     fresh = post(api, holder, {"amount": 150}, headers={"Idempotency-Key": f"again-{uuid.uuid4()}"})
     assert (fresh.status, fresh.json["balance"]) == (200, 50)
 
@@ -369,20 +331,20 @@ def test_a_malformed_idempotency_key_is_400(api, holder, key):
     answer = post(api, holder, {"amount": 1}, headers={"Idempotency-Key": key})
     assert answer.status == 400
     assert answer.json == {"error": "Invalid Idempotency-Key"}
-    assert balance(api, holder) == 100
+    assert balance_of(api, holder.token) == 100
 
 
 # --- the ledger invariant --------------------------------------------------------------------------------------
 
 
 def test_after_credits_and_debits_the_balance_is_the_sum_of_the_ledger(api):
-    holder = with_tokens(api)  # +100
+    holder = token_holder(api, "consume")  # +100
     steps = [("consume", 30), ("consume", 70), ("buy", "500 Tokens"), ("consume", 1), ("consume", 499)]
     steps += [("buy", "100 Tokens"), ("consume", 7), ("short", 94), ("consume", 93)]
     expected = 100
     for step, value in steps:
         if step == "buy":
-            buy_tokens(api, holder, str(value))
+            buy_tokens(api, holder.token, str(value))
             expected += 100 if value == "100 Tokens" else 500
         elif step == "short":
             answer = post(api, holder, {"amount": value})
@@ -392,8 +354,8 @@ def test_after_credits_and_debits_the_balance_is_the_sum_of_the_ledger(api):
             body = ok(api, holder, {"amount": value})
             expected -= int(value)
             assert body["balance"] == body["transaction"]["balance_after"] == expected
-    entries = ledger(api, holder)
-    assert balance(api, holder) == expected == 0
+    entries = ledger_of(api, holder.token)
+    assert balance_of(api, holder.token) == expected == 0
     assert sum(e["amount"] for e in entries) == expected
     assert entries[0]["balance_after"] == expected
     running = 0

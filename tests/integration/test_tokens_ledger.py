@@ -8,91 +8,46 @@ from __future__ import annotations
 
 import math
 import re
-import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from chalicelib.core.ids import seed_id
+from tests.contract import INVALID_PAGING, PAGE_FIELDS, TOKEN_TRANSACTION_FIELDS
+from tests.integration.buyers import Buyer, assert_token_required, buy_tokens, read, register_buyer
 
 BALANCE = "/api/v1/user/tokens/balance"
 TRANSACTIONS = "/api/v1/user/tokens/transactions"
 CONSUME = "/api/v1/user/tokens/consume"
-PASSWORD = "Abcdef1!"
-ENVELOPE = {"transactions", "total", "limit", "offset", "page", "per_page", "pages", "next_cursor"}
-TRANSACTION_FIELDS = {
-    "id",
-    "user_id",
-    "amount",
-    "transaction_type",
-    "reference_id",
-    "reference",
-    "description",
-    "balance_after",
-    "created_at",
-}
 INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z")
 
 
-@dataclass
-class Holder:
-    user_id: str
-    token: str
-
-
-def register(api) -> Holder:
-    email = f"ledger-{uuid.uuid4().hex[:12]}@example.com"
-    answer = api.post("/api/v1/auth/register", {"email": email, "password": PASSWORD})
-    assert answer.status == 200, answer.json
-    return Holder(answer.json["user_id"], answer.json["token"])
-
-
-def buy_tokens(api, holder: Holder, bundle: str) -> str:
-    """Buy and pay one token bundle; the purchase id."""
-    answer = api.post(
-        "/api/v1/user/checkout",
-        {"token_bundle_ids": [seed_id("bundle", bundle)], "payment_method_code": "sandbox"},
-        token=holder.token,
-    )
-    assert answer.status == 201, answer.json
-    paid = api.post(f"/api/v1/user/invoices/{answer.json['invoice']['id']}/pay", {}, token=holder.token)
-    assert paid.status == 200, paid.json
-    return str(answer.json["token_bundles"][0]["id"])
-
-
-def consume(api, holder: Holder, amount: int, **body: Any) -> dict[str, Any]:
+def consume(api, holder: Buyer, amount: int, **body: Any) -> dict[str, Any]:
     answer = api.post(CONSUME, {"amount": amount, **body}, token=holder.token)
     assert answer.status == 200, answer.json
     return answer.json  # type: ignore[no-any-return]
-
-
-def get(api, path: str, holder: Holder) -> Any:
-    answer = api.get(path, token=holder.token)
-    assert answer.status == 200, answer.json
-    return answer.json
 
 
 def amounts(body: dict[str, Any]) -> list[int]:
     return [t["amount"] for t in body["transactions"]]
 
 
-def every_entry(api, holder: Holder) -> list[dict[str, Any]]:
+def every_entry(api, holder: Buyer) -> list[dict[str, Any]]:
     """The whole ledger, newest first, by following `next_cursor`."""
     entries: list[dict[str, Any]] = []
-    body = get(api, f"{TRANSACTIONS}?limit=2", holder)
+    body = read(api, f"{TRANSACTIONS}?limit=2", holder.token)
     entries.extend(body["transactions"])
     while body["next_cursor"] is not None:
-        body = get(api, f"{TRANSACTIONS}?limit=2&cursor={body['next_cursor']}", holder)
+        body = read(api, f"{TRANSACTIONS}?limit=2&cursor={body['next_cursor']}", holder.token)
         entries.extend(body["transactions"])
     return entries
 
 
-def assert_ledger_invariant(api, holder: Holder) -> None:
+def assert_ledger_invariant(api, holder: Buyer) -> None:
     """subscriptions.md §11: balance = Σ entries = newest balance_after, each entry chained to the one before."""
-    balance = get(api, BALANCE, holder)["balance"]
+    balance = read(api, BALANCE, holder.token)["balance"]
     entries = every_entry(api, holder)
-    assert len(entries) == get(api, TRANSACTIONS, holder)["total"]
+    assert len(entries) == read(api, TRANSACTIONS, holder.token)["total"]
     assert balance == sum(e["amount"] for e in entries)
     if entries:
         assert balance == entries[0]["balance_after"]
@@ -107,9 +62,9 @@ def assert_ledger_invariant(api, holder: Holder) -> None:
 
 
 def test_a_new_user_has_a_zero_balance_and_no_entries(api):
-    holder = register(api)
-    assert get(api, BALANCE, holder) == {"balance": 0}
-    assert get(api, TRANSACTIONS, holder) == {
+    holder = register_buyer(api, "ledger")
+    assert read(api, BALANCE, holder.token) == {"balance": 0}
+    assert read(api, TRANSACTIONS, holder.token) == {
         "transactions": [],
         "total": 0,
         "limit": 50,
@@ -133,8 +88,10 @@ def test_the_seeded_users_balances(api):
 
 
 def test_the_seeded_pro_user_has_one_subscription_entry(api):
-    pro = Holder(seed_id("user", "user.pro@demo.local"), api.token("user.pro@demo.local", "DemoPass123!"))
-    body = get(api, TRANSACTIONS, pro)
+    pro = Buyer(
+        "user.pro@demo.local", seed_id("user", "user.pro@demo.local"), api.token("user.pro@demo.local", "DemoPass123!")
+    )
+    body = read(api, TRANSACTIONS, pro.token)
     [entry] = body["transactions"]
     assert INSTANT.fullmatch(entry["created_at"])
     assert body == {
@@ -159,15 +116,15 @@ def test_the_seeded_pro_user_has_one_subscription_entry(api):
         "pages": 1,
         "next_cursor": None,
     }
-    assert get(api, f"{TRANSACTIONS}?type=subscription", pro)["transactions"] == [entry]
-    assert get(api, f"{TRANSACTIONS}?type=usage", pro)["total"] == 0
+    assert read(api, f"{TRANSACTIONS}?type=subscription", pro.token)["transactions"] == [entry]
+    assert read(api, f"{TRANSACTIONS}?type=usage", pro.token)["total"] == 0
 
 
 def test_a_bundle_purchase_credits_a_purchase_entry(api):
-    holder = register(api)
-    purchase_id = buy_tokens(api, holder, "100 Tokens")
-    assert get(api, BALANCE, holder) == {"balance": 100}
-    [entry] = get(api, TRANSACTIONS, holder)["transactions"]
+    holder = register_buyer(api, "ledger")
+    purchase_id = buy_tokens(api, holder.token, "100 Tokens")["token_bundles"][0]["id"]
+    assert read(api, BALANCE, holder.token) == {"balance": 100}
+    [entry] = read(api, TRANSACTIONS, holder.token)["transactions"]
     assert entry == {
         "id": entry["id"],
         "user_id": holder.user_id,
@@ -183,7 +140,7 @@ def test_a_bundle_purchase_credits_a_purchase_entry(api):
 
 
 def test_plan_tokens_are_a_subscription_entry(api):
-    holder = register(api)
+    holder = register_buyer(api, "ledger")
     answer = api.post(
         "/api/v1/user/checkout",
         {"plan_id": seed_id("plan", "basic"), "token_bundle_ids": [seed_id("bundle", "100 Tokens")]},
@@ -196,7 +153,7 @@ def test_plan_tokens_are_a_subscription_entry(api):
         token=holder.token,
     )
     assert paid.status == 200, paid.json
-    body = get(api, TRANSACTIONS, holder)
+    body = read(api, TRANSACTIONS, holder.token)
     assert [(t["transaction_type"], t["amount"], t["balance_after"]) for t in body["transactions"]] == [
         ("PURCHASE", 100, 150),
         ("SUBSCRIPTION", 50, 50),
@@ -204,21 +161,21 @@ def test_plan_tokens_are_a_subscription_entry(api):
     subscription_entry = body["transactions"][1]
     assert subscription_entry["reference_id"] == answer.json["subscription"]["id"]
     assert subscription_entry["description"] == "Plan tokens: Basic"
-    assert get(api, BALANCE, holder) == {"balance": 150}
+    assert read(api, BALANCE, holder.token) == {"balance": 150}
 
 
 # --- a ledger with seven entries -------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def seven(api) -> tuple[Holder, list[dict[str, Any]]]:
+def seven(api) -> tuple[Buyer, list[dict[str, Any]]]:
     """Oldest first: +100 (bundle), −1 … −5 (consumptions), +500 (bundle); balance 585."""
-    holder = register(api)
-    buy_tokens(api, holder, "100 Tokens")
+    holder = register_buyer(api, "ledger")
+    buy_tokens(api, holder.token, "100 Tokens")
     for amount in range(1, 6):
         consume(api, holder, amount, reference=f"job-{amount}")
-    buy_tokens(api, holder, "500 Tokens")
-    newest_first = get(api, TRANSACTIONS, holder)["transactions"]
+    buy_tokens(api, holder.token, "500 Tokens")
+    newest_first = read(api, TRANSACTIONS, holder.token)["transactions"]
     return holder, newest_first
 
 
@@ -235,18 +192,18 @@ def test_the_ledger_is_newest_first_with_balance_after(api, seven):
     ]
     assert [e["reference"] for e in entries] == [None, "job-5", "job-4", "job-3", "job-2", "job-1", None]
     for entry in entries:
-        assert set(entry) == TRANSACTION_FIELDS
+        assert set(entry) == TOKEN_TRANSACTION_FIELDS
         assert entry["user_id"] == holder.user_id
         assert INSTANT.fullmatch(entry["created_at"])
     assert len({e["id"] for e in entries}) == 7
-    assert get(api, BALANCE, holder) == {"balance": 585}
+    assert read(api, BALANCE, holder.token) == {"balance": 585}
     assert_ledger_invariant(api, holder)
 
 
 def test_the_default_page_is_50(api, seven):
     holder, entries = seven
-    body = get(api, TRANSACTIONS, holder)
-    assert set(body) == ENVELOPE
+    body = read(api, TRANSACTIONS, holder.token)
+    assert set(body) == PAGE_FIELDS | {"transactions"}
     assert body == {
         "transactions": entries,
         "total": 7,
@@ -274,9 +231,9 @@ def test_the_default_page_is_50(api, seven):
 )
 def test_paging_by_limit_and_offset(api, seven, limit, offset, start, stop, page, more):
     holder, entries = seven
-    body = get(api, f"{TRANSACTIONS}?limit={limit}&offset={offset}", holder)
+    body = read(api, f"{TRANSACTIONS}?limit={limit}&offset={offset}", holder.token)
     assert body["transactions"] == entries[start:stop]
-    assert {k: body[k] for k in ENVELOPE - {"transactions", "next_cursor"}} == {
+    assert {k: body[k] for k in PAGE_FIELDS - {"next_cursor"}} == {
         "total": 7,
         "limit": limit,
         "offset": offset,
@@ -292,9 +249,9 @@ def test_paging_by_limit_and_offset(api, seven, limit, offset, start, stop, page
 )
 def test_paging_by_page_and_per_page(api, seven, page, per_page, start, stop):
     holder, entries = seven
-    body = get(api, f"{TRANSACTIONS}?page={page}&per_page={per_page}", holder)
+    body = read(api, f"{TRANSACTIONS}?page={page}&per_page={per_page}", holder.token)
     assert body["transactions"] == entries[start:stop]
-    assert {k: body[k] for k in ENVELOPE - {"transactions", "next_cursor"}} == {
+    assert {k: body[k] for k in PAGE_FIELDS - {"next_cursor"}} == {
         "total": 7,
         "limit": per_page,
         "offset": (page - 1) * per_page,
@@ -307,7 +264,7 @@ def test_paging_by_page_and_per_page(api, seven, page, per_page, start, stop):
 
 def test_page_and_per_page_win_over_limit_and_offset(api, seven):
     holder, entries = seven
-    body = get(api, f"{TRANSACTIONS}?page=2&per_page=2&limit=5&offset=0", holder)
+    body = read(api, f"{TRANSACTIONS}?page=2&per_page=2&limit=5&offset=0", holder.token)
     assert body["transactions"] == entries[2:4]
     assert (body["limit"], body["offset"], body["page"], body["per_page"]) == (2, 2, 2, 2)
 
@@ -315,8 +272,8 @@ def test_page_and_per_page_win_over_limit_and_offset(api, seven):
 def test_following_next_cursor_visits_every_entry_once(api, seven):
     holder, entries = seven
     assert every_entry(api, holder) == entries
-    first = get(api, f"{TRANSACTIONS}?limit=4", holder)
-    second = get(api, f"{TRANSACTIONS}?limit=4&offset=0&cursor={first['next_cursor']}", holder)  # cursor wins
+    first = read(api, f"{TRANSACTIONS}?limit=4", holder.token)
+    second = read(api, f"{TRANSACTIONS}?limit=4&offset=0&cursor={first['next_cursor']}", holder.token)  # cursor wins
     assert second["transactions"] == entries[4:]
     assert second["next_cursor"] is None
 
@@ -333,7 +290,7 @@ def test_following_next_cursor_visits_every_entry_once(api, seven):
 )
 def test_out_of_range_paging_is_clamped(api, seven, query, limit, offset, page):
     holder, entries = seven
-    body = get(api, f"{TRANSACTIONS}?{query}", holder)
+    body = read(api, f"{TRANSACTIONS}?{query}", holder.token)
     assert (body["limit"], body["per_page"], body["offset"], body["page"]) == (limit, limit, offset, page)
     assert body["transactions"] == entries[:limit]
 
@@ -343,7 +300,7 @@ def test_malformed_paging_is_400(api, seven, query):
     holder, _ = seven
     answer = api.get(f"{TRANSACTIONS}?{query}", token=holder.token)
     assert answer.status == 400
-    assert answer.json == {"error": "Invalid pagination parameters"}
+    assert answer.json == INVALID_PAGING
 
 
 # --- the type filter -------------------------------------------------------------------------------------------
@@ -363,8 +320,8 @@ def test_malformed_paging_is_400(api, seven, query):
 )
 def test_the_type_filter_is_case_insensitive(api, seven, kind, expected):
     holder, _ = seven
-    body = get(api, f"{TRANSACTIONS}?type={kind}", holder)
-    assert set(body) == ENVELOPE
+    body = read(api, f"{TRANSACTIONS}?type={kind}", holder.token)
+    assert set(body) == PAGE_FIELDS | {"transactions"}
     assert amounts(body) == expected
     assert all(t["transaction_type"] == kind.upper() for t in body["transactions"])
     assert (body["total"], body["pages"], body["next_cursor"]) == (len(expected), 1 if expected else 0, None)
@@ -372,9 +329,9 @@ def test_the_type_filter_is_case_insensitive(api, seven, kind, expected):
 
 def test_the_type_filter_pages(api, seven):
     holder, _ = seven
-    body = get(api, f"{TRANSACTIONS}?type=usage&limit=2&offset=2", holder)
+    body = read(api, f"{TRANSACTIONS}?type=usage&limit=2&offset=2", holder.token)
     assert amounts(body) == [-3, -2]
-    assert {k: body[k] for k in ENVELOPE - {"transactions", "next_cursor"}} == {
+    assert {k: body[k] for k in PAGE_FIELDS - {"next_cursor"}} == {
         "total": 5,
         "limit": 2,
         "offset": 2,
@@ -383,10 +340,10 @@ def test_the_type_filter_pages(api, seven):
         "pages": 3,
     }
     assert body["next_cursor"] is not None
-    last = get(api, f"{TRANSACTIONS}?type=usage&limit=2&cursor={body['next_cursor']}", holder)
+    last = read(api, f"{TRANSACTIONS}?type=usage&limit=2&cursor={body['next_cursor']}", holder.token)
     assert amounts(last) == [-1]
     assert last["next_cursor"] is None
-    by_page = get(api, f"{TRANSACTIONS}?type=USAGE&page=3&per_page=2", holder)
+    by_page = read(api, f"{TRANSACTIONS}?type=USAGE&page=3&per_page=2", holder.token)
     assert amounts(by_page) == [-1]
 
 
@@ -403,17 +360,12 @@ def test_an_unknown_type_is_400(api, seven, kind):
 
 @pytest.mark.parametrize("path", [BALANCE, TRANSACTIONS])
 def test_reads_need_a_token(api, path):
-    answer = api.get(path)
-    assert answer.status == 401
-    assert answer.json == {"error": "Authorization header is required"}
-    answer = api.get(path, token="garbage")
-    assert answer.status == 401
-    assert answer.json == {"error": "Invalid or expired token"}
+    assert_token_required(api, path, bad_token="garbage")
 
 
 def test_each_user_reads_only_their_own_ledger(api, seven):
     holder, entries = seven
-    other = register(api)
-    assert get(api, TRANSACTIONS, other)["transactions"] == []
-    assert get(api, BALANCE, other) == {"balance": 0}
-    assert get(api, TRANSACTIONS, holder)["transactions"] == entries
+    other = register_buyer(api, "ledger")
+    assert read(api, TRANSACTIONS, other.token)["transactions"] == []
+    assert read(api, BALANCE, other.token) == {"balance": 0}
+    assert read(api, TRANSACTIONS, holder.token)["transactions"] == entries

@@ -14,6 +14,7 @@ import pytest
 
 from chalicelib.core.ids import seed_id
 from chalicelib.users.repository import find_details
+from tests.contract import UUID
 from tests.integration.conftest import drain_events, outbox_events
 
 PROFILE = "/api/v1/user/profile"
@@ -33,7 +34,6 @@ FIELDS = (
 )
 DETAIL_KEYS = {"id", "user_id", *FIELDS, "created_at", "updated_at"}
 INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?Z$")
-UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def register(api) -> tuple[str, dict[str, Any]]:

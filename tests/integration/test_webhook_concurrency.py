@@ -6,35 +6,15 @@ import json
 from collections import Counter
 from typing import Any
 
-from chalicelib.core import clock
-from chalicelib.core.ids import seed_id
-from chalicelib.core.times import unix
-from chalicelib.payments import signatures
+from tests.integration.buyers import buy_basic_and_tokens, deliver, german_buyer, notification
 from tests.integration.conftest import Answer, Api, at_once, outbox_events
 
-PASSWORD = "Abcdef1!"
-SECRET = "whsec_local_payment_webhook"
-BASIC = seed_id("plan", "basic")
-BUNDLE_100 = seed_id("bundle", "100 Tokens")
 THREADS = 10
 
 
 def pending_invoice(api: Api) -> tuple[str, dict[str, Any]]:
-    answer = api.post("/api/v1/auth/register", {"email": "bank@example.com", "password": PASSWORD})
-    assert answer.status == 200, answer.json
-    token = str(answer.json["token"])
-    assert api.put("/api/v1/user/details", {"country": "DE"}, token=token).status == 200
-    bought = api.post("/api/v1/user/checkout", {"plan_id": BASIC, "token_bundle_ids": [BUNDLE_100]}, token=token)
-    assert bought.status == 201, bought.json
-    return token, bought.json
-
-
-def deliver(api: Api, raw: bytes) -> Answer:
-    headers = {
-        "X-VBWD-Signature": signatures.header(SECRET, unix(clock.now()), raw),
-        "Content-Type": "application/json",
-    }
-    return api.request("POST", "/api/v1/webhooks/payment", body=raw, headers=headers)
+    token = german_buyer(api, "bank").token
+    return token, buy_basic_and_tokens(api, token)
 
 
 def assert_captured_once(api: Api, token: str, bought: dict[str, Any], answers: list[Answer]) -> None:
@@ -56,15 +36,7 @@ def assert_captured_once(api: Api, token: str, bought: dict[str, Any], answers: 
 def test_ten_concurrent_deliveries_of_one_event_capture_once(fresh_api: Api, atomic_dynamodb: None) -> None:
     token, bought = pending_invoice(fresh_api)
     invoice = bought["invoice"]
-    raw = json.dumps(
-        {
-            "event_id": "evt_race_1",
-            "invoice_id": invoice["id"],
-            "payment_reference": "BANK-RACE-1",
-            "amount": invoice["total_amount"],
-            "currency": "EUR",
-        }
-    ).encode()
+    raw = json.dumps(notification(invoice, event_id="evt_race_1", payment_reference="BANK-RACE-1")).encode()
 
     answers = at_once(THREADS, lambda _: deliver(fresh_api, raw))
 
@@ -78,14 +50,7 @@ def test_ten_concurrent_deliveries_of_one_event_capture_once(fresh_api: Api, ato
 def test_ten_concurrent_deliveries_without_an_event_id_capture_once(fresh_api: Api, atomic_dynamodb: None) -> None:
     token, bought = pending_invoice(fresh_api)
     invoice = bought["invoice"]
-    raw = json.dumps(
-        {
-            "invoice_id": invoice["id"],
-            "payment_reference": "BANK-RACE-1",
-            "amount": invoice["total_amount"],
-            "currency": "EUR",
-        }
-    ).encode()
+    raw = json.dumps(notification(invoice, event_id=None, payment_reference="BANK-RACE-1")).encode()
 
     answers = at_once(THREADS, lambda _: deliver(fresh_api, raw))
 
@@ -97,14 +62,7 @@ def test_deliveries_of_different_events_for_one_payment_capture_once(fresh_api: 
     invoice = bought["invoice"]
 
     def one(i: int) -> Answer:
-        body = {
-            "event_id": f"evt_race_{i}",
-            "invoice_id": invoice["id"],
-            "payment_reference": "BANK-RACE-1",
-            "amount": invoice["total_amount"],
-            "currency": "EUR",
-        }
-        return deliver(fresh_api, json.dumps(body).encode())
+        return deliver(fresh_api, notification(invoice, event_id=f"evt_race_{i}", payment_reference="BANK-RACE-1"))
 
     answers = at_once(THREADS, one)
 

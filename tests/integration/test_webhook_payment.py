@@ -6,77 +6,32 @@ cover the capture it triggers, deduplication, and the body's validation.
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
-from chalicelib.core import clock
-from chalicelib.core.ids import seed_id
-from chalicelib.core.times import unix
-from chalicelib.payments import signatures
-from tests.integration.conftest import Answer, Api, outbox_events
-
-PASSWORD = "Abcdef1!"
-SECRET = "whsec_local_payment_webhook"
-BASIC = seed_id("plan", "basic")
-BUNDLE_100 = seed_id("bundle", "100 Tokens")
-EXTRA_STORAGE = seed_id("addon", "extra-storage-50gb")
-
-
-def buyer(api: Api, name: str) -> str:
-    email = f"{name}-{uuid.uuid4().hex[:8]}@example.com"
-    answer = api.post("/api/v1/auth/register", {"email": email, "password": PASSWORD})
-    assert answer.status == 200, answer.json
-    token = str(answer.json["token"])
-    assert api.put("/api/v1/user/details", {"country": "DE"}, token=token).status == 200
-    return token
-
-
-def checkout(api: Api, token: str, **body: Any) -> dict[str, Any]:
-    answer = api.post(
-        "/api/v1/user/checkout", {"plan_id": BASIC, "token_bundle_ids": [BUNDLE_100], **body}, token=token
-    )
-    assert answer.status == 201, answer.json
-    return answer.json  # type: ignore[no-any-return]
-
-
-def deliver(api: Api, body: dict[str, Any] | bytes) -> Answer:
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    signature = signatures.header(SECRET, unix(clock.now()), raw)
-    headers = {"X-VBWD-Signature": signature, "Content-Type": "application/json"}
-    return api.request("POST", "/api/v1/webhooks/payment", body=raw, headers=headers)
-
-
-def notification(invoice: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    body = {
-        "event_id": f"evt_{uuid.uuid4().hex}",
-        "invoice_id": invoice["id"],
-        "payment_reference": f"BANK-{uuid.uuid4().hex[:10]}",
-        "amount": invoice["total_amount"],
-        "currency": invoice["currency"],
-    }
-    body.update(fields)
-    return {k: v for k, v in body.items() if v is not None}
-
-
-def invoice_of(api: Api, token: str, invoice_id: str) -> dict[str, Any]:
-    return api.get(f"/api/v1/user/invoices/{invoice_id}", token=token).json["invoice"]  # type: ignore[no-any-return]
-
-
-def balance(api: Api, token: str) -> int:
-    return int(api.get("/api/v1/user/tokens/balance", token=token).json["balance"])
+from tests.contract import EXTRA_STORAGE, TOKENS_100
+from tests.integration.buyers import (
+    balance_of,
+    buy_basic_and_tokens,
+    deliver,
+    events_about,
+    german_buyer,
+    invoice_of,
+    notification,
+)
+from tests.integration.conftest import Api, outbox_events
 
 
 def captures_of(invoice_id: str) -> list[dict[str, Any]]:
-    return [e for e in outbox_events("payment.captured") if e["data"]["invoice_id"] == invoice_id]
+    return events_about("payment.captured", "invoice_id", invoice_id)
 
 
 # --- a payment -----------------------------------------------------------------------------------------------------
 
 
 def test_a_signed_payment_captures_the_invoice(api: Api) -> None:
-    token = buyer(api, "hook")
-    bought = checkout(api, token)
+    token = german_buyer(api, "hook").token
+    bought = buy_basic_and_tokens(api, token)
     invoice = bought["invoice"]
     [purchase] = bought["token_bundles"]
     body = notification(invoice, payment_reference="BANK-2026-0042")
@@ -101,7 +56,7 @@ def test_a_signed_payment_captures_the_invoice(api: Api) -> None:
     assert paid["payment_ref"] == "BANK-2026-0042"
     assert paid["payment_method"] == "webhook"
     assert paid["paid_at"] is not None
-    assert balance(api, token) == 150
+    assert balance_of(api, token) == 150
     sub = api.get(f"/api/v1/user/subscriptions/{bought['subscription']['id']}", token=token).json["subscription"]
     assert sub["status"] == "ACTIVE" and sub["has_saved_payment_method"] is False
     [captured] = captures_of(invoice["id"])
@@ -120,8 +75,8 @@ def test_a_signed_payment_captures_the_invoice(api: Api) -> None:
 
 
 def test_the_provider_given_is_recorded_as_the_payment_method(api: Api) -> None:
-    token = buyer(api, "hook-provider")
-    invoice = checkout(api, token)["invoice"]
+    token = german_buyer(api, "hook-provider").token
+    invoice = buy_basic_and_tokens(api, token)["invoice"]
 
     answer = deliver(api, notification(invoice, provider="bank-importer"))
 
@@ -133,8 +88,8 @@ def test_the_provider_given_is_recorded_as_the_payment_method(api: Api) -> None:
 
 
 def test_an_authorized_invoice_can_be_captured_by_the_webhook(api: Api) -> None:
-    token = buyer(api, "hook-authorized")
-    invoice = checkout(api, token, payment_method_code="sandbox")["invoice"]
+    token = german_buyer(api, "hook-authorized").token
+    invoice = buy_basic_and_tokens(api, token, payment_method_code="sandbox")["invoice"]
     authorized = api.post(f"/api/v1/user/invoices/{invoice['id']}/pay", {"sandbox_outcome": "authorize"}, token=token)
     assert authorized.json["invoice"]["status"] == "AUTHORIZED"
 
@@ -146,9 +101,9 @@ def test_an_authorized_invoice_can_be_captured_by_the_webhook(api: Api) -> None:
 
 
 def test_amounts_as_number_string_or_with_a_trailing_zero_are_accepted(api: Api) -> None:
-    token = buyer(api, "hook-amounts")
+    token = german_buyer(api, "hook-amounts").token
     for amount in ("15.46", 15.46, "15.460"):
-        invoice = checkout(api, token, token_bundle_ids=[BUNDLE_100])["invoice"]
+        invoice = buy_basic_and_tokens(api, token, token_bundle_ids=[TOKENS_100])["invoice"]
         assert invoice["total_amount"] == "15.46"
 
         answer = deliver(api, notification(invoice, amount=amount))
@@ -158,8 +113,8 @@ def test_amounts_as_number_string_or_with_a_trailing_zero_are_accepted(api: Api)
 
 
 def test_an_upper_case_invoice_id_is_the_same_invoice(api: Api) -> None:
-    token = buyer(api, "hook-upper")
-    invoice = checkout(api, token)["invoice"]
+    token = german_buyer(api, "hook-upper").token
+    invoice = buy_basic_and_tokens(api, token)["invoice"]
 
     answer = deliver(api, notification(invoice, invoice_id=invoice["id"].upper()))
 
@@ -171,8 +126,8 @@ def test_an_upper_case_invoice_id_is_the_same_invoice(api: Api) -> None:
 
 
 def test_a_repeated_event_id_answers_the_first_body_as_a_duplicate(api: Api) -> None:
-    token = buyer(api, "hook-dup")
-    invoice = checkout(api, token)["invoice"]
+    token = german_buyer(api, "hook-dup").token
+    invoice = buy_basic_and_tokens(api, token)["invoice"]
     body = notification(invoice)
     first = deliver(api, body)
     assert first.status == 200
@@ -181,15 +136,15 @@ def test_a_repeated_event_id_answers_the_first_body_as_a_duplicate(api: Api) -> 
 
     assert again.status == 200
     assert again.json == {**first.json, "duplicate": True}
-    assert balance(api, token) == 150
+    assert balance_of(api, token) == 150
     assert api.get("/api/v1/user/tokens/transactions", token=token).json["total"] == 2
     assert len(captures_of(invoice["id"])) == 1
 
 
 def test_a_repeated_event_id_has_no_effect_even_when_it_names_another_invoice(api: Api) -> None:
-    token = buyer(api, "hook-dup-other")
-    first_invoice = checkout(api, token)["invoice"]
-    second_invoice = checkout(api, token)["invoice"]
+    token = german_buyer(api, "hook-dup-other").token
+    first_invoice = buy_basic_and_tokens(api, token)["invoice"]
+    second_invoice = buy_basic_and_tokens(api, token)["invoice"]
     body = notification(first_invoice)
     first = deliver(api, body)
     assert first.status == 200
@@ -202,8 +157,8 @@ def test_a_repeated_event_id_has_no_effect_even_when_it_names_another_invoice(ap
 
 
 def test_without_an_event_id_the_payment_reference_deduplicates(api: Api) -> None:
-    token = buyer(api, "hook-ref")
-    invoice = checkout(api, token)["invoice"]
+    token = german_buyer(api, "hook-ref").token
+    invoice = buy_basic_and_tokens(api, token)["invoice"]
     body = notification(invoice, event_id=None)
     assert "event_id" not in body
     first = deliver(api, body)
@@ -214,15 +169,15 @@ def test_without_an_event_id_the_payment_reference_deduplicates(api: Api) -> Non
 
     assert again.status == 200
     assert again.json == {**first.json, "duplicate": True}
-    assert balance(api, token) == 150
+    assert balance_of(api, token) == 150
     assert len(captures_of(invoice["id"])) == 1
     [captured] = captures_of(invoice["id"])
     assert captured["data"]["transaction_id"] is None
 
 
 def test_another_event_for_the_same_payment_is_acknowledged_without_effect(api: Api) -> None:
-    token = buyer(api, "hook-same-payment")
-    invoice = checkout(api, token)["invoice"]
+    token = german_buyer(api, "hook-same-payment").token
+    invoice = buy_basic_and_tokens(api, token)["invoice"]
     body = notification(invoice)
     assert deliver(api, body).status == 200
 
@@ -233,27 +188,27 @@ def test_another_event_for_the_same_payment_is_acknowledged_without_effect(api: 
     assert answer.json["invoice_id"] == invoice["id"]
     assert answer.json["payment_reference"] == body["payment_reference"]
     assert answer.json["items_activated"]["tokens_credited"] == 0
-    assert balance(api, token) == 150
+    assert balance_of(api, token) == 150
     assert len(captures_of(invoice["id"])) == 1
 
 
 def test_a_payment_for_an_invoice_paid_otherwise_409(api: Api) -> None:
-    token = buyer(api, "hook-paid")
-    invoice = checkout(api, token, payment_method_code="sandbox")["invoice"]
+    token = german_buyer(api, "hook-paid").token
+    invoice = buy_basic_and_tokens(api, token, payment_method_code="sandbox")["invoice"]
     assert api.post(f"/api/v1/user/invoices/{invoice['id']}/pay", {}, token=token).status == 200
 
     answer = deliver(api, notification(invoice))
 
     assert answer.status == 409
     assert answer.json == {"error": "Invoice is PAID, expected PENDING"}
-    assert balance(api, token) == 150
+    assert balance_of(api, token) == 150
     assert invoice_of(api, token, invoice["id"])["payment_method"] == "sandbox"
 
 
 def test_the_same_reference_from_another_provider_is_not_a_replay(api: Api) -> None:
     """§6.2 rule 2: a replay is the same payment — same provider and reference."""
-    token = buyer(api, "hook-other-provider")
-    invoice = checkout(api, token)["invoice"]
+    token = german_buyer(api, "hook-other-provider").token
+    invoice = buy_basic_and_tokens(api, token)["invoice"]
     body = notification(invoice, provider="bank-a")
     assert deliver(api, body).status == 200
 
@@ -265,8 +220,8 @@ def test_the_same_reference_from_another_provider_is_not_a_replay(api: Api) -> N
 
 
 def test_a_payment_for_a_cancelled_invoice_409(api: Api) -> None:
-    token = buyer(api, "hook-cancelled")
-    bought = checkout(api, token, plan_id=None, token_bundle_ids=None, add_on_ids=[EXTRA_STORAGE])
+    token = german_buyer(api, "hook-cancelled").token
+    bought = buy_basic_and_tokens(api, token, plan_id=None, token_bundle_ids=None, add_on_ids=[EXTRA_STORAGE])
     [addon] = bought["add_ons"]
     assert api.post(f"/api/v1/user/addons/{addon['id']}/cancel", {}, token=token).status == 200
     invoice = invoice_of(api, token, bought["invoice"]["id"])
@@ -298,8 +253,8 @@ def test_a_json_body_that_is_not_an_object_400(api: Api) -> None:
 
 
 def test_each_required_field_400_when_missing(api: Api) -> None:
-    token = buyer(api, "hook-missing")
-    invoice = checkout(api, token)["invoice"]
+    token = german_buyer(api, "hook-missing").token
+    invoice = buy_basic_and_tokens(api, token)["invoice"]
     for field in ("invoice_id", "payment_reference", "amount", "currency"):
         for missing in (None, ""):
             body = notification(invoice)
@@ -322,8 +277,8 @@ def test_the_first_missing_field_answers(api: Api) -> None:
 
 
 def test_a_malformed_invoice_id_400(api: Api) -> None:
-    token = buyer(api, "hook-bad-id")
-    invoice = checkout(api, token)["invoice"]
+    token = german_buyer(api, "hook-bad-id").token
+    invoice = buy_basic_and_tokens(api, token)["invoice"]
 
     answer = deliver(api, notification(invoice, invoice_id="INV-2026-000001"))
 
@@ -332,8 +287,8 @@ def test_a_malformed_invoice_id_400(api: Api) -> None:
 
 
 def test_a_malformed_amount_400(api: Api) -> None:
-    token = buyer(api, "hook-bad-amount")
-    invoice = checkout(api, token)["invoice"]
+    token = german_buyer(api, "hook-bad-amount").token
+    invoice = buy_basic_and_tokens(api, token)["invoice"]
     for amount in ("abc", "15,46", [15.46], {"value": "15.46"}):
         answer = deliver(api, notification(invoice, amount=amount))
 
@@ -352,21 +307,21 @@ def test_an_unknown_invoice_400_not_found(api: Api) -> None:
 
 
 def test_an_amount_that_differs_by_a_cent_400_and_nothing_changes(api: Api) -> None:
-    token = buyer(api, "hook-cent")
-    invoice = checkout(api, token)["invoice"]
+    token = german_buyer(api, "hook-cent").token
+    invoice = buy_basic_and_tokens(api, token)["invoice"]
     for amount in ("15.45", 15.45, "15.47", "154.6", "0"):
         answer = deliver(api, notification(invoice, amount=amount))
 
         assert answer.status == 400, amount
         assert answer.json == {"error": "Amount does not match invoice"}
     assert invoice_of(api, token, invoice["id"])["status"] == "PENDING"
-    assert balance(api, token) == 0
+    assert balance_of(api, token) == 0
     assert captures_of(invoice["id"]) == []
 
 
 def test_another_currency_400(api: Api) -> None:
-    token = buyer(api, "hook-currency")
-    invoice = checkout(api, token)["invoice"]
+    token = german_buyer(api, "hook-currency").token
+    invoice = buy_basic_and_tokens(api, token)["invoice"]
 
     answer = deliver(api, notification(invoice, currency="USD"))
 
@@ -376,8 +331,8 @@ def test_another_currency_400(api: Api) -> None:
 
 
 def test_a_refused_delivery_does_not_use_up_its_event_id(api: Api) -> None:
-    token = buyer(api, "hook-retry")
-    invoice = checkout(api, token)["invoice"]
+    token = german_buyer(api, "hook-retry").token
+    invoice = buy_basic_and_tokens(api, token)["invoice"]
     body = notification(invoice)
     assert deliver(api, {**body, "amount": "1.00"}).status == 400
 

@@ -7,7 +7,6 @@ secrets come from PAYMENT_WEBHOOK_SECRETS (seed-data.md §10: `whsec_local_payme
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -17,15 +16,19 @@ import pytest
 from chalicelib.core import clock
 from chalicelib.core.clock import ManualClock
 from chalicelib.core.config import reload_settings
-from chalicelib.core.ids import seed_id
 from chalicelib.core.times import unix
 from chalicelib.payments import signatures
+from tests.contract import BASIC
+from tests.integration.buyers import (
+    PAYMENT_WEBHOOK,
+    WEBHOOK_SECRET,
+    checkout,
+    invoice_of,
+    notification,
+    register_buyer,
+)
 from tests.integration.conftest import Answer, Api
 
-PASSWORD = "Abcdef1!"
-SECRET = "whsec_local_payment_webhook"
-BASIC = seed_id("plan", "basic")
-PATH = "/api/v1/webhooks/payment"
 TEST_PATH = "/api/v1/webhooks/payment/test"
 
 
@@ -43,27 +46,15 @@ def webhook_secrets(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 def pending_invoice(api: Api, name: str) -> tuple[str, dict[str, Any]]:
-    email = f"{name}-{uuid.uuid4().hex[:8]}@example.com"
-    answer = api.post("/api/v1/auth/register", {"email": email, "password": PASSWORD})
-    assert answer.status == 200, answer.json
-    token = answer.json["token"]
-    bought = api.post("/api/v1/user/checkout", {"plan_id": BASIC}, token=token)
-    assert bought.status == 201, bought.json
-    return token, bought.json["invoice"]
+    buyer = register_buyer(api, name)
+    return buyer.token, checkout(api, buyer.token, {"plan_id": BASIC})["invoice"]
 
 
 def payload(invoice: dict[str, Any]) -> bytes:
-    body = {
-        "event_id": f"evt_{uuid.uuid4().hex}",
-        "invoice_id": invoice["id"],
-        "payment_reference": f"BANK-{uuid.uuid4().hex[:10]}",
-        "amount": invoice["total_amount"],
-        "currency": invoice["currency"],
-    }
-    return json.dumps(body).encode()
+    return json.dumps(notification(invoice)).encode()
 
 
-def post(api: Api, raw: bytes, signature: str | None, path: str = PATH) -> Answer:
+def post(api: Api, raw: bytes, signature: str | None, path: str = PAYMENT_WEBHOOK) -> Answer:
     headers = {"Content-Type": "application/json"}
     if signature is not None:
         headers["X-VBWD-Signature"] = signature
@@ -75,7 +66,7 @@ def now() -> int:
 
 
 def status_of(api: Api, token: str, invoice_id: str) -> str:
-    return str(api.get(f"/api/v1/user/invoices/{invoice_id}", token=token).json["invoice"]["status"])
+    return str(invoice_of(api, token, invoice_id)["status"])
 
 
 INVALID = {"error": "Invalid signature"}
@@ -85,7 +76,7 @@ def test_a_correct_signature_is_accepted(api: Api) -> None:
     token, invoice = pending_invoice(api, "signed")
     raw = payload(invoice)
 
-    answer = post(api, raw, signatures.header(SECRET, now(), raw))
+    answer = post(api, raw, signatures.header(WEBHOOK_SECRET, now(), raw))
 
     assert answer.status == 200, answer.json
     assert status_of(api, token, invoice["id"]) == "PAID"
@@ -105,12 +96,12 @@ def test_a_missing_header_400(api: Api) -> None:
     [
         lambda raw, t: "",
         lambda raw, t: "garbage",
-        lambda raw, t: f"v1={signatures.sign(SECRET, t, raw)}",  # no timestamp
+        lambda raw, t: f"v1={signatures.sign(WEBHOOK_SECRET, t, raw)}",  # no timestamp
         lambda raw, t: f"t={t}",  # no v1
         lambda raw, t: f"t={t},v1=",  # an empty v1
-        lambda raw, t: f"t=yesterday,v1={signatures.sign(SECRET, t, raw)}",  # a timestamp that is no number
-        lambda raw, t: f"t={t},v0={signatures.sign(SECRET, t, raw)}",  # another scheme
-        lambda raw, t: f"t={t},v1={signatures.sign(SECRET, t, raw).upper()[:-1]}",
+        lambda raw, t: f"t=yesterday,v1={signatures.sign(WEBHOOK_SECRET, t, raw)}",  # a timestamp that is no number
+        lambda raw, t: f"t={t},v0={signatures.sign(WEBHOOK_SECRET, t, raw)}",  # another scheme
+        lambda raw, t: f"t={t},v1={signatures.sign(WEBHOOK_SECRET, t, raw).upper()[:-1]}",
     ],
     ids=["empty", "garbage", "no-t", "no-v1", "empty-v1", "bad-t", "v0-only", "truncated"],
 )
@@ -137,7 +128,7 @@ def test_a_signature_made_with_another_secret_400(api: Api) -> None:
 def test_a_body_changed_after_signing_400(api: Api) -> None:
     token, invoice = pending_invoice(api, "tampered")
     raw = payload(invoice)
-    signature = signatures.header(SECRET, now(), raw)
+    signature = signatures.header(WEBHOOK_SECRET, now(), raw)
     tampered = raw.replace(b'"currency": "EUR"', b'"currency": "EUR" ')
 
     answer = post(api, tampered, signature)
@@ -151,7 +142,7 @@ def test_a_signature_over_the_parsed_and_reserialized_body_does_not_match_the_ra
     raw = payload(invoice)
     compact = json.dumps(json.loads(raw), separators=(",", ":")).encode()
 
-    answer = post(api, raw, signatures.header(SECRET, now(), compact))
+    answer = post(api, raw, signatures.header(WEBHOOK_SECRET, now(), compact))
 
     assert (answer.status, answer.json) == (400, INVALID)
 
@@ -159,7 +150,7 @@ def test_a_signature_over_the_parsed_and_reserialized_body_does_not_match_the_ra
 def test_a_timestamp_301_seconds_old_400(api: Api, manual_clock: ManualClock) -> None:
     token, invoice = pending_invoice(api, "stale")
     raw = payload(invoice)
-    signature = signatures.header(SECRET, now(), raw)
+    signature = signatures.header(WEBHOOK_SECRET, now(), raw)
     manual_clock.advance(timedelta(seconds=301))
 
     answer = post(api, raw, signature)
@@ -171,7 +162,7 @@ def test_a_timestamp_301_seconds_old_400(api: Api, manual_clock: ManualClock) ->
 def test_a_timestamp_300_seconds_old_is_accepted(api: Api, manual_clock: ManualClock) -> None:
     _, invoice = pending_invoice(api, "just-fresh")
     raw = payload(invoice)
-    signature = signatures.header(SECRET, now(), raw)
+    signature = signatures.header(WEBHOOK_SECRET, now(), raw)
     manual_clock.advance(timedelta(seconds=300))
 
     answer = post(api, raw, signature)
@@ -183,7 +174,7 @@ def test_a_timestamp_301_seconds_in_the_future_400(api: Api) -> None:
     _, invoice = pending_invoice(api, "future")
     raw = payload(invoice)
 
-    answer = post(api, raw, signatures.header(SECRET, now() + 301, raw))
+    answer = post(api, raw, signatures.header(WEBHOOK_SECRET, now() + 301, raw))
 
     assert (answer.status, answer.json) == (400, INVALID)
 
@@ -193,7 +184,7 @@ def test_one_matching_v1_among_several_suffices(api: Api) -> None:
     token, invoice = pending_invoice(api, "rotation")
     raw = payload(invoice)
     t = now()
-    header = f"t={t},v1={signatures.sign('whsec_retired', t, raw)},v1={signatures.sign(SECRET, t, raw)}"
+    header = f"t={t},v1={signatures.sign('whsec_retired', t, raw)},v1={signatures.sign(WEBHOOK_SECRET, t, raw)}"
 
     answer = post(api, raw, header)
 
@@ -202,13 +193,13 @@ def test_one_matching_v1_among_several_suffices(api: Api) -> None:
 
 
 def test_several_configured_secrets_each_verify(api: Api, webhook_secrets: Any) -> None:
-    webhook_secrets(f"whsec_next_secret,{SECRET}")
+    webhook_secrets(f"whsec_next_secret,{WEBHOOK_SECRET}")
     _, first = pending_invoice(api, "rotate-server-a")
     _, second = pending_invoice(api, "rotate-server-b")
     raw_first, raw_second = payload(first), payload(second)
 
     by_new = post(api, raw_first, signatures.header("whsec_next_secret", now(), raw_first))
-    by_old = post(api, raw_second, signatures.header(SECRET, now(), raw_second))
+    by_old = post(api, raw_second, signatures.header(WEBHOOK_SECRET, now(), raw_second))
 
     assert by_new.status == 200, by_new.json
     assert by_old.status == 200, by_old.json
@@ -225,7 +216,7 @@ def test_without_a_configured_secret_503(api: Api, webhook_secrets: Any) -> None
     raw = payload(invoice)
     webhook_secrets("")
 
-    answer = post(api, raw, signatures.header(SECRET, now(), raw))
+    answer = post(api, raw, signatures.header(WEBHOOK_SECRET, now(), raw))
     unsigned = post(api, raw, None)
 
     assert (answer.status, answer.json) == (503, {"error": "Webhook secret not configured"})
@@ -237,7 +228,7 @@ def test_the_secret_is_restored_after_the_previous_test(api: Api) -> None:
     _, invoice = pending_invoice(api, "restored")
     raw = payload(invoice)
 
-    assert post(api, raw, signatures.header(SECRET, now(), raw)).status == 200
+    assert post(api, raw, signatures.header(WEBHOOK_SECRET, now(), raw)).status == 200
 
 
 # --- POST /webhooks/payment/test (§8.2) ----------------------------------------------------------------------------
@@ -253,7 +244,7 @@ def test_the_test_endpoint_is_reachable_without_a_signature(api: Api) -> None:
 def test_the_test_endpoint_reports_a_valid_signature(api: Api) -> None:
     raw = b'{"hello": "world"}'
 
-    answer = post(api, raw, signatures.header(SECRET, now(), raw), TEST_PATH)
+    answer = post(api, raw, signatures.header(WEBHOOK_SECRET, now(), raw), TEST_PATH)
 
     assert answer.status == 200
     assert answer.json == {"status": "ok", "message": "Webhook endpoint is reachable", "signature_valid": True}
@@ -263,8 +254,8 @@ def test_the_test_endpoint_reports_a_valid_signature(api: Api) -> None:
     "make_header",
     [
         lambda raw, t: signatures.header("whsec_somebody_else", t, raw),
-        lambda raw, t: signatures.header(SECRET, t - 301, raw),
-        lambda raw, t: signatures.header(SECRET, t, raw + b" "),
+        lambda raw, t: signatures.header(WEBHOOK_SECRET, t - 301, raw),
+        lambda raw, t: signatures.header(WEBHOOK_SECRET, t, raw + b" "),
         lambda raw, t: "garbage",
     ],
     ids=["wrong-secret", "stale", "other-body", "garbage"],
@@ -281,7 +272,7 @@ def test_the_test_endpoint_reports_an_invalid_signature(api: Api, make_header: A
 def test_the_test_endpoint_accepts_a_body_that_is_not_json(api: Api) -> None:
     raw = b"plain text, not JSON"
 
-    answer = post(api, raw, signatures.header(SECRET, now(), raw), TEST_PATH)
+    answer = post(api, raw, signatures.header(WEBHOOK_SECRET, now(), raw), TEST_PATH)
 
     assert answer.status == 200
     assert answer.json["signature_valid"] is True

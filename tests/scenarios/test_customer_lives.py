@@ -12,14 +12,8 @@ from typing import Any
 import pytest
 
 from chalicelib.core import clock
-from chalicelib.core.ids import seed_id
-from tests.integration.conftest import Api, drain_events, sent_mail
-
-BASIC, PRO, FREE = seed_id("plan", "basic"), seed_id("plan", "pro"), seed_id("plan", "free")
-STARTER, PROFESSIONAL = seed_id("plan", "starter"), seed_id("plan", "professional")
-HUNDRED_TOKENS = seed_id("bundle", "100 Tokens")
-EXTRA_STORAGE = seed_id("addon", "extra-storage-50gb")
-ADMIN = ("admin@example.com", "AdminPass123@")
+from tests.contract import BASIC, EXTRA_STORAGE, FREE, PASSWORD, PRO, PROFESSIONAL, STARTER, TOKENS_100
+from tests.integration.conftest import ADMIN, Api, drain_events, sent_mail
 
 
 @pytest.fixture
@@ -41,14 +35,14 @@ class Customer:
 
     def __init__(self, api: Api, email: str, country: str | None = None) -> None:
         self.api, self.email = api, email
-        answer = api.post("/api/v1/auth/register", {"email": email, "password": "Abcdef1!"}).json
+        answer = api.post("/api/v1/auth/register", {"email": email, "password": PASSWORD}).json
         self.id = answer["user_id"]
         if country:
             assert api.put("/api/v1/user/details", {"country": country}, token=answer["token"]).status == 200
 
     @property
     def token(self) -> str:
-        return self.api.token(self.email, "Abcdef1!")
+        return self.api.token(self.email, PASSWORD)
 
 
 def lines(invoice: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
@@ -82,7 +76,7 @@ def test_a_german_customer_buys_basic_and_tokens_at_month_end(fresh_api: Api, at
     # Checkout: one subscription line and one bundle line, German VAT on each, totals are the sums.
     checkout = fresh_api.post(
         "/api/v1/user/checkout",
-        {"plan_id": BASIC, "token_bundle_ids": [HUNDRED_TOKENS], "payment_method_code": "sandbox"},
+        {"plan_id": BASIC, "token_bundle_ids": [TOKENS_100], "payment_method_code": "sandbox"},
         token=ada.token,
     ).json
     invoice = checkout["invoice"]
@@ -250,11 +244,11 @@ def test_one_invoice_per_checkout_and_no_number_lost_over_a_year(fresh_api: Api,
     for month in range(1, 13):
         at(f"2027-{month:02d}-15T12:00:00")
         token = yana.token
-        answer = fresh_api.post("/api/v1/user/checkout", {"token_bundle_ids": [HUNDRED_TOKENS]}, token=token)
+        answer = fresh_api.post("/api/v1/user/checkout", {"token_bundle_ids": [TOKENS_100]}, token=token)
         numbers.append(answer.json["invoice"]["invoice_number"])
         bad = fresh_api.post("/api/v1/user/checkout", {"token_bundle_ids": ["not-an-id"]}, token=token)
         assert bad.status == 400
     assert numbers == [f"INV-2027-{n:06d}" for n in range(1, 13)]
     at("2028-01-01T00:00:01")
-    new_year = fresh_api.post("/api/v1/user/checkout", {"token_bundle_ids": [HUNDRED_TOKENS]}, token=yana.token)
+    new_year = fresh_api.post("/api/v1/user/checkout", {"token_bundle_ids": [TOKENS_100]}, token=yana.token)
     assert new_year.json["invoice"]["invoice_number"] == "INV-2028-000001"
