@@ -15,6 +15,16 @@ PASSWORD = "Abcdef1!"  # what tests register their own users with
 UUID_PATTERN = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 UUID = re.compile(f"^{UUID_PATTERN}$")
 INVOICE_NUMBER = re.compile(r"^INV-(\d{4})-(\d{6})$")
+# A password failing each rule of auth.md in turn, with the message of the first rule it fails.
+WEAK_PASSWORDS = [
+    ("Sh0rt!", "Password must be at least 8 characters"),
+    ("Aa1!" + "x" * 125, "Password must be at most 128 characters"),
+    ("ALLUPPER1!", "Password must contain at least one lowercase letter"),
+    ("alllower1!", "Password must contain at least one uppercase letter"),
+    ("NoDigits!!", "Password must contain at least one digit"),
+    ("NoSpecial12", "Password must contain at least one special character"),
+    ("weak", "Password must be at least 8 characters"),
+]
 
 # --- seeded catalog (seed-data.md) ----------------------------------------------------------------------------------
 

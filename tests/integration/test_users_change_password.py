@@ -13,6 +13,7 @@ from chalicelib.core import clock
 from chalicelib.core.ids import seed_id
 from chalicelib.store.transactions import Transaction
 from chalicelib.users.repository import find_user
+from tests.contract import WEAK_PASSWORDS
 from tests.integration.conftest import drain_events, outbox_events, sent_mail
 
 CHANGE = "/api/v1/user/change-password"
@@ -149,15 +150,7 @@ def test_both_passwords_are_required(api, body):
 
 @pytest.mark.parametrize(
     ("password", "message"),
-    [
-        ("Sh0rt!", "Password must be at least 8 characters"),
-        ("Aa1!" + "x" * 125, "Password must be at most 128 characters"),
-        ("ALLUPPER1!", "Password must contain at least one lowercase letter"),
-        ("alllower1!", "Password must contain at least one uppercase letter"),
-        ("NoDigits!!", "Password must contain at least one digit"),
-        ("NoSpecial12", "Password must contain at least one special character"),
-        ("weak", "Password must be at least 8 characters"),
-    ],
+    WEAK_PASSWORDS,
 )
 def test_a_weak_new_password_answers_the_first_failing_rule(api, password, message):
     email, session = register(api)
