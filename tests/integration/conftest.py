@@ -115,6 +115,16 @@ def publish_while_the_bus_is_down(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.undo()
 
 
+def password_change_notice(user_id: str, email: str, via: str) -> str:
+    """Assert the one `user.password_changed` event of the user and the one notice mailed for it; its body."""
+    events = [e["data"] for e in outbox_events("user.password_changed")]
+    assert [e for e in events if e["user_id"] == user_id] == [{"user_id": user_id, "via": via}]
+    drain_events()
+    notices = [m for m in sent_mail() if m["to"] == [email] and m["subject"] == "Your password was changed"]
+    assert len(notices) == 1
+    return str(notices[0]["body"])
+
+
 def outbox_events(event_type: str | None = None) -> list[dict[str, Any]]:
     """Every event envelope written to the outbox (of one type when given), oldest first."""
     from chalicelib.events.outbox import OutboxItem
