@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from chalicelib.auth.passwords import password_problems
-from chalicelib.http.validation import rule
+from chalicelib.core.validation import rule
 
 EMAIL_PATTERN = re.compile(r"^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,}$")
 REGISTER_REQUIRED = {"email": "Email is required", "password": "Password is required"}

@@ -28,6 +28,7 @@ from chalicelib.core.errors import BadRequest, Conflict, Unauthorized
 from chalicelib.core.ids import new_id
 from chalicelib.core.logging import logger
 from chalicelib.core.times import iso
+from chalicelib.core.validation import parse_body
 from chalicelib.events.catalog import (
     LoggedOut,
     PasswordChanged,
@@ -37,7 +38,6 @@ from chalicelib.events.catalog import (
 )
 from chalicelib.events.envelope import Actor, Event
 from chalicelib.events.outbox import record
-from chalicelib.http.validation import parse_body
 from chalicelib.store.reads import batch_get
 from chalicelib.store.retry import attempts
 from chalicelib.store.transactions import Transaction, TransactionCancelled

@@ -16,12 +16,12 @@ service = lazy_module("chalicelib.checkout.service")
 SUBSCRIPTION = "subscription"
 
 
-@route(bp, "/user/checkout", "POST", access=USER, plugin=SUBSCRIPTION, idempotent=True)
+@route(bp, "/user/checkout", "POST", access=USER, plugin=SUBSCRIPTION, idempotent=True, status=201)
 def checkout(req: Req) -> Any:
     return service.checkout(req.user, req.json, req.idempotency)
 
 
-@route(bp, "/subscriptions", "POST", access=USER, plugin=SUBSCRIPTION, idempotent=True)
+@route(bp, "/subscriptions", "POST", access=USER, plugin=SUBSCRIPTION, idempotent=True, status=201)
 def subscribe(req: Req) -> Any:
     basket = {key: req.json.get(key) for key in ("plan_id", "add_on_ids", "currency", "payment_method_code")}
     return service.checkout(req.user, basket, req.idempotency, plan_required=True)

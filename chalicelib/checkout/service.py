@@ -26,7 +26,6 @@ from chalicelib.core.money import ZERO, format_fixed, format_money
 from chalicelib.core.times import iso
 from chalicelib.events.catalog import InvoiceCreated, SubscriptionCreated, SubscriptionTrialStarted
 from chalicelib.events.envelope import Actor, Event
-from chalicelib.http.routing import Reply
 from chalicelib.invoices import serializers as invoice_json
 from chalicelib.invoices.builder import Line, build_invoice
 from chalicelib.invoices.models import InvoiceItem, TokenBundlePurchaseItem
@@ -51,7 +50,7 @@ from chalicelib.users.models import UserDetailsItem, UserItem, details_key, user
 
 if TYPE_CHECKING:
     from chalicelib.auth.principal import Principal
-    from chalicelib.http.idempotency import IdempotencyScope
+    from chalicelib.core.idempotency import AnswerRecorder
 
 ATTEMPTS = 8
 DEFAULT_MAX_SUBSCRIPTIONS = 10
@@ -93,8 +92,8 @@ class Order:
 
 
 def checkout(
-    principal: Principal, body: dict[str, Any], idempotency: IdempotencyScope | None, *, plan_required: bool = False
-) -> Reply:
+    principal: Principal, body: dict[str, Any], idempotency: AnswerRecorder | None, *, plan_required: bool = False
+) -> dict[str, Any]:
     basket = parse_basket(body, plan_required=plan_required)
     for _ in attempts(ATTEMPTS):
         ctx = _load(principal.user_id)
@@ -102,14 +101,14 @@ def checkout(
         tx = Transaction()
         answer = _write(ctx, order, basket, tx)
         if idempotency is not None:
-            idempotency.complete_in(tx, 201, answer)
+            idempotency.record(tx, answer)
         try:
             tx.commit()
         except TransactionCancelled as exc:
             if exc.conflict or numbering_race(exc.failed) or "user" in exc.failed or "balance" in exc.failed:
                 continue  # a concurrent checkout took the number or changed the buyer: read again
             raise
-        return Reply(answer, 201)
+        return answer
     raise Conflict("Concurrent modification, please retry")
 
 

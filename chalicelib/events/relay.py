@@ -7,30 +7,23 @@ once: a crash after PutEvents and before the mark publishes again, and consumers
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Iterable
 from typing import Any
-
-from pynamodb.exceptions import UpdateError
 
 from chalicelib.core import clock
 from chalicelib.core.aws import aws_client
 from chalicelib.core.config import get_settings
 from chalicelib.core.logging import logger
-from chalicelib.events.outbox import PENDING_SHARDS, OutboxItem
+from chalicelib.store.outbox import OutboxItem, mark_published, pending_items
 
 PUT_EVENTS_BATCH = 10
 
 
 def publish_pending(limit: int = 500) -> dict[str, int]:
     """Publish every pending outbox item (oldest first). Returns counts for the job result."""
-    items: list[OutboxItem] = []
-    for shard in range(PENDING_SHARDS):
-        query = OutboxItem.gsi1.query(f"PENDING#{shard}", limit=limit)
-        items.extend(item for item in query if isinstance(item, OutboxItem))
-    items.sort(key=lambda item: item.created_at)
-    published = publish(items[:limit])
+    items = pending_items(limit)
+    published = publish(items)
     return {"pending": len(items), "published": published}
 
 
@@ -73,15 +66,7 @@ def _put_events(events: Any, bus: str, envelopes: list[dict[str, Any]]) -> bool:
 
 def _mark_published(item: OutboxItem) -> None:
     # If another relay marked it first, the events went out at least once either way.
-    with contextlib.suppress(UpdateError):
-        item.update(
-            actions=[
-                OutboxItem.published_at.set(clock.now()),
-                OutboxItem.gsi1pk.remove(),
-                OutboxItem.gsi1sk.remove(),
-            ],
-            condition=OutboxItem.published_at.does_not_exist(),
-        )
+    mark_published(item, clock.now())
 
 
 def publish_stream_records(records: Iterable[Any]) -> int:

@@ -1,30 +1,101 @@
-"""Paging of lists (contract README §1.11): limit/offset and page/per_page, totals, opaque cursors."""
+"""Paging on the wire (contract README §1.11): limit/offset and page/per_page, totals, opaque signed cursors.
+
+A cursor carries where the next page starts — the DynamoDB continuation key a repository returned, or a position
+in an in-memory list — and the offset it stands for, signed with a key derived from the stage's secret and bound to
+the caller and the path. A cursor that was altered, made up, or taken from another user's or another route's list
+is refused with 400 `Invalid pagination parameters` before any read.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import functools
+import hashlib
+import hmac
 import json
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from chalicelib.core.errors import BadRequest
-from chalicelib.http.request import Req
+from chalicelib.core.paging import MAX_PAGE, WHOLE_LIST_CAP, Page, PageRequest, slice_page
 
 INVALID = "Invalid pagination parameters"
-MAX_PAGE = 100
-WHOLE_LIST_CAP = 1000
+MAC_BYTES = 16
+
+
+class Asked(Protocol):
+    """What paging reads of a request: its query parameters (and, when it has them, its caller and path)."""
+
+    def query(self, name: str) -> str | None: ...
 
 
 @dataclass(frozen=True)
-class Page:
+class Paging:
+    """The page a client asked for, in wire terms."""
+
     offset: int
     limit: int
-    style: str  # "limit" or "page"
+    style: str  # "limit" or "page": which keys the answer echoes
+    after: dict[str, Any] | None = None
+
+    @property
+    def request(self) -> PageRequest:
+        return PageRequest(self.limit, self.offset, self.after)
 
 
-def _int(req: Req, name: str) -> int | None:
+# --- cursors ---------------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _key(secret: str) -> bytes:
+    return hmac.new(secret.encode(), b"vbwd-serverless/cursor/v1", hashlib.sha256).digest()
+
+
+def _scope(req: Any) -> bytes:
+    principal = getattr(req, "principal", None)
+    who = getattr(principal, "user_id", None) or "-"
+    path = str(getattr(req, "path", "") or "").rstrip("/")
+    return f"{who}|{path}".encode()
+
+
+def _mac(payload: bytes, scope: bytes) -> bytes:
+    from chalicelib.core.config import get_settings
+
+    key = _key(get_settings().jwt_secret.get_secret_value())
+    return hmac.new(key, scope + b"\n" + payload, hashlib.sha256).digest()[:MAC_BYTES]
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode((text + "=" * (-len(text) % 4)).encode())
+
+
+def encode_cursor(req: Any, offset: int, key: dict[str, Any]) -> str:
+    payload = json.dumps({"o": offset, "k": key}, separators=(",", ":"), sort_keys=True).encode()
+    return f"{_b64(payload)}.{_b64(_mac(payload, _scope(req)))}"
+
+
+def decode_cursor(req: Any, cursor: str) -> tuple[int, dict[str, Any]]:
+    try:
+        payload_text, mac_text = cursor.split(".")
+        payload, mac = _unb64(payload_text), _unb64(mac_text)
+    except (ValueError, binascii.Error) as exc:
+        raise BadRequest(INVALID) from exc
+    if not hmac.compare_digest(mac, _mac(payload, _scope(req))):
+        raise BadRequest(INVALID)
+    data = json.loads(payload)  # signed by us: well-formed
+    return int(data["o"]), dict(data["k"])
+
+
+# --- requests and answers ----------------------------------------------------------------------------------------
+
+
+def _int(req: Asked, name: str) -> int | None:
     value = req.query(name)
     if value is None or value == "":
         return None
@@ -34,23 +105,7 @@ def _int(req: Req, name: str) -> int | None:
         raise BadRequest(INVALID) from exc
 
 
-def encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        offset = data["o"]
-    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
-        raise BadRequest(INVALID) from exc
-    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-        raise BadRequest(INVALID)
-    return offset
-
-
-def page_request(req: Req, default_size: int, default_style: str = "limit") -> Page | None:
+def page_request(req: Asked, default_size: int, default_style: str = "limit") -> Paging | None:
     """The paging asked for, or None when no paging parameter was sent."""
     page, per_page = _int(req, "page"), _int(req, "per_page")
     limit, offset = _int(req, "limit"), _int(req, "offset")
@@ -70,32 +125,39 @@ def page_request(req: Req, default_size: int, default_style: str = "limit") -> P
         size = min(MAX_PAGE, max(1, limit if limit is not None else default_size))
         start = max(0, offset or 0)
         style = "limit"
+    after = None
     if cursor:
-        start = decode_cursor(cursor)
-    return Page(start, size, style)
+        start, after = decode_cursor(req, cursor)
+    return Paging(start, size, style, after)
 
 
-def page_keys(page: Page, total: int) -> dict[str, Any]:
-    next_offset = page.offset + page.limit
+def page_or_default(req: Asked, default_size: int, default_style: str = "limit") -> Paging:
+    return page_request(req, default_size, default_style) or Paging(0, default_size, default_style)
+
+
+def page_keys(req: Any, page: Page[Any]) -> dict[str, Any]:
+    """`total, limit, offset, page, per_page, pages, next_cursor` of a page (README §1.11)."""
+    size = page.limit
     return {
-        "total": total,
-        "limit": page.limit,
+        "total": page.total,
+        "limit": size,
         "offset": page.offset,
-        "page": page.offset // page.limit + 1,
-        "per_page": page.limit,
-        "pages": math.ceil(total / page.limit) if total else 0,
-        "next_cursor": encode_cursor(next_offset) if next_offset < total else None,
+        "page": page.offset // size + 1,
+        "per_page": size,
+        "pages": math.ceil(page.total / size) if page.total else 0,
+        "next_cursor": encode_cursor(req, page.next_offset, page.next_key) if page.next_key is not None else None,
     }
 
 
-def whole_list(req: Req, body: dict[str, Any], key: str, default_size: int = 20) -> dict[str, Any]:
-    """Lists VBWD returned whole: everything (up to 1000) with `total`, or a page when paging is asked for."""
+def whole_list(req: Any, body: dict[str, Any], key: str, default_size: int = 20) -> dict[str, Any]:
+    """Lists VBWD returned whole: everything (up to 1000) with `total`, or a page when paging is asked for. The
+    items are already in memory (the catalog snapshot), so a page is a slice and the cursor a position."""
     items = body[key]
-    total = len(items)
-    page = page_request(req, default_size)
-    if page is None:
-        answer = {**body, key: items[:WHOLE_LIST_CAP], "total": total}
-        if total > WHOLE_LIST_CAP:
-            answer["next_cursor"] = encode_cursor(WHOLE_LIST_CAP)
+    paging = page_request(req, default_size)
+    if paging is None:
+        answer = {**body, key: items[:WHOLE_LIST_CAP], "total": len(items)}
+        if len(items) > WHOLE_LIST_CAP:
+            answer["next_cursor"] = encode_cursor(req, WHOLE_LIST_CAP, {"position": WHOLE_LIST_CAP})
         return answer
-    return {**body, key: items[page.offset : page.offset + page.limit], **page_keys(page, total)}
+    page = slice_page(items, paging.request)
+    return {**body, key: page.items, **page_keys(req, page)}

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.core.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from chalicelib.core.jsontext import parse_json_object
 
 if TYPE_CHECKING:
     from chalice.app import Request
@@ -17,10 +16,6 @@ if TYPE_CHECKING:
 
 _TRUE = {"true", "1"}
 _FALSE = {"false", "0"}
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 class Req:
@@ -72,6 +67,13 @@ class Req:
         values = params.getlist(name)
         return str(values[0]) if values else None
 
+    def query_dict(self) -> dict[str, str]:
+        """Every query parameter with its first value."""
+        params = self.raw.query_params
+        if not params:
+            return {}
+        return {str(name): str(params.getlist(name)[0]) for name in params if params.getlist(name)}
+
     def query_bool(self, name: str, default: bool = False) -> bool:
         value = self.query(name)
         if value is None:
@@ -99,13 +101,4 @@ class Req:
 
     @cached_property
     def json(self) -> dict[str, Any]:
-        body = self.body_bytes
-        if not body:
-            return {}
-        try:
-            parsed = json.loads(body.decode("utf-8"), parse_float=Decimal, parse_constant=_refuse_constant)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise BadRequest("Invalid JSON body") from exc
-        if not isinstance(parsed, dict):
-            raise BadRequest("Request body must be a JSON object")
-        return parsed
+        return parse_json_object(self.body_bytes)

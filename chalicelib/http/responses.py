@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from chalice.app import Response
 
 from chalicelib.core.errors import DomainError, status_of
+from chalicelib.core.jsontext import dumps
 
 JSON = "application/json"
-
-
-def dumps(body: Any) -> str:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -1,25 +1,32 @@
 """The one way a route is declared.
 
-`@route(bp, "/auth/login", "POST", access=PUBLIC, limit=LimitScope.AUTH)` registers a Chalice route whose wrapper
-does everything a contract route shares — rate limit, plugin gate, body size and media type, authentication,
-JSON parsing, id validation, and turning domain errors into `{"error": …}` — so the view itself stays a few lines:
-parse, call one service function, shape the answer.
+`@route(bp, "/auth/login", "POST", access=PUBLIC, limit=LimitScope.AUTH, body=LoginBody)` registers a Chalice route
+whose wrapper does everything a contract route shares — rate limit, plugin gate, body size and media type,
+authentication, JSON parsing, id validation, validating the body and the query string into their pydantic models,
+the Idempotency-Key, and turning domain errors into `{"error": …}` — so the view itself is a line or two: call one
+service function with typed input, return its result. The wrapper renders the result: `render(result)` when the
+route gives one (a result whose status depends on what happened), else the result as the JSON body with `status`.
+
+The same declaration (`ROUTES`) is what the OpenAPI document is generated from.
 """
 
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Chalice, Response
+from pydantic import BaseModel
 
 from chalicelib.core import context
 from chalicelib.core.config import get_settings
-from chalicelib.core.errors import BadRequest, DomainError, NotFound, ServiceUnavailable
+from chalicelib.core.errors import BadRequest, Conflict, DomainError, NotFound, ServiceUnavailable
 from chalicelib.core.ids import is_uuid
 from chalicelib.core.logging import logger
+from chalicelib.core.validation import parse_body, parse_query
 from chalicelib.http.access import PUBLIC, Access, resolve_principal
 from chalicelib.http.ratelimit import LimitScope, enforce
 from chalicelib.http.request import Req
@@ -28,15 +35,21 @@ from chalicelib.http.responses import domain_error_response, internal_error_resp
 if TYPE_CHECKING:
     from chalicelib.http.idempotency import IdempotencyScope
 
+CONCURRENT_MODIFICATION = "Concurrent modification, please retry"
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 ALL_CONTENT_TYPES = ["*/*"]  # media types are checked by Req.check_body, with the contract's messages
 
 
 @dataclass(frozen=True)
 class Reply:
+    """A JSON answer whose status (or headers) a view chose."""
+
     body: Any
     status: int = 200
     headers: Mapping[str, str] | None = None
+
+
+Render = Callable[[Any], Reply]
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,25 @@ class RouteSpec:
     uuid_params: tuple[str, ...]
     idempotent: bool = False
     raw_body: bool = False
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    status: int = 200
+    render: Render | None = None
+    responses: Mapping[int, Any] | None = None  # documented answers (OpenAPI): status → model or description
+    summary: str = ""
+    view_name: str = ""
+
+    def reply(self, result: Any) -> Reply:
+        if isinstance(result, Reply):
+            return result
+        if self.render is not None:
+            return self.render(result)
+        return Reply(result, self.status)
+
+    def stored_answer(self, result: Any) -> tuple[int, Any]:
+        """What an Idempotency-Key record keeps for `result` (the answer this route gives for it)."""
+        reply = self.reply(result)
+        return reply.status, reply.body
 
 
 View = Callable[..., Any]
@@ -67,13 +99,37 @@ def route(
     uuid_params: tuple[str, ...] = (),
     idempotent: bool = False,
     raw_body: bool = False,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    status: int = 200,
+    render: Render | None = None,
+    responses: Mapping[int, Any] | None = None,
 ) -> Callable[[View], View]:
     """Declare a route. `idempotent` routes honour `Idempotency-Key` (contract README §1.10); `raw_body` routes
-    read the bytes themselves (signed webhooks verify them before any parsing)."""
+    read the bytes themselves (signed webhooks verify them before any parsing). `body` and `query` are the
+    pydantic models the request is validated into before the view runs; the view receives them as the keyword
+    arguments `body` and `query`."""
     method_list = (methods,) if isinstance(methods, str) else tuple(methods)
-    spec = RouteSpec(path, method_list, access, plugin, limit, uuid_params, idempotent, raw_body)
 
     def decorate(view: View) -> View:
+        spec = RouteSpec(
+            path,
+            method_list,
+            access,
+            plugin,
+            limit,
+            uuid_params,
+            idempotent,
+            raw_body,
+            body,
+            query,
+            status,
+            render,
+            responses,
+            summary=(view.__doc__ or "").strip(),
+            view_name=f"{view.__module__}.{view.__name__}",
+        )
+
         @functools.wraps(view)
         def endpoint(**params: str) -> Response:
             return _handle(view, spec, envelope, params)
@@ -107,21 +163,30 @@ def _handle(view: View, spec: RouteSpec, envelope: Mapping[str, Any] | None, par
             if not is_uuid(params.get(name)):
                 raise BadRequest("Invalid id")
             params[name] = params[name].lower()
+        inputs: dict[str, Any] = {}
+        if spec.body is not None:
+            inputs["body"] = parse_body(spec.body, req.json)
+        if spec.query is not None:
+            inputs["query"] = parse_query(spec.query, req.query_dict())
         began = None
         if spec.idempotent and req.principal is not None:
             from chalicelib.http.idempotency import begin
 
-            began = begin(req, req.principal.user_id)
+            began = begin(req, req.principal.user_id, spec.stored_answer)
         if isinstance(began, Response):
             response = began
         else:
             scope = began
             req.idempotency = scope
-            response = _to_response(view(req, **params))
+            response = _to_response(spec, view(req, **params, **inputs))
     except DomainError as error:
         response = domain_error_response(error, envelope_dict)
     except Exception as exc:
-        if _is_unreachable(exc):
+        if _lost_race(exc):
+            # A write refused because state it read changed, which the service did not retry: the client may.
+            logger.warning("lost race reached the edge", error=str(exc))
+            response = domain_error_response(Conflict(CONCURRENT_MODIFICATION), envelope_dict)
+        elif _is_unreachable(exc):
             logger.exception("dependency unreachable")
             response = domain_error_response(ServiceUnavailable("Service unavailable", request_id=req.request_id))
         else:
@@ -136,12 +201,20 @@ def _handle(view: View, spec: RouteSpec, envelope: Mapping[str, Any] | None, par
     return response
 
 
-def _to_response(result: Any) -> Response:
+def _to_response(spec: RouteSpec, result: Any) -> Response:
     if isinstance(result, Response):
         return result
-    if isinstance(result, Reply):
-        return json_response(result.body, result.status, dict(result.headers or {}))
-    return json_response(result)
+    reply = spec.reply(result)
+    return json_response(reply.body, reply.status, dict(reply.headers or {}))
+
+
+def _lost_race(exc: BaseException) -> bool:
+    """A refused transaction or conditional write (checked without importing the store on a cold start)."""
+    transactions = sys.modules.get("chalicelib.store.transactions")
+    if transactions is not None and isinstance(exc, transactions.TransactionCancelled):
+        return True
+    errors = sys.modules.get("chalicelib.store.errors")
+    return errors is not None and errors.is_condition_failure(exc)
 
 
 def _is_unreachable(exc: BaseException) -> bool:

@@ -28,7 +28,7 @@ from chalicelib.store.transactions import Transaction
 
 if TYPE_CHECKING:
     from chalicelib.auth.principal import Principal
-    from chalicelib.http.idempotency import IdempotencyScope
+    from chalicelib.core.idempotency import AnswerRecorder
 
 PAY_LOCK = timedelta(seconds=30)
 
@@ -129,7 +129,7 @@ def _answer(started: PaymentStart) -> Reply:
     return Reply(body, started.status)
 
 
-def mark_paid(admin: Principal, invoice_id: str, body: dict[str, Any], idempotency: IdempotencyScope | None) -> Reply:
+def mark_paid(admin: Principal, invoice_id: str, body: dict[str, Any], idempotency: AnswerRecorder | None) -> Reply:
     reference_ = body.get("payment_reference", "MANUAL")
     method = body.get("payment_method", "manual")
     if not isinstance(reference_, str) or not reference_ or len(reference_) > 255:
@@ -143,7 +143,7 @@ def mark_paid(admin: Principal, invoice_id: str, body: dict[str, Any], idempoten
 
     def answer(tx: Transaction, result: Any) -> None:
         if idempotency is not None:
-            idempotency.complete_in(tx, 200, _mark_paid_answer(result))
+            idempotency.record(tx, _mark_paid_answer(result))
 
     try:
         result = capture(

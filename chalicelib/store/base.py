@@ -163,9 +163,10 @@ class InvoicesTable(Gsi1Keys, Gsi2Keys, Gsi3Keys, KeyedModel):
 
 
 @register("ledger", purpose="token balances, immutable ledger entries, consumption references, usage meters")
-class LedgerTable(KeyedModel):
+class LedgerTable(Gsi1Keys, KeyedModel):
     Meta = _meta("ledger")
     kind = DiscriminatorAttribute()
+    gsi1 = _index("gsi1")
 
 
 @register("counters", purpose="gapless number sequences, number guards, maintained list totals")

@@ -87,11 +87,10 @@ class Transaction:
         return self
 
     def _add_outbox_item(self) -> None:
-        from chalicelib.events.outbox import OutboxItem
+        from chalicelib.store.outbox import OutboxItem
 
         self._forget_outbox_item()
-        moment = min(event.occurred_at for event in self.events)
-        self.create(OutboxItem.from_events(list(self.events), moment), label="events")
+        self.create(OutboxItem.from_events(self.events), label="events")
 
     def _forget_outbox_item(self) -> None:
         self._puts = [(label, part) for label, part in self._puts if label != "events"]

@@ -50,7 +50,7 @@ class Ledger:
     ) -> TokenEntryItem:
         sequence = self._next_sequence()
         entry = TokenEntryItem(
-            f"USER#{self.user_id}",
+            TokenEntryItem.partition(self.user_id),
             TokenEntryItem.sort_key(sequence),
             id=new_id(),
             user_id=self.user_id,
@@ -64,6 +64,7 @@ class Ledger:
             shortfall=shortfall,
             created_at=self.now,
         )
+        entry.index()
         self.entries.append(entry)
         return entry
 
@@ -94,20 +95,18 @@ class Ledger:
         self.events.append(Event(TokensDebited.of(entry), self.actor, occurred_at=self.now))
         return entry
 
-    def write(self, tx: Transaction) -> None:
-        if not self.entries:
-            return
-        if self.stored is None:
-            pk, sk = TokenBalanceItem.key(self.user_id)
-            balance = TokenBalanceItem(
-                pk, sk, user_id=self.user_id, balance=self.balance, entries=len(self.entries), updated_at=self.now
-            )
-            tx.create(balance, label="balance")
-        else:
-            self.stored.balance = self.balance
-            self.stored.entries = self._start_entries + len(self.entries)
-            self.stored.updated_at = self.now
-            tx.put(self.stored, label="balance")  # conditional on the version read
+    def apply_to(self, balance: TokenBalanceItem) -> None:
+        """Put the balance, entry count and per-type counts after these changes on the balance item."""
+        counts = dict(balance.type_counts or {})
         for entry in self.entries:
-            tx.create(entry, label="ledger_entry")
-        tx.events.extend(self.events)
+            counts[str(entry.transaction_type)] = int(counts.get(str(entry.transaction_type), 0)) + 1
+        balance.balance = self.balance
+        balance.entries = self._start_entries + len(self.entries)
+        balance.type_counts = counts
+        balance.updated_at = self.now
+
+    def write(self, tx: Transaction) -> None:
+        """Add the changes to `tx` (through the ledger's repository)."""
+        from chalicelib.tokens.repository import add_changes
+
+        add_changes(tx, self)

@@ -8,9 +8,10 @@ from chalice.app import Blueprint
 
 from chalicelib.core.lazy import lazy_module
 from chalicelib.http.access import USER
-from chalicelib.http.pagination import Page, page_request
+from chalicelib.http.pagination import page_keys, page_or_default
 from chalicelib.http.request import Req
 from chalicelib.http.routing import route
+from chalicelib.tokens.schemas import ConsumeBody, TransactionsQuery
 
 bp = Blueprint(__name__)
 service = lazy_module("chalicelib.tokens.service")
@@ -19,15 +20,18 @@ DEFAULT_PAGE = 50
 
 @route(bp, "/user/tokens/balance", "GET", access=USER)
 def balance(req: Req) -> Any:
+    """The caller's token balance."""
     return service.balance(req.user)
 
 
-@route(bp, "/user/tokens/transactions", "GET", access=USER)
-def transactions(req: Req) -> Any:
-    page = page_request(req, DEFAULT_PAGE) or Page(0, DEFAULT_PAGE, "limit")
-    return service.transactions(req.user, page, req.query("type"))
+@route(bp, "/user/tokens/transactions", "GET", access=USER, query=TransactionsQuery)
+def transactions(req: Req, query: TransactionsQuery) -> Any:
+    """The caller's token ledger, newest first."""
+    page = service.transactions(req.user, page_or_default(req, DEFAULT_PAGE).request, query.type)
+    return {"transactions": page.items, **page_keys(req, page)}
 
 
-@route(bp, "/user/tokens/consume", "POST", access=USER, idempotent=True)
-def consume(req: Req) -> Any:
-    return service.consume(req.user, req.json)
+@route(bp, "/user/tokens/consume", "POST", access=USER, idempotent=True, body=ConsumeBody)
+def consume(req: Req, body: ConsumeBody) -> Any:
+    """Spend tokens: one conditional debit, idempotent by `reference` and by `Idempotency-Key`."""
+    return service.consume(req.user, body, req.idempotency)

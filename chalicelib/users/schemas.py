@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
 
-from chalicelib.http.validation import rule
+from chalicelib.core.validation import rule
 
 
 def _blank_to_none(value: Any) -> Any:

@@ -9,10 +9,10 @@ from chalicelib.auth.principal import Principal
 from chalicelib.core import clock
 from chalicelib.core.errors import Conflict, ValidationFailed
 from chalicelib.core.ids import new_id
+from chalicelib.core.validation import parse_body
 from chalicelib.events.catalog import UserUpdated
 from chalicelib.events.envelope import Actor, Event
 from chalicelib.events.outbox import record
-from chalicelib.http.validation import parse_body
 from chalicelib.store.retry import attempts
 from chalicelib.store.transactions import Transaction, TransactionCancelled
 from chalicelib.users import serializers

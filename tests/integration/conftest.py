@@ -127,7 +127,7 @@ def password_change_notice(user_id: str, email: str, via: str) -> str:
 
 def outbox_events(event_type: str | None = None) -> list[dict[str, Any]]:
     """Every event envelope written to the outbox (of one type when given), oldest first."""
-    from chalicelib.events.outbox import OutboxItem
+    from chalicelib.store.outbox import OutboxItem
 
     items = sorted((i for i in OutboxItem.scan() if isinstance(i, OutboxItem)), key=lambda i: i.created_at)
     envelopes = [envelope for item in items for envelope in item.envelopes]

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from chalicelib.core import clock
-from chalicelib.http.idempotency import IdempotencyRecordItem
+from chalicelib.store.idempotency import IdempotencyRecordItem
 from tests.contract import BASIC, FREE, INVALID_TOKEN, PASSWORD, PRIORITY_SUPPORT, PRO, TOKENS_100
 from tests.integration.buyers import CHECKOUT, SUBSCRIBE, register_buyer
 from tests.integration.conftest import outbox_events

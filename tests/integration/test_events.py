@@ -9,7 +9,7 @@ import pytest
 from chalicelib.core.aws import aws_client
 from chalicelib.events import relay
 from chalicelib.events.dispatch import deliver
-from chalicelib.events.outbox import OutboxItem
+from chalicelib.store.outbox import OutboxItem
 from infra.worker import drain_queue, queue_url
 from tests.integration.conftest import Api, drain_events, publish_while_the_bus_is_down, sent_mail
 

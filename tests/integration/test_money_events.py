@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.events.outbox import OutboxItem
+from chalicelib.store.outbox import OutboxItem
 from tests.integration.buyers import buy_basic_and_tokens, paid, register_buyer
 from tests.integration.conftest import Api, drain_events, outbox_events, publish_while_the_bus_is_down, sent_mail
 

@@ -60,7 +60,7 @@ class EventLog:
         self.new()  # what the seed wrote is not part of the story
 
     def new(self) -> list[str]:
-        from chalicelib.events.outbox import OutboxItem
+        from chalicelib.store.outbox import OutboxItem
 
         batches = sorted((i for i in OutboxItem.scan() if i.batch_id not in self.seen), key=lambda i: i.created_at)
         self.seen.update(batch.batch_id for batch in batches)

@@ -5,28 +5,34 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from chalicelib.auth.permissions import ALL_ADMIN_KEYS, grants
 from chalicelib.core.errors import BadRequest, Conflict, NotFound, RateLimited, ValidationFailed, status_of
+from chalicelib.core.validation import parse_body, rule
 from chalicelib.http.pagination import decode_cursor, encode_cursor, page_request, whole_list
-from chalicelib.http.validation import parse_body, rule
 
 
 class Query:
-    """Stands in for the request in paging tests: only `query(name)` is read."""
+    """Stands in for the request in paging tests: its query parameters, its caller and its path."""
 
-    def __init__(self, **params: str) -> None:
+    def __init__(self, path: str = "/api/v1/things", user: str | None = None, **params: str) -> None:
         self.params = params
+        self.path = path
+        self.principal = type("Caller", (), {"user_id": user})() if user else None
 
     def query(self, name: str) -> str | None:
         return self.params.get(name)
 
 
+def cursor_at(position: int, req: Query | None = None) -> str:
+    return encode_cursor(req or Query(), position, {"position": position})
+
+
 def test_no_paging_parameters_means_the_whole_list() -> None:
-    assert page_request(Query(), 20) is None  # type: ignore[arg-type]
-    body = whole_list(Query(), {"things": list(range(5)), "x": 1}, "things")  # type: ignore[arg-type]
+    assert page_request(Query(), 20) is None
+    body = whole_list(Query(), {"things": list(range(5)), "x": 1}, "things")
     assert body == {"things": [0, 1, 2, 3, 4], "x": 1, "total": 5}
 
 
 def test_limit_offset_page() -> None:
-    body = whole_list(Query(limit="2", offset="2"), {"things": list(range(5))}, "things")  # type: ignore[arg-type]
+    body = whole_list(Query(limit="2", offset="2"), {"things": list(range(5))}, "things")
     assert body["things"] == [2, 3]
     assert {k: body[k] for k in ("total", "limit", "offset", "page", "per_page", "pages")} == {
         "total": 5,
@@ -36,7 +42,7 @@ def test_limit_offset_page() -> None:
         "per_page": 2,
         "pages": 3,
     }
-    assert decode_cursor(body["next_cursor"]) == 4
+    assert decode_cursor(Query(), body["next_cursor"]) == (4, {"position": 4})
 
 
 def test_page_per_page_wins_and_values_are_clamped() -> None:
@@ -49,19 +55,48 @@ def test_page_per_page_wins_and_values_are_clamped() -> None:
 
 
 def test_cursor_wins_over_offset_and_the_last_page_has_none() -> None:
-    body = whole_list(Query(cursor=encode_cursor(4), offset="0"), {"t": list(range(5))}, "t")  # type: ignore[arg-type]
+    body = whole_list(Query(cursor=cursor_at(4), offset="0"), {"t": list(range(5))}, "t")
     assert body["t"] == [4]
     assert body["next_cursor"] is None
-    empty = whole_list(Query(limit="10"), {"t": []}, "t")  # type: ignore[arg-type]
+    empty = whole_list(Query(limit="10"), {"t": []}, "t")
     assert (empty["total"], empty["pages"]) == (0, 0)
 
 
 @pytest.mark.parametrize(
-    "params", [{"limit": "abc"}, {"page": "1.5"}, {"cursor": "!!"}, {"cursor": encode_cursor(1)[:-3]}]
+    "params",
+    [
+        {"limit": "abc"},
+        {"page": "1.5"},
+        {"cursor": "!!"},
+        {"cursor": cursor_at(1)[:-3]},
+        {"cursor": cursor_at(1).replace(".", "")},
+        {"cursor": "eyJrIjp7InBvc2l0aW9uIjoxfSwibyI6MX0.AAAAAAAAAAAAAAAAAAAAAA"},
+    ],
 )
 def test_bad_paging_parameters_are_400(params: dict[str, str]) -> None:
     with pytest.raises(BadRequest, match="Invalid pagination parameters"):
         page_request(Query(**params), 20)  # type: ignore[arg-type]
+
+
+def test_a_cursor_is_bound_to_its_caller_and_its_list() -> None:
+    mine = cursor_at(3, Query(user="a"))
+    assert page_request(Query(user="a", cursor=mine), 20).offset == 3  # type: ignore[union-attr]
+    with pytest.raises(BadRequest, match="Invalid pagination parameters"):
+        page_request(Query(user="b", cursor=mine), 20)
+    with pytest.raises(BadRequest, match="Invalid pagination parameters"):
+        page_request(Query(path="/api/v1/other", user="a", cursor=mine), 20)
+
+
+def test_an_altered_cursor_payload_is_refused() -> None:
+    import base64
+    import json
+
+    payload, mac = cursor_at(3).split(".")
+    raw = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    raw["o"] = 0
+    forged = base64.urlsafe_b64encode(json.dumps(raw).encode()).decode().rstrip("=")
+    with pytest.raises(BadRequest, match="Invalid pagination parameters"):
+        page_request(Query(cursor=f"{forged}.{mac}"), 20)
 
 
 class Sample(BaseModel):
