@@ -7,6 +7,7 @@ from typing import Any
 
 from chalice import Rate
 
+from chalicelib.apidocs.routes import bp as apidocs_routes
 from chalicelib.auth.routes import bp as auth_routes
 from chalicelib.catalog.routes import bp as catalog_routes
 from chalicelib.checkout.routes import bp as checkout_routes
@@ -36,6 +37,7 @@ app = create_app(
         subscription_routes,
         token_routes,
         payment_routes,
+        apidocs_routes,
     ],
     root=register_root,
 )

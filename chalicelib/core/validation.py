@@ -16,9 +16,9 @@ value of each parameter as a string and always answer with one message.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
 from chalicelib.core.errors import BadRequest, ValidationFailed
@@ -72,6 +72,30 @@ class PagingQuery(QueryString):
     page: str | None = None
     per_page: str | None = None
     cursor: str | None = None
+
+
+class Answer(BaseModel):
+    """A documented answer body (OpenAPI only: answers are built by serializers; tests hold them to these models).
+    Undeclared keys are not allowed, so an answer that grows a key the document lacks fails the tests."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+Money = Annotated[str, Field(pattern=r"^-?[0-9]+(\.[0-9]+)?$", description="Decimal string, currency places")]
+Instant = Annotated[str, Field(json_schema_extra={"format": "date-time"}, description="UTC, ISO-8601 with Z")]
+Uuid = Annotated[str, Field(json_schema_extra={"format": "uuid"})]
+
+
+class PageKeys(Answer):
+    """The paging keys of a list answer (README §1.11)."""
+
+    total: int
+    limit: int
+    offset: int
+    page: int
+    per_page: int
+    pages: int
+    next_cursor: str | None
 
 
 def rule(code: str, *messages: str) -> PydanticCustomError:

@@ -69,6 +69,8 @@ class RouteSpec:
     responses: Mapping[int, Any] | None = None  # documented answers (OpenAPI): status → model or description
     summary: str = ""
     view_name: str = ""
+    on_app: bool = False  # declared on the app itself (outside /api/v1)
+    hidden: bool = False  # left out of the OpenAPI document (the docs page's own assets)
 
     def reply(self, result: Any) -> Reply:
         if isinstance(result, Reply):
@@ -104,6 +106,7 @@ def route(
     status: int = 200,
     render: Render | None = None,
     responses: Mapping[int, Any] | None = None,
+    hidden: bool = False,
 ) -> Callable[[View], View]:
     """Declare a route. `idempotent` routes honour `Idempotency-Key` (contract README §1.10); `raw_body` routes
     read the bytes themselves (signed webhooks verify them before any parsing). `body` and `query` are the
@@ -128,6 +131,8 @@ def route(
             responses,
             summary=(view.__doc__ or "").strip(),
             view_name=f"{view.__module__}.{view.__name__}",
+            on_app=isinstance(target, Chalice),
+            hidden=hidden,
         )
 
         @functools.wraps(view)

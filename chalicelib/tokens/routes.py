@@ -11,27 +11,44 @@ from chalicelib.http.access import USER
 from chalicelib.http.pagination import page_keys, page_or_default
 from chalicelib.http.request import Req
 from chalicelib.http.routing import route
-from chalicelib.tokens.schemas import ConsumeBody, TransactionsQuery
+from chalicelib.tokens.schemas import (
+    BalanceAnswer,
+    ConsumeAnswer,
+    ConsumeBody,
+    InsufficientBalance,
+    TransactionsAnswer,
+    TransactionsQuery,
+)
 
 bp = Blueprint(__name__)
 service = lazy_module("chalicelib.tokens.service")
 DEFAULT_PAGE = 50
 
 
-@route(bp, "/user/tokens/balance", "GET", access=USER)
+@route(bp, "/user/tokens/balance", "GET", access=USER, responses={200: BalanceAnswer})
 def balance(req: Req) -> Any:
     """The caller's token balance."""
     return service.balance(req.user)
 
 
-@route(bp, "/user/tokens/transactions", "GET", access=USER, query=TransactionsQuery)
+@route(
+    bp, "/user/tokens/transactions", "GET", access=USER, query=TransactionsQuery, responses={200: TransactionsAnswer}
+)
 def transactions(req: Req, query: TransactionsQuery) -> Any:
     """The caller's token ledger, newest first."""
     page = service.transactions(req.user, page_or_default(req, DEFAULT_PAGE).request, query.type)
     return {"transactions": page.items, **page_keys(req, page)}
 
 
-@route(bp, "/user/tokens/consume", "POST", access=USER, idempotent=True, body=ConsumeBody)
+@route(
+    bp,
+    "/user/tokens/consume",
+    "POST",
+    access=USER,
+    idempotent=True,
+    body=ConsumeBody,
+    responses={200: ConsumeAnswer, 402: InsufficientBalance},
+)
 def consume(req: Req, body: ConsumeBody) -> Any:
     """Spend tokens: one conditional debit, idempotent by `reference` and by `Idempotency-Key`."""
     return service.consume(req.user, body, req.idempotency)

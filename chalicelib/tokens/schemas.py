@@ -6,7 +6,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, field_validator
 
-from chalicelib.core.validation import PagingQuery, StrictBody, refuse
+from chalicelib.core.validation import Answer, Instant, PageKeys, PagingQuery, StrictBody, Uuid, refuse
 
 MAX_CONSUME = 1_000_000
 TRANSACTION_TYPES = ("PURCHASE", "USAGE", "REFUND", "BONUS", "ADJUSTMENT", "SUBSCRIPTION")
@@ -64,3 +64,47 @@ class TransactionsQuery(PagingQuery):
         if wanted not in TRANSACTION_TYPES:
             raise refuse(f"Invalid type: {value}")
         return wanted
+
+
+# --- answers ---------------------------------------------------------------------------------------------------
+
+
+class BalanceAnswer(Answer):
+    """The caller's token balance"""
+
+    balance: int
+
+
+class TokenTransaction(Answer):
+    """One ledger entry (subscriptions.md §2.5)"""
+
+    id: Uuid
+    user_id: Uuid
+    amount: int
+    transaction_type: str
+    reference_id: str | None
+    reference: str | None
+    description: str | None
+    balance_after: int
+    created_at: Instant
+
+
+class TransactionsAnswer(PageKeys):
+    """A page of the ledger, newest first"""
+
+    transactions: list[TokenTransaction]
+
+
+class ConsumeAnswer(Answer):
+    """The balance after the debit and its ledger entry"""
+
+    balance: int
+    transaction: TokenTransaction
+    replayed: bool | None = Field(None, description="Present (true) when the reference was used before")
+
+
+class InsufficientBalance(Answer):
+    """Not enough tokens: the balance is given"""
+
+    error: str
+    balance: int

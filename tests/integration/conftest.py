@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from chalice.test import Client
+from schema_check import check_answer
 
 
 @dataclass
@@ -48,7 +49,9 @@ class Api:
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"
         response = self.client.http.request(method, path, headers=sent, body=body or b"")
-        return Answer(response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.body)
+        answer = Answer(response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.body)
+        check_answer(method, path, answer.status, answer.headers.get("content-type", ""), answer.body)
+        return answer
 
     def get(self, path: str, **kwargs: Any) -> Answer:
         return self.request("GET", path, **kwargs)

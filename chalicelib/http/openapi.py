@@ -1,0 +1,185 @@
+"""The OpenAPI 3.1 description of the API, generated from the route table and its models.
+
+Every route declared with `chalicelib.http.routing.route` is here with its auth (bearer or none), its path, query
+and header parameters, its request body (the pydantic model the edge validates into), its success answer (the
+response model the route names, when it names one) and the error answers the edge can give it, each an
+`{"error": …}` object. Nothing is written by hand, so the document cannot drift from what the edge enforces; a test
+walks the route table to check every route is described, and the integration tests validate real answers against
+the described ones.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+from pydantic import BaseModel
+
+from chalicelib.http.ratelimit import LimitScope
+from chalicelib.http.routing import ROUTES, RouteSpec
+
+API_PREFIX = "/api/v1"
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+_PARAM = re.compile(r"{([^}+]+)\+?}")
+
+ERROR_DESCRIPTIONS = {
+    400: "Bad request: invalid JSON, body or query validation, a business rule the client can fix",
+    401: "Authentication failed (missing, malformed, expired or revoked token)",
+    402: "Payment required",
+    403: "Authenticated, but not allowed",
+    404: "Not found (or the route's plugin is disabled)",
+    409: "Conflict: concurrent modification, or an Idempotency-Key still in progress",
+    413: "Request body too large",
+    415: "Unsupported media type (JSON routes need application/json)",
+    422: "Idempotency-Key reused with different parameters",
+    429: "Rate limit exceeded",
+    500: "Internal server error (carries request_id)",
+    502: "Payment provider error",
+    503: "Service unavailable (a dependency is unreachable)",
+}
+
+
+def full_path(spec: RouteSpec) -> str:
+    return spec.path if spec.on_app else f"{API_PREFIX}{spec.path}"
+
+
+def _schema_of(model: type[BaseModel], components: dict[str, Any], mode: str) -> dict[str, Any]:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)  # type: ignore[arg-type]
+    for name, definition in schema.pop("$defs", {}).items():
+        components.setdefault(name, definition)
+    components.setdefault(model.__name__, schema)
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _answer_schema(answer: Any, components: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
+    """A documented answer: a pydantic model, `(description, model)`, or a description alone."""
+    if isinstance(answer, type) and issubclass(answer, BaseModel):
+        return (answer.__doc__ or answer.__name__).strip().splitlines()[0], _schema_of(
+            answer, components, "serialization"
+        )
+    if isinstance(answer, tuple):
+        description, model = answer
+        return str(description), _schema_of(model, components, "serialization") if model is not None else None
+    return str(answer), None
+
+
+def _parameters(spec: RouteSpec, components: dict[str, Any]) -> list[dict[str, Any]]:
+    parameters: list[dict[str, Any]] = []
+    for name in _PARAM.findall(spec.path):
+        schema: dict[str, Any] = {"type": "string"}
+        if name in spec.uuid_params:
+            schema["format"] = "uuid"
+        parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
+    if spec.query is not None:
+        query_schema = spec.query.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, field_schema in query_schema.get("properties", {}).items():
+            field_schema.pop("title", None)
+            parameters.append({"name": name, "in": "query", "required": False, "schema": field_schema})
+    if spec.idempotent:
+        parameters.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "description": "1–255 visible ASCII characters; a repeat within 24 h replays the first answer",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+            }
+        )
+    return parameters
+
+
+def _error_statuses(spec: RouteSpec, method: str) -> set[int]:
+    statuses = {400, 404, 500, 503}
+    if spec.access.level in ("user", "admin"):
+        statuses |= {401, 403}
+    if method in ("POST", "PUT", "PATCH", "DELETE"):
+        statuses |= {409, 413, 415}
+    if spec.idempotent:
+        statuses |= {409, 422}
+    if spec.limit is not LimitScope.NONE:
+        statuses.add(429)
+    return statuses
+
+
+def operation(spec: RouteSpec, method: str, components: dict[str, Any]) -> dict[str, Any]:
+    summary, _, description = spec.summary.partition("\n")
+    op: dict[str, Any] = {
+        "operationId": f"{spec.view_name}.{method.lower()}" if len(spec.methods) > 1 else spec.view_name,
+        "summary": summary.strip() or spec.view_name.rsplit(".", 1)[-1].replace("_", " "),
+        "tags": [spec.view_name.split(".")[1] if spec.view_name.count(".") > 1 else "api"],
+        "parameters": _parameters(spec, components),
+        "responses": {},
+    }
+    if description.strip():
+        op["description"] = description.strip()
+    if spec.plugin:
+        op["x-plugin"] = spec.plugin
+    if spec.access.level == "admin":
+        op["x-permission"] = spec.access.permission
+    if spec.access.level in ("user", "admin"):
+        op["security"] = [{"bearer": []}]
+    elif spec.access.level == "optional":
+        op["security"] = [{}, {"bearer": []}]
+    if spec.body is not None:
+        op["requestBody"] = {
+            "required": False,
+            "content": {"application/json": {"schema": _schema_of(spec.body, components, "validation")}},
+        }
+    elif spec.raw_body:
+        op["requestBody"] = {"content": {"application/json": {"schema": {"type": "object"}}}}
+    responses: dict[str, Any] = {}
+    documented = dict(spec.responses or {})
+    if spec.status not in documented:
+        documented[spec.status] = "Success"
+    for status, answer in sorted(documented.items()):
+        text, schema = _answer_schema(answer, components)
+        if status >= 400:
+            content = {"application/json": {"schema": schema or ERROR_REF}}
+            responses[str(status)] = {"description": text, "content": content}
+        elif schema is None:
+            responses[str(status)] = {"description": text}
+        else:
+            responses[str(status)] = {"description": text, "content": {"application/json": {"schema": schema}}}
+    for status in sorted(_error_statuses(spec, method)):
+        responses.setdefault(
+            str(status),
+            {"description": ERROR_DESCRIPTIONS[status], "content": {"application/json": {"schema": ERROR_REF}}},
+        )
+    op["responses"] = responses
+    return op
+
+
+@functools.cache
+def document(version: str = "0.1.0") -> dict[str, Any]:
+    components: dict[str, Any] = {
+        "Error": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {"error": {"type": "string"}},
+            "additionalProperties": True,
+            "description": "Every 4xx and 5xx answer (contract README §1.4); routes document extra keys",
+        }
+    }
+    paths: dict[str, dict[str, Any]] = {}
+    for spec in sorted(ROUTES, key=full_path):
+        if spec.hidden:
+            continue
+        item = paths.setdefault(full_path(spec).replace("+}", "}"), {})
+        for method in spec.methods:
+            item[method.lower()] = operation(spec, method, components)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "VBWD Serverless API",
+            "version": version,
+            "description": "Subscription billing on AWS Lambda, DynamoDB and EventBridge; wire-compatible with the "
+            "VBWD /api/v1 API (the contract: shared/contract/).",
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": dict(sorted(components.items())),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    }
