@@ -61,6 +61,19 @@ ENTERPRISE_ADD_ON_SLUGS = (
 
 INVOICE_METHOD = seed_id("payment_method", "invoice")
 
+# User access levels (seed-data.md §3), written from the contract's table rather than imported from the seed.
+LOGGED_IN_PERMISSIONS = [
+    "user.profile.view",
+    "user.profile.manage",
+    "subscription.plans.view",
+    "subscription.invoices.view",
+    "subscription.tokens.view",
+    "subscription.manage",
+]
+PRO_PERMISSIONS = [*LOGGED_IN_PERMISSIONS, "subscription.tokens.manage"]
+# The level every registration and every seeded USER but the pro user holds, as the login user object shows it.
+LOGGED_IN_LEVEL = {"id": seed_id("user_access_level", "logged-in"), "slug": "logged-in", "name": "Logged in"}
+
 # --- response objects (checkout-and-payments.md §2, subscriptions.md §2) --------------------------------------------
 
 INVOICE_FIELDS = {

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.catalog import repository
 from chalicelib.catalog.models import AccessLevelItem, UserAccessLevelItem
 from chalicelib.store.reads import batch_get
 from chalicelib.users.models import UserItem
+
+# The user access level every registration gets (auth.md §3.1). The contract names an admin setting
+# `default_user_access_level` for it, but admin.md §14 lists no such key and the settings keep only listed keys,
+# so the slug is fixed here until the setting exists.
+DEFAULT_USER_ACCESS_LEVEL = "logged-in"
+
+
+def default_user_level() -> UserAccessLevelItem | None:
+    """The level a new account is granted; None on a stage whose catalog lacks it (not seeded yet)."""
+    levels = repository.reference().user_access_levels
+    return next((level for level in levels if level.slug == DEFAULT_USER_ACCESS_LEVEL), None)
 
 
 def _levels(model: type[AccessLevelItem], ids: list[str]) -> list[AccessLevelItem]:

@@ -8,7 +8,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.auth import lockout, sessions
-from chalicelib.auth.access_levels import login_user
+from chalicelib.auth.access_levels import default_user_level, login_user
 from chalicelib.auth.models import (
     RefreshTokenItem,
     ResetPointerItem,
@@ -66,10 +66,15 @@ def register(body: dict[str, Any]) -> dict[str, Any]:
         raise BadRequest(EMAIL_TAKEN)
     settings = get_settings()
     password_hash = hash_password(data.password, settings.bcrypt_rounds)
+    # Granted on the user record itself, so the level comes with the account's one transaction or not at all.
+    level = default_user_level()
+    levels = [level.id] if level is not None else []
     for _ in attempts(ATTEMPTS):
         now = clock.now()
         user_id = new_id()
-        user = UserItem.new(user_id, data.email, password_hash, now, role="USER", status="ACTIVE")
+        user = UserItem.new(
+            user_id, data.email, password_hash, now, role="USER", status="ACTIVE", user_access_level_ids=levels
+        )
         tx = Transaction()
         tx.create(user, label="user")
         tx.create(EmailGuardItem.new(data.email, user_id), label="email")

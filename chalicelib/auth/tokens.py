@@ -71,7 +71,12 @@ def issue_access_token(
 
 
 def decode_access_token(token: str) -> AccessClaims:
-    """Verify signature, algorithm, issuer, audience, type and lifetime; raise 401 `Invalid or expired token`."""
+    """Verify signature, algorithm, issuer, audience, type, expiry and lifetime; else 401 `Invalid or expired token`.
+
+    `iat` and `exp` must be integers, and `exp − iat` positive and at most the configured lifetime of the token's
+    kind (`ACCESS_TOKEN_TTL_SECONDS`, `IMPERSONATION_TOKEN_TTL_SECONDS` with `act`): lowering a TTL also ends the
+    longer-lived tokens issued before.
+    """
     import jwt
 
     settings = get_settings()
@@ -91,12 +96,11 @@ def decode_access_token(token: str) -> AccessClaims:
         )
     except jwt.PyJWTError as exc:
         raise Unauthorized(INVALID_TOKEN) from exc
+    issued_at, expires_at = claims["iat"], claims["exp"]
+    if not (_is_unix_seconds(issued_at) and _is_unix_seconds(expires_at)):
+        raise Unauthorized(INVALID_TOKEN)
     now = unix(clock.now())
     leeway = settings.token_leeway_seconds
-    try:
-        issued_at, expires_at = int(claims["iat"]), int(claims["exp"])
-    except (TypeError, ValueError) as exc:
-        raise Unauthorized(INVALID_TOKEN) from exc
     if claims.get("typ") != "access" or expires_at + leeway < now or issued_at - leeway > now:
         raise Unauthorized(INVALID_TOKEN)
     user_id, session_id, jti = claims.get("sub"), claims.get("sid"), claims.get("jti")
@@ -108,6 +112,9 @@ def decode_access_token(token: str) -> AccessClaims:
     impersonator = actor.get("sub") if isinstance(actor, dict) else None
     if actor is not None and not is_uuid(impersonator):
         raise Unauthorized(INVALID_TOKEN)
+    ttl = settings.impersonation_token_ttl_seconds if actor is not None else settings.access_token_ttl_seconds
+    if not 0 < expires_at - issued_at <= ttl:
+        raise Unauthorized(INVALID_TOKEN)
     return AccessClaims(
         user_id=str(user_id),
         session_id=str(session_id),
@@ -116,6 +123,11 @@ def decode_access_token(token: str) -> AccessClaims:
         expires_at=expires_at,
         impersonator_id=impersonator,
     )
+
+
+def _is_unix_seconds(value: object) -> bool:
+    """Whole Unix seconds, as we issue them. PyJWT would take `1.5`, `"1700000000"` or `true` through `int()`."""
+    return type(value) is int
 
 
 def new_refresh_token() -> str:

@@ -1,8 +1,8 @@
 """Stage-aware settings.
 
 Every value comes from the environment; Chalice puts each stage's variables from `.chalice/config.json` there, and
-AWS deployments add their secrets (resolved from SSM / Secrets Manager by the deployment). The `prod` stage refuses
-to start with the development defaults of its secrets.
+AWS deployments add their secrets (resolved from SSM / Secrets Manager by the deployment). Every stage but `local`
+refuses to start with the development defaults of its secrets.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, fiel
 
 Stage = Literal["local", "dev", "prod"]
 
-# Development defaults. They are fine on a laptop and refused by the prod stage.
+# Development defaults. They are fine on a laptop and refused by every stage but `local`.
 DEFAULT_JWT_SECRET = "vbwd-local-development-jwt-secret-not-for-production"
 DEFAULT_PAYMENT_WEBHOOK_SECRET = "whsec_local_payment_webhook"
 MIN_SECRET_BYTES = 32
@@ -113,11 +113,11 @@ class Settings(BaseModel):
         secret = self.jwt_secret.get_secret_value()
         if len(secret.encode()) < MIN_SECRET_BYTES:
             raise ValueError(f"JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
-        if self.stage == "prod":
+        if self.stage != "local":  # a deployed stage is reachable by others: development secrets are public
             if secret == DEFAULT_JWT_SECRET:
-                raise ValueError("The prod stage refuses to start with the default JWT_SECRET")
+                raise ValueError(f"The {self.stage} stage refuses to start with the default JWT_SECRET")
             if any(s.get_secret_value() == DEFAULT_PAYMENT_WEBHOOK_SECRET for s in self.payment_webhook_secrets):
-                raise ValueError("The prod stage refuses to start with the default PAYMENT_WEBHOOK_SECRETS")
+                raise ValueError(f"The {self.stage} stage refuses to start with the default PAYMENT_WEBHOOK_SECRETS")
         return self
 
     @classmethod

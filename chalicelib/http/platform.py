@@ -1,4 +1,4 @@
-"""What every route shares at the edge: request ids, CORS, caching headers, and JSON for every failure.
+"""What every route shares at the edge: request ids, CORS, security and caching headers, JSON for every failure.
 
 `create_app` builds the Chalice app from blueprints and then completes the route table the way the contract
 needs it: every path answers OPTIONS (204 preflight) and every method it lacks (405 with `Allow`); a greedy
@@ -28,6 +28,13 @@ EXPOSED_HEADERS = (
     "Content-Disposition, Idempotent-Replayed"
 )
 ALLOWED_REQUEST_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Request-Id, X-Tenant"
+# On every answer: nothing is sniffed, framed, referred or run from it; HTTPS only outside the `local` stage.
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+    ("Referrer-Policy", "no-referrer"),
+)
+STRICT_TRANSPORT_SECURITY = "max-age=63072000; includeSubDomains"
 _counter = itertools.count()
 
 
@@ -152,9 +159,15 @@ def _normalize_framework_error(response: Response, request_id: str) -> Response:
 
 def _decorate(event: Request | None, response: Response, request_id: str) -> None:
     headers = response.headers
+    present = {name.lower() for name in headers}
     headers["X-Request-Id"] = request_id
-    if response.status_code >= 400 and "Content-Type" not in headers and "content-type" not in headers:
+    if response.status_code >= 400 and "content-type" not in present:
         headers["Content-Type"] = JSON
+    for name, value in SECURITY_HEADERS:
+        if name.lower() not in present:  # a page that needs its own policy (the API docs) keeps it
+            headers[name] = value
+    if get_settings().stage != "local":
+        headers["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY
     if event is None:
         return
     origin = event.headers.get("origin")

@@ -9,6 +9,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
+from chalicelib.auth.access_levels import DEFAULT_USER_ACCESS_LEVEL
 from chalicelib.auth.passwords import hash_password
 from chalicelib.catalog import pricing, repository
 from chalicelib.catalog.models import PlanItem, TaxItem
@@ -65,7 +66,7 @@ def seed_users(now: datetime, stage: str) -> int:
             status=user["status"],
             has_used_trial=user.get("has_used_trial", False),
             access_level_ids=[admin_levels[s] for s in user.get("access_levels", []) if s in admin_levels],
-            user_access_level_ids=[member_levels[s] for s in user.get("user_access_levels", []) if s in member_levels],
+            user_access_level_ids=[member_levels[s] for s in _user_access_levels(user) if s in member_levels],
         )
         tx = Transaction()
         if user.get("details"):
@@ -80,6 +81,12 @@ def seed_users(now: datetime, stage: str) -> int:
         except TransactionCancelled:
             continue  # seeded concurrently by another run
     return created
+
+
+def _user_access_levels(user: dict[str, Any]) -> list[str]:
+    """Seeded customers hold what a registration would have granted them unless the data names their levels."""
+    default = [DEFAULT_USER_ACCESS_LEVEL] if user["role"] == "USER" else []
+    return list(user.get("user_access_levels", default))
 
 
 def _details(user_id: str, fields: dict[str, Any], now: datetime) -> UserDetailsItem:

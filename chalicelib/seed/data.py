@@ -7,7 +7,8 @@ from typing import Any
 
 D = Decimal
 
-# §2 — users. `local_only` users are not seeded in dev; prod seeds only its initial admin.
+# §2 — users. `local_only` users are not seeded in dev; prod seeds only its initial admin. A USER without
+# `user_access_levels` gets the level every registration gets (`logged-in`).
 USERS: tuple[dict[str, Any], ...] = (
     {
         "email": "admin@example.com",
@@ -46,7 +47,6 @@ USERS: tuple[dict[str, Any], ...] = (
         "role": "USER",
         "status": "ACTIVE",
         "details": {"first_name": "Test", "last_name": "User"},
-        "user_access_levels": ["logged-in"],
     },
     {"email": "test2@example.com", "password": "TestPass123@", "role": "USER", "status": "ACTIVE"},
     {
@@ -55,7 +55,6 @@ USERS: tuple[dict[str, Any], ...] = (
         "role": "USER",
         "status": "ACTIVE",
         "details": {"first_name": "Fred", "last_name": "Free"},
-        "user_access_levels": ["logged-in"],
     },
     {
         "email": "user.pro@demo.local",
@@ -164,8 +163,9 @@ _LOGGED_IN = [
     "user.profile.manage",
     "subscription.plans.view",
     "subscription.invoices.view",
+    "subscription.tokens.view",
+    "subscription.manage",
 ]
-_BASIC = [*_LOGGED_IN, "subscription.manage", "subscription.tokens.view"]
 USER_ACCESS_LEVELS: tuple[dict[str, Any], ...] = (
     {
         "slug": "new",
@@ -185,14 +185,14 @@ USER_ACCESS_LEVELS: tuple[dict[str, Any], ...] = (
         "slug": "subscribed-basic",
         "name": "Subscribed (Basic)",
         "is_system": False,
-        "permissions": _BASIC,
+        "permissions": _LOGGED_IN,
         "linked_plan_slug": "basic",
     },
     {
         "slug": "subscribed-pro",
         "name": "Subscribed (Pro)",
         "is_system": False,
-        "permissions": [*_BASIC, "subscription.tokens.manage"],
+        "permissions": [*_LOGGED_IN, "subscription.tokens.manage"],
         "linked_plan_slug": "pro",
     },
 )

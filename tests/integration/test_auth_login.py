@@ -18,6 +18,7 @@ from chalicelib.core.ids import seed_id
 from chalicelib.seed.data import OBSERVER_PERMISSIONS
 from chalicelib.users.models import UserItem
 from chalicelib.users.repository import find_user
+from tests.contract import LOGGED_IN_LEVEL, LOGGED_IN_PERMISSIONS, PRO_PERMISSIONS
 from tests.integration.conftest import drain_events, outbox_events, sent_mail
 
 LOGIN = "/api/v1/auth/login"
@@ -25,8 +26,6 @@ PASSWORD = "Secret123!"
 ENVELOPE = {"success": False, "token": None, "user_id": None, "user": None}
 TOKEN_KEYS = {"success", "token", "refresh_token", "expires_in", "user_id", "error", "user"}
 REFRESH_TOKEN = re.compile(r"^rt_[A-Za-z0-9_-]{43}$")
-LOGGED_IN = ["user.profile.view", "user.profile.manage", "subscription.plans.view", "subscription.invoices.view"]
-PRO = [*LOGGED_IN, "subscription.manage", "subscription.tokens.view", "subscription.tokens.manage"]
 INVALID = {**ENVELOPE, "error": "Invalid credentials"}
 INACTIVE = {**ENVELOPE, "error": "User account is inactive"}
 
@@ -78,7 +77,7 @@ def test_login_of_the_seeded_user(api):
     assert REFRESH_TOKEN.match(body["refresh_token"])
     assert body["user_id"] == seed_id("user", "test@example.com")
     user = dict(body["user"])
-    assert sorted(user.pop("user_permissions")) == sorted(LOGGED_IN)
+    assert sorted(user.pop("user_permissions")) == sorted(LOGGED_IN_PERMISSIONS)
     assert user == {
         "id": seed_id("user", "test@example.com"),
         "email": "test@example.com",
@@ -87,7 +86,7 @@ def test_login_of_the_seeded_user(api):
         "is_admin": False,
         "access_levels": [],
         "permissions": [],
-        "user_access_levels": [summary("user_access_level", "logged-in", "Logged in")],
+        "user_access_levels": [LOGGED_IN_LEVEL],
     }
 
 
@@ -134,7 +133,7 @@ def test_login_of_the_observer_lists_its_role_and_permissions(api):
 
 def test_login_of_the_pro_user_lists_its_user_access_level(api):
     user = dict(api.login("user.pro@demo.local", "DemoPass123!")["user"])
-    assert sorted(user.pop("user_permissions")) == sorted(PRO)
+    assert sorted(user.pop("user_permissions")) == sorted(PRO_PERMISSIONS)
     assert user == {
         "id": seed_id("user", "user.pro@demo.local"),
         "email": "user.pro@demo.local",
@@ -145,6 +144,22 @@ def test_login_of_the_pro_user_lists_its_user_access_level(api):
         "permissions": [],
         "user_access_levels": [summary("user_access_level", "subscribed-pro", "Subscribed (Pro)")],
     }
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [
+        ("test2@example.com", "TestPass123@"),
+        ("user.free@demo.local", "DemoPass123!"),
+        ("user.de@demo.local", "DemoPass123!"),
+        ("user.th@demo.local", "DemoPass123!"),
+        ("pet.owner@demo.local", "DemoPass123!"),
+    ],
+)
+def test_every_other_seeded_user_holds_the_level_a_registration_gets(api, email, password):
+    user = api.login(email, password)["user"]
+    assert user["user_access_levels"] == [LOGGED_IN_LEVEL]
+    assert sorted(user["user_permissions"]) == sorted(LOGGED_IN_PERMISSIONS)
 
 
 def test_a_user_without_details_is_named_after_the_email(api):

@@ -270,6 +270,40 @@ def test_a_token_issued_in_the_future_beyond_the_leeway(api):
     assert me(api, forge(token, iat=claims["iat"] + 60)).json == INVALID_TOKEN
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda c: {"exp": float(c["exp"])},
+        lambda c: {"exp": c["exp"] - 0.5},
+        lambda c: {"iat": c["iat"] + 0.25},
+        lambda c: {"exp": str(c["exp"])},
+        lambda c: {"iat": str(c["iat"])},
+    ],
+    ids=["exp-float", "exp-fraction", "iat-fraction", "exp-string", "iat-string"],
+)
+def test_issue_and_expiry_times_that_are_not_integers(api, change):
+    token = register(api)["token"]
+    assert me(api, forge(token, **change(claims_of(token)))).json == INVALID_TOKEN
+
+
+def test_a_token_that_lives_longer_than_the_access_token_ttl(api):
+    token = register(api)["token"]
+    claims = claims_of(token)
+    assert me(api, forge(token, exp=claims["exp"] + 1)).json == INVALID_TOKEN
+    assert me(api, forge(token, exp=claims["exp"] + 365 * 86400)).json == INVALID_TOKEN
+    assert me(api, forge(token, iat=claims["iat"] - 3600)).json == INVALID_TOKEN
+    assert me(api, forge(token, exp=claims["exp"] - 1)).status == 200
+
+
+def test_an_impersonation_token_that_lives_longer_than_600_seconds(api):
+    token = impersonation_token(register(api)["user_id"])
+    claims = claims_of(token)
+    assert claims["exp"] - claims["iat"] == 600
+    assert me(api, forge(token, exp=claims["exp"] + 1)).json == INVALID_TOKEN
+    assert me(api, forge(token, exp=claims["exp"] + 300)).json == INVALID_TOKEN
+    assert me(api, forge(token)).status == 200
+
+
 # --- 401: the user ---------------------------------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from chalicelib.core.config import DEFAULT_JWT_SECRET
 from chalicelib.users.repository import find_details, find_user
+from tests.contract import LOGGED_IN_LEVEL, LOGGED_IN_PERMISSIONS
 from tests.integration.conftest import drain_events, outbox_events, sent_mail
 
 REGISTER = "/api/v1/auth/register"
@@ -64,8 +65,8 @@ def test_register_answers_the_token_envelope_with_the_login_user_object(api):
         "is_admin": False,
         "access_levels": [],
         "permissions": [],
-        "user_access_levels": [],
-        "user_permissions": [],
+        "user_access_levels": [LOGGED_IN_LEVEL],
+        "user_permissions": LOGGED_IN_PERMISSIONS,
     }
     assert answer.headers["content-type"].startswith("application/json")
 
@@ -78,7 +79,7 @@ def test_register_creates_an_active_user_without_details(api):
     assert user is not None
     assert (user.email, user.role, user.status, user.has_used_trial) == (email, "USER", "ACTIVE", False)
     assert list(user.access_level_ids) == []
-    assert list(user.user_access_level_ids) == []
+    assert list(user.user_access_level_ids) == [LOGGED_IN_LEVEL["id"]]
     assert user.password_hash != PASSWORD
     assert PASSWORD not in json.dumps(body)
     assert find_details(body["user_id"]) is None
@@ -124,6 +125,18 @@ def test_the_tokens_of_a_registration_work(api):
     assert refreshed.status == 200
     assert refreshed.json["user_id"] == body["user_id"]
     assert api.login(email, PASSWORD)["user_id"] == body["user_id"]
+
+
+def test_the_first_login_and_me_carry_the_level_the_registration_granted(api):
+    """The VBWD fe-user gates every dashboard page on `user_permissions` (contract README row 70)."""
+    email = unique_email("level")
+    registered = api.post(REGISTER, {"email": email, "password": PASSWORD}).json
+    login = api.login(email, PASSWORD)
+    me = api.get("/api/v1/auth/me", token=login["token"]).json
+    for user in (registered["user"], login["user"], me):
+        assert user["user_access_levels"] == [LOGGED_IN_LEVEL]
+        assert sorted(user["user_permissions"]) == sorted(LOGGED_IN_PERMISSIONS)
+        assert (user["access_levels"], user["permissions"]) == ([], [])
 
 
 def test_each_registration_gets_its_own_ids_and_tokens(api):

@@ -49,7 +49,7 @@ STRIPE_KEYS = {"STRIPE_TEST_SECRET_KEY": "sk_test_123", "STRIPE_TEST_WEBHOOK_SEC
 PAYPAL_KEYS = {"PAYPAL_TEST_CLIENT_ID": "paypal-client", "PAYPAL_TEST_CLIENT_SECRET": "paypal-secret"}
 # The emulated resources were created with the local stage's names; another stage reuses them.
 SAME_RESOURCES = {"VBWD_RESOURCE_PREFIX": "vbwd-local"}
-PROD_SECRETS = {
+DEPLOYED_SECRETS = {
     "JWT_SECRET": "a-production-jwt-secret-of-at-least-32-bytes",
     "PAYMENT_WEBHOOK_SECRETS": "whsec_prod_webhook_secret",
 }
@@ -237,12 +237,12 @@ def test_yookassa_stays_hidden_while_inactive(api, env):
 
 
 def test_dev_stage_keeps_sandbox(api, env):
-    env(VBWD_STAGE="dev", **SAME_RESOURCES)
+    env(VBWD_STAGE="dev", **SAME_RESOURCES, **DEPLOYED_SECRETS)
     assert codes(api.get("/api/v1/settings/payment-methods")) == ["invoice", "sandbox"]
 
 
 def test_prod_stage_hides_sandbox(api, env):
-    env(VBWD_STAGE="prod", **SAME_RESOURCES, **PROD_SECRETS)
+    env(VBWD_STAGE="prod", **SAME_RESOURCES, **DEPLOYED_SECRETS)
     assert codes(api.get("/api/v1/settings/payment-methods")) == ["invoice"]
     assert_error(api.get("/api/v1/settings/payment-methods/sandbox"), 404, "Payment method not found")
 

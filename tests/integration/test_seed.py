@@ -8,10 +8,12 @@ from chalicelib.booking.models import PetItem, ResourceItem, ServiceItem, StaffI
 from chalicelib.catalog import repository
 from chalicelib.core.ids import seed_id
 from chalicelib.invoices.models import InvoiceItem
+from chalicelib.seed.data import USERS
 from chalicelib.seed.runner import seed
 from chalicelib.subscriptions.repository import subscriptions_of
 from chalicelib.tokens.models import TokenBalanceItem, TokenEntryItem
 from chalicelib.users.repository import find_details, find_user_by_email
+from tests.contract import LOGGED_IN_PERMISSIONS, PRO_PERMISSIONS
 
 
 def test_seeding_again_creates_nothing(seeded: dict[str, object]) -> None:
@@ -32,6 +34,32 @@ def test_users_and_access_levels(seeded: dict[str, object]) -> None:
     assert find_details(find_user_by_email("test@example.com").id).country is None
     assert find_details(find_user_by_email("test2@example.com").id) is None
     assert find_user_by_email("test@example.com").name == "Test User"
+
+
+def test_user_access_levels_follow_the_contract_table(seeded: dict[str, object]) -> None:
+    levels = {level.slug: level for level in repository.reference().user_access_levels}
+    assert {slug: (lvl.name, lvl.is_system, lvl.linked_plan_slug) for slug, lvl in levels.items()} == {
+        "new": ("New", True, None),
+        "logged-in": ("Logged in", True, "free"),
+        "subscribed-basic": ("Subscribed (Basic)", False, "basic"),
+        "subscribed-pro": ("Subscribed (Pro)", False, "pro"),
+    }
+    assert levels["new"].permissions == ["user.profile.view"]
+    assert levels["logged-in"].permissions == LOGGED_IN_PERMISSIONS
+    assert levels["subscribed-basic"].permissions == LOGGED_IN_PERMISSIONS
+    assert levels["subscribed-pro"].permissions == PRO_PERMISSIONS
+
+
+def test_every_seeded_user_but_the_pro_user_holds_logged_in(seeded: dict[str, object]) -> None:
+    names = {level.id: level.slug for level in repository.reference().user_access_levels}
+    held = {
+        user["email"]: [names[i] for i in find_user_by_email(user["email"]).user_access_level_ids] for user in USERS
+    }
+    customers = [user["email"] for user in USERS if user["role"] == "USER"]
+    assert {email: held[email] for email in customers} == {
+        email: ["subscribed-pro"] if email == "user.pro@demo.local" else ["logged-in"] for email in customers
+    }
+    assert all(held[user["email"]] == [] for user in USERS if user["role"] != "USER")
 
 
 def test_reference_data(seeded: dict[str, object]) -> None:

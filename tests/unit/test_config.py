@@ -40,6 +40,38 @@ def test_prod_starts_with_real_secrets() -> None:
     assert not settings.is_sandbox_enabled
 
 
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_every_deployed_stage_refuses_the_default_jwt_secret(stage: str) -> None:
+    with pytest.raises(ValidationError, match=f"The {stage} stage refuses to start with the default JWT_SECRET"):
+        Settings.from_environ({"VBWD_STAGE": stage, "PAYMENT_WEBHOOK_SECRETS": STRONG})
+    with pytest.raises(ValidationError, match="default JWT_SECRET"):
+        Settings.from_environ(
+            {"VBWD_STAGE": stage, "JWT_SECRET": DEFAULT_JWT_SECRET, "PAYMENT_WEBHOOK_SECRETS": STRONG}
+        )
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_every_deployed_stage_refuses_the_default_payment_webhook_secret(stage: str) -> None:
+    for secrets in ("", DEFAULT_PAYMENT_WEBHOOK_SECRET, f"{STRONG},{DEFAULT_PAYMENT_WEBHOOK_SECRET}"):
+        environ = {"VBWD_STAGE": stage, "JWT_SECRET": STRONG}
+        if secrets:
+            environ["PAYMENT_WEBHOOK_SECRETS"] = secrets
+        with pytest.raises(ValidationError, match=f"The {stage} stage refuses .* default PAYMENT_WEBHOOK_SECRETS"):
+            Settings.from_environ(environ)
+
+
+def test_dev_starts_with_real_secrets_and_keeps_the_sandbox() -> None:
+    settings = Settings.from_environ({"VBWD_STAGE": "dev", "JWT_SECRET": STRONG, "PAYMENT_WEBHOOK_SECRETS": STRONG})
+    assert settings.stage == "dev"
+    assert settings.is_sandbox_enabled
+
+
+def test_only_the_local_stage_accepts_the_development_secrets() -> None:
+    settings = Settings.from_environ({"VBWD_STAGE": "local"})
+    assert settings.jwt_secret.get_secret_value() == DEFAULT_JWT_SECRET
+    assert [s.get_secret_value() for s in settings.payment_webhook_secrets] == [DEFAULT_PAYMENT_WEBHOOK_SECRET]
+
+
 def test_short_secrets_are_refused_in_every_stage() -> None:
     with pytest.raises(ValidationError, match="at least 32 bytes"):
         Settings.from_environ({"JWT_SECRET": "short"})

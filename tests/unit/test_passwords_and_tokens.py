@@ -119,6 +119,75 @@ def test_forged_or_foreign_tokens_are_refused(frozen: clock.ManualClock, token: 
         decode_access_token(token)
 
 
+ISSUED = 1_777_626_000  # the frozen clock's now, as `_forge` issues by default
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"exp": float(ISSUED + 900)},
+        {"exp": ISSUED + 899.5},
+        {"iat": ISSUED + 0.5},
+        {"iat": float(ISSUED)},
+        {"exp": str(ISSUED + 900)},
+        {"iat": str(ISSUED)},
+        {"exp": [ISSUED + 900]},
+        {"iat": True},
+    ],
+    ids=["exp-float", "exp-fraction", "iat-fraction", "iat-float", "exp-string", "iat-string", "exp-list", "iat-bool"],
+)
+def test_issue_and_expiry_times_must_be_integers(frozen: clock.ManualClock, claims: dict) -> None:
+    with pytest.raises(Unauthorized, match="Invalid or expired token"):
+        decode_access_token(_forge(claims))
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"exp": ISSUED + 901},
+        {"iat": ISSUED - 1000},
+        {"exp": ISSUED + 10 * 365 * 86400},
+        {"exp": ISSUED},
+        {"exp": ISSUED - 1, "iat": ISSUED},
+        {"act": {"sub": ADMIN_ID}, "exp": ISSUED + 601},
+        {"act": {"sub": ADMIN_ID}},
+    ],
+    ids=[
+        "one-second-too-long",
+        "issued-earlier",
+        "ten-years",
+        "zero",
+        "negative",
+        "impersonation-601",
+        "impersonation-900",
+    ],
+)
+def test_a_lifetime_beyond_the_configured_ttl_is_refused(frozen: clock.ManualClock, claims: dict) -> None:
+    with pytest.raises(Unauthorized, match="Invalid or expired token"):
+        decode_access_token(_forge(claims))
+
+
+def test_lifetimes_up_to_the_configured_ttl_are_accepted(frozen: clock.ManualClock) -> None:
+    assert decode_access_token(_forge({"exp": ISSUED + 900})).impersonator_id is None
+    assert decode_access_token(_forge({"exp": ISSUED + 60})).impersonator_id is None
+    impersonation = _forge({"act": {"sub": ADMIN_ID}, "exp": ISSUED + 600})
+    assert decode_access_token(impersonation).impersonator_id == ADMIN_ID
+
+
+def test_the_lifetime_limit_follows_the_configured_ttl(frozen: clock.ManualClock, monkeypatch) -> None:
+    from chalicelib.core.config import reload_settings
+
+    monkeypatch.setenv("ACCESS_TOKEN_TTL_SECONDS", "1800")
+    reload_settings()
+    try:
+        assert decode_access_token(_forge({"exp": ISSUED + 1800})).user_id == USER_ID
+        with pytest.raises(Unauthorized):
+            decode_access_token(_forge({"exp": ISSUED + 1801}))
+    finally:
+        monkeypatch.undo()
+        reload_settings()
+
+
 def test_opaque_token_shapes() -> None:
     refresh = new_refresh_token()
     assert refresh.startswith("rt_") and len(refresh) == 46

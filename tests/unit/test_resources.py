@@ -8,7 +8,7 @@ from chalicelib.jobs import JOBS
 from chalicelib.notifications.consumer import MAILS
 from infra import resources
 
-SETTINGS = Settings.from_environ({"VBWD_STAGE": "dev"})
+SETTINGS = Settings.from_environ({"VBWD_STAGE": "dev", "JWT_SECRET": "d" * 40, "PAYMENT_WEBHOOK_SECRETS": "w" * 40})
 
 
 def test_every_table_of_the_data_model_is_created_with_string_keys_and_on_demand_billing() -> None:
