@@ -16,9 +16,11 @@ os.environ.update(
     AWS_REGION="us-east-1",
     BCRYPT_ROUNDS="4",
     POWERTOOLS_LOG_LEVEL="WARNING",
+    DYNAMODB_ENGINE="moto",
 )
-# moto's in-process mock stops intercepting when an endpoint is configured.
-os.environ.pop("AWS_ENDPOINT_URL", None)
+# moto's in-process mock stops intercepting a service whose endpoint is configured (botocore reads these itself).
+for _variable in [name for name in os.environ if name == "AWS_ENDPOINT_URL" or name.startswith("AWS_ENDPOINT_URL_")]:
+    os.environ.pop(_variable)
 
 from collections.abc import Iterator
 from contextlib import contextmanager
