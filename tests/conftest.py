@@ -19,8 +19,13 @@ os.environ.update(
     DYNAMODB_ENGINE="moto",
 )
 # moto's in-process mock stops intercepting a service whose endpoint is configured (botocore reads these itself).
-for _variable in [name for name in os.environ if name == "AWS_ENDPOINT_URL" or name.startswith("AWS_ENDPOINT_URL_")]:
-    os.environ.pop(_variable)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+os.environ.pop("AWS_ENDPOINT_URL_SQS", None)
+os.environ.pop("AWS_ENDPOINT_URL_EVENTBRIDGE", None)
+os.environ.pop("AWS_ENDPOINT_URL_SES", None)
+os.environ.pop("AWS_ENDPOINT_URL_SSM", None)
+os.environ.pop("AWS_ENDPOINT_URL_SNS", None)
 
 from collections.abc import Iterator
 from contextlib import contextmanager
