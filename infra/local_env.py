@@ -1,11 +1,19 @@
-"""Environment defaults for running against a local emulator (moto server or LocalStack)."""
+"""Environment defaults for running against a local emulator (moto server or LocalStack) and DynamoDB Local.
+
+`make run` records the endpoints it chose in `.local/stack-<AWS_PORT>.json` while it runs, so `make seed`,
+`make bootstrap` and a worker started by hand talk to the same DynamoDB engine as the running API.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 
 DEFAULT_AWS_PORT = 4566
 DEFAULT_API_PORT = 8000
+DEFAULT_DYNAMODB_PORT = 8001
+PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 def aws_port() -> int:
@@ -14,6 +22,23 @@ def aws_port() -> int:
 
 def api_port() -> int:
     return int(os.environ.get("API_PORT", DEFAULT_API_PORT))
+
+
+def dynamodb_port() -> int:
+    return int(os.environ.get("DYNAMODB_PORT", DEFAULT_DYNAMODB_PORT))
+
+
+def stack_file(aws_port_value: int) -> Path:
+    """Where a running `make run` on this AWS port keeps the endpoints it chose (removed when it stops)."""
+    return PROJECT_DIR / ".local" / f"stack-{aws_port_value}.json"
+
+
+def running_stack(aws_port_value: int) -> dict[str, str]:
+    try:
+        recorded = json.loads(stack_file(aws_port_value).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {str(key): str(value) for key, value in recorded.items()} if isinstance(recorded, dict) else {}
 
 
 def local_environment(aws_port_value: int | None = None) -> dict[str, str]:
@@ -31,7 +56,9 @@ def local_environment(aws_port_value: int | None = None) -> dict[str, str]:
 
 
 def apply_local_environment(aws_port_value: int | None = None) -> None:
-    for key, value in local_environment(aws_port_value).items():
+    """Point this process at the local stack: the defaults above plus the endpoints a running `make run` chose."""
+    port = aws_port_value if aws_port_value is not None else aws_port()
+    for key, value in {**local_environment(port), **running_stack(port)}.items():
         os.environ.setdefault(key, value)
     from chalicelib.core.config import reload_settings
 

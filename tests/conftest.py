@@ -16,9 +16,16 @@ os.environ.update(
     AWS_REGION="us-east-1",
     BCRYPT_ROUNDS="4",
     POWERTOOLS_LOG_LEVEL="WARNING",
+    DYNAMODB_ENGINE="moto",
 )
-# moto's in-process mock stops intercepting when an endpoint is configured.
+# moto's in-process mock stops intercepting a service whose endpoint is configured (botocore reads these itself).
 os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+os.environ.pop("AWS_ENDPOINT_URL_SQS", None)
+os.environ.pop("AWS_ENDPOINT_URL_EVENTBRIDGE", None)
+os.environ.pop("AWS_ENDPOINT_URL_SES", None)
+os.environ.pop("AWS_ENDPOINT_URL_SSM", None)
+os.environ.pop("AWS_ENDPOINT_URL_SNS", None)
 
 from collections.abc import Iterator
 from contextlib import contextmanager

@@ -1,7 +1,8 @@
 """botocore clients for EventBridge, SQS and SES, created on first use and shared.
 
 We use botocore directly (PynamoDB already imports it) instead of boto3, which would add its own import time to
-cold starts for no feature we need. Every client honours `AWS_ENDPOINT_URL` through the settings.
+cold starts for no feature we need. Every client talks to `settings.endpoint_for(service)`: its service's
+`AWS_ENDPOINT_URL_<SERVICE>`, else `AWS_ENDPOINT_URL`, else AWS.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def aws_client(service: str) -> Any:
             client = _session.create_client(
                 service,
                 region_name=settings.aws_region,
-                endpoint_url=settings.aws_endpoint_url,
+                endpoint_url=settings.endpoint_for(service),
                 config=config,
             )
             _clients[service] = client

@@ -15,6 +15,18 @@ from typing import Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 Stage = Literal["local", "dev", "prod"]
+# Which DynamoDB serves the stage: AWS itself, or what `make run` started (infra/run_local.py) or was pointed at.
+DynamoDBEngine = Literal["aws", "dynamodb-local", "moto", "external"]
+
+# botocore client name → the field of its per-service endpoint (botocore's own variable names, see `endpoint_for`).
+_SERVICE_ENDPOINT_FIELDS = {
+    "dynamodb": "aws_endpoint_url_dynamodb",
+    "sqs": "aws_endpoint_url_sqs",
+    "events": "aws_endpoint_url_eventbridge",
+    "ses": "aws_endpoint_url_ses",
+    "ssm": "aws_endpoint_url_ssm",
+    "sns": "aws_endpoint_url_sns",
+}
 
 # Development defaults. They are fine on a laptop and refused by every stage but `local`.
 DEFAULT_JWT_SECRET = "vbwd-local-development-jwt-secret-not-for-production"
@@ -36,9 +48,19 @@ class Settings(BaseModel):
     stage: Stage = Field("local", validation_alias=AliasChoices("VBWD_STAGE", "stage"))
     service_version: str = Field("0.1.0", validation_alias=AliasChoices("SERVICE_VERSION", "service_version"))
 
-    # AWS wiring. `aws_endpoint_url` points every client at an emulator (moto server, LocalStack).
+    # AWS wiring. `aws_endpoint_url` points every client at an emulator (moto server, LocalStack); a per-service
+    # endpoint (botocore's `AWS_ENDPOINT_URL_<SERVICE>` names) wins over it for that service (`endpoint_for`).
     aws_region: str = Field("us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"))
     aws_endpoint_url: str | None = Field(None, validation_alias=AliasChoices("AWS_ENDPOINT_URL"))
+    aws_endpoint_url_dynamodb: str | None = Field(None, validation_alias=AliasChoices("AWS_ENDPOINT_URL_DYNAMODB"))
+    aws_endpoint_url_sqs: str | None = Field(None, validation_alias=AliasChoices("AWS_ENDPOINT_URL_SQS"))
+    aws_endpoint_url_eventbridge: str | None = Field(
+        None, validation_alias=AliasChoices("AWS_ENDPOINT_URL_EVENTBRIDGE")
+    )
+    aws_endpoint_url_ses: str | None = Field(None, validation_alias=AliasChoices("AWS_ENDPOINT_URL_SES"))
+    aws_endpoint_url_ssm: str | None = Field(None, validation_alias=AliasChoices("AWS_ENDPOINT_URL_SSM"))
+    aws_endpoint_url_sns: str | None = Field(None, validation_alias=AliasChoices("AWS_ENDPOINT_URL_SNS"))
+    dynamodb_engine: DynamoDBEngine = Field("aws", validation_alias=AliasChoices("DYNAMODB_ENGINE"))
     resource_prefix: str | None = Field(None, validation_alias=AliasChoices("VBWD_RESOURCE_PREFIX"))
 
     # Access tokens (contract auth.md §1).
@@ -132,6 +154,18 @@ class Settings(BaseModel):
         return cls.model_validate({key: value for key, value in source.items() if key.isupper()})
 
     # Derived values -------------------------------------------------------------------------------------------
+
+    def endpoint_for(self, service: str) -> str | None:
+        """The endpoint of a botocore client (`dynamodb`, `sqs`, `events`, `ses`, `ssm`, `sns`); None means AWS.
+
+        The service's own variable wins over `AWS_ENDPOINT_URL`, as in botocore, so one service can run on
+        another engine (DynamoDB Local next to moto's server) without code changes. Empty values count as unset.
+        """
+        field = _SERVICE_ENDPOINT_FIELDS.get(service)
+        if field is None:
+            raise ValueError(f"No endpoint setting for the AWS service {service!r}")
+        specific: str | None = getattr(self, field)
+        return specific or self.aws_endpoint_url or None
 
     @property
     def prefix(self) -> str:

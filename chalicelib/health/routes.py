@@ -24,8 +24,15 @@ def register_root(app: Chalice) -> None:
 
 @route(bp, "/health", "GET", limit=LimitScope.NONE)
 def health(req: Req) -> Any:
-    """Liveness only: answers without touching storage."""
-    return {"status": "ok", "service": "vbwd-api", "version": get_settings().service_version}
+    """Liveness only: answers without touching storage. `dynamodb` names the engine behind the tables (`aws` when
+    deployed; `make run` says which local engine it started)."""
+    settings = get_settings()
+    return {
+        "status": "ok",
+        "service": "vbwd-api",
+        "version": settings.service_version,
+        "dynamodb": settings.dynamodb_engine,
+    }
 
 
 @route(bp, "/health/ready", "GET", limit=LimitScope.NONE)

@@ -38,7 +38,7 @@ def _meta(logical_name: str) -> Any:
     attributes = {
         "table_name": settings.table_name(logical_name),
         "region": settings.aws_region,
-        "host": settings.aws_endpoint_url,
+        "host": settings.endpoint_for("dynamodb"),
         "billing_mode": "PAY_PER_REQUEST",
     }
     return type("Meta", (), attributes)

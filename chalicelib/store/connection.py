@@ -27,7 +27,7 @@ def connection() -> Connection:
                 settings = get_settings()
                 _connection = Connection(
                     region=settings.aws_region,
-                    host=settings.aws_endpoint_url,
+                    host=settings.endpoint_for("dynamodb"),
                     max_retry_attempts=3,
                     max_pool_connections=50,
                     connect_timeout_seconds=5,

@@ -1,5 +1,9 @@
-"""Starts the real local stack (`python -m infra.run_local`: moto server + chalice local + worker + scheduler) on
-free ports, and stops it the way a developer does: SIGINT to its process group."""
+"""Starts the real local stack (`python -m infra.run_local`: DynamoDB Local or moto's DynamoDB, moto server, chalice
+local, worker, scheduler) on free ports, and stops it the way a developer does: SIGINT to its process group.
+
+The engine is `make run`'s own choice (DynamoDB Local when Java 17+ is present); `E2E_DYNAMODB_ENGINE=moto` runs the
+tier on the fallback instead.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,8 @@ from typing import Any
 import boto3
 import pytest
 import requests
+
+from infra.local_env import stack_file
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 120
@@ -50,20 +56,26 @@ class LocalStack:
     log: Path
     aws_port: int
     api_port: int
+    dynamodb_port: int
+    dynamodb_endpoint: str = ""
+    engine: str = ""
 
     def url(self, path: str) -> str:
         return f"{self.api}{path}"
 
-    def notification_items(self) -> list[dict[str, Any]]:
-        """Every mail notification the stack recorded, as raw DynamoDB items (`{"to": {"S": …}, …}`)."""
-        dynamodb = boto3.client(
+    def dynamodb(self) -> Any:
+        """A boto3 client of the stack's DynamoDB, whichever engine serves it."""
+        return boto3.client(
             "dynamodb",
-            endpoint_url=self.aws_endpoint,
+            endpoint_url=self.dynamodb_endpoint,
             region_name="us-east-1",
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
         )
-        return dynamodb.query(  # type: ignore[no-any-return]
+
+    def notification_items(self) -> list[dict[str, Any]]:
+        """Every mail notification the stack recorded, as raw DynamoDB items (`{"to": {"S": …}, …}`)."""
+        return self.dynamodb().query(  # type: ignore[no-any-return]
             TableName="vbwd-local-notifications",
             IndexName="gsi1",
             KeyConditionExpression="gsi1pk = :all",
@@ -73,10 +85,17 @@ class LocalStack:
 
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    aws_port, api_port = free_port(), free_port()
+    aws_port, api_port, dynamodb_port = free_port(), free_port(), free_port()
     log = tmp_path_factory.mktemp("stack") / "run_local.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VBWD_"))}
-    env.update(AWS_PORT=str(aws_port), API_PORT=str(api_port), BCRYPT_ROUNDS="4", PYTHONUNBUFFERED="1")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VBWD_", "DYNAMODB_"))}
+    env.update(
+        AWS_PORT=str(aws_port),
+        API_PORT=str(api_port),
+        DYNAMODB_PORT=str(dynamodb_port),
+        DYNAMODB_ENGINE=os.environ.get("E2E_DYNAMODB_ENGINE", "auto"),
+        BCRYPT_ROUNDS="4",
+        PYTHONUNBUFFERED="1",
+    )
     with log.open("wb") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "infra.run_local"],
@@ -86,9 +105,13 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, like a terminal's foreground job
         )
-    stack = LocalStack(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{aws_port}", process, log, aws_port, api_port)
+    aws_endpoint = f"http://127.0.0.1:{aws_port}"
+    stack = LocalStack(f"http://127.0.0.1:{api_port}", aws_endpoint, process, log, aws_port, api_port, dynamodb_port)
     try:
         _wait_until_ready(stack)
+        stack.engine = requests.get(stack.url("/api/v1/health"), timeout=10).json()["dynamodb"]
+        local = stack.engine == "dynamodb-local"
+        stack.dynamodb_endpoint = f"http://127.0.0.1:{dynamodb_port}" if local else aws_endpoint
         yield stack
     finally:
         _stop(stack)
@@ -121,6 +144,8 @@ def _stop(stack: LocalStack) -> None:
         assert not leftovers, "processes of the stack outlived Ctrl-C"
         assert not port_in_use(stack.api_port), "the API port is still bound after Ctrl-C"
         assert not port_in_use(stack.aws_port), "the AWS emulator port is still bound after Ctrl-C"
+        assert not port_in_use(stack.dynamodb_port), "the DynamoDB Local port is still bound after Ctrl-C"
+        assert not stack_file(stack.aws_port).exists(), "the stack's endpoint record outlived it"
 
 
 @pytest.fixture(scope="session")

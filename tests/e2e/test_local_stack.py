@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import select
+import socket
 import time
 
+import boto3
 import pytest
 import requests
 
@@ -80,3 +84,60 @@ def test_the_worker_delivers_the_reset_mail_through_ses(local_stack: LocalStack,
         time.sleep(0.3)
     assert subjects == {"Welcome to VBWD", "Reset your password"}
     assert "password reset link (local stage only)" in local_stack.log.read_text()
+
+
+def test_dynamodb_runs_on_the_engine_the_banner_and_health_name(
+    local_stack: LocalStack, http: requests.Session
+) -> None:
+    from infra import dynamodb_local
+
+    installed = dynamodb_local.find_java() is not None and any(dynamodb_local.PACKAGE_DIR.glob("*/DynamoDBLocal.jar"))
+    expected = "moto" if os.environ.get("E2E_DYNAMODB_ENGINE") == "moto" or not installed else "dynamodb-local"
+    assert http.get(local_stack.url("/api/v1/health")).json()["dynamodb"] == expected == local_stack.engine
+    banner = local_stack.log.read_text()
+    tables = local_stack.dynamodb().list_tables()["TableNames"]
+    assert "vbwd-local-users" in tables
+    if expected == "dynamodb-local":
+        assert f"DynamoDB   http://127.0.0.1:{local_stack.dynamodb_port} " in banner
+        assert "DynamoDB Local (AWS's engine, in memory)" in banner
+        moto = boto3.client(
+            "dynamodb",
+            endpoint_url=local_stack.aws_endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        assert moto.list_tables()["TableNames"] == []  # nothing of the stage lives on moto's DynamoDB
+    else:
+        assert f"DynamoDB   http://127.0.0.1:{local_stack.aws_port} " in banner
+        assert "moto server, one DynamoDB call at a time" in banner
+
+
+def test_the_api_answers_a_burst_of_100_new_connections_without_a_server_banner(local_stack: LocalStack) -> None:
+    request = f"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1:{local_stack.api_port}\r\nConnection: close\r\n\r\n"
+    sockets = [socket.socket() for _ in range(100)]
+    try:
+        for client in sockets:  # all 100 handshakes started before any completes
+            client.setblocking(False)
+            client.connect_ex(("127.0.0.1", local_stack.api_port))
+        pending, deadline = set(sockets), time.monotonic() + 10
+        while pending and time.monotonic() < deadline:
+            pending -= set(select.select([], list(pending), [], 0.1)[1])
+        assert not pending, f"{len(pending)} of 100 connections were not accepted within 10 s"
+        assert [client.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) for client in sockets] == [0] * 100
+        answers = []
+        for client in sockets:
+            client.setblocking(True)
+            client.settimeout(20)
+            client.sendall(request.encode())
+        for client in sockets:
+            chunks = []
+            while chunk := client.recv(65536):
+                chunks.append(chunk)
+            answers.append(b"".join(chunks))
+    finally:
+        for client in sockets:
+            client.close()
+    heads = [answer.split(b"\r\n\r\n", 1)[0].decode("latin-1").lower() for answer in answers]
+    assert all(head.startswith("http/1.1 200 ") for head in heads), heads[:2]
+    assert not any("\r\nserver:" in head for head in heads), heads[0]

@@ -81,7 +81,8 @@ def test_root(api):
 def test_health(api):
     answer = api.get("/api/v1/health")
     assert answer.status == 200
-    assert answer.json == {"status": "ok", "service": "vbwd-api", "version": get_settings().service_version}
+    version = get_settings().service_version
+    assert answer.json == {"status": "ok", "service": "vbwd-api", "version": version, "dynamodb": "moto"}
     assert answer.headers["content-type"].startswith("application/json")
 
 

@@ -4,7 +4,7 @@ from tests.integration.conftest import drain_events, sent_mail
 def test_health(api):
     answer = api.get("/api/v1/health")
     assert answer.status == 200
-    assert answer.json == {"status": "ok", "service": "vbwd-api", "version": "0.1.0"}
+    assert answer.json == {"status": "ok", "service": "vbwd-api", "version": "0.1.0", "dynamodb": "moto"}
 
 
 def test_forgot_password_mail_goes_through_ses(api):
