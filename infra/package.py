@@ -104,6 +104,7 @@ DYNAMODB_ACTIONS = [
 STREAM_ACTIONS = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
 QUEUE_ACTIONS = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
 DLQ_RETENTION_SECONDS = 14 * 86400
+STREAM_RETRY_ATTEMPTS = 3
 
 
 # Logical ids ------------------------------------------------------------------------------------------------------
@@ -359,6 +360,9 @@ def wire(template: dict[str, Any], settings: Settings) -> None:
                 if properties["Stream"] != STREAM_PLACEHOLDER:
                     raise RuntimeError(f"unexpected stream source {properties['Stream']}")
                 properties["Stream"] = _arn(table_id(streaming_table(settings).logical_name), "StreamArn")
+                # A failing batch would otherwise hold its shard for the stream's 24 hours; what the relay gives up
+                # on stays pending in the outbox, and the scheduled outbox-relay sweep publishes it.
+                properties["MaximumRetryAttempts"] = STREAM_RETRY_ATTEMPTS
     if sorted(consumed) != sorted(queues):
         raise RuntimeError(f"every queue needs exactly one consumer function: {sorted(consumed)} != {sorted(queues)}")
     for role in roles:

@@ -142,6 +142,8 @@ def test_the_outbox_stream_feeds_the_relay_function(template: dict[str, Any]) ->
     [(function, event)] = events(template, "DynamoDB")
     assert function["Handler"] == "app.relay_outbox_stream"
     assert event["Stream"] == stream and event["StartingPosition"] == "LATEST"
+    assert event["MaximumRetryAttempts"] == package.STREAM_RETRY_ATTEMPTS  # then the scheduled sweep publishes it
+    assert "outbox-relay" in {job.name for job in resources.schedules()}
     assert template["Globals"]["Function"]["Environment"]["Variables"]["OUTBOX_STREAM_ARN"] == stream
 
 
