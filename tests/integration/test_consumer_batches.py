@@ -21,6 +21,7 @@ from chalicelib.events.catalog import UserRegistered
 from chalicelib.events.consumers import BY_NAME
 from chalicelib.events.dispatch import ReceiptItem, envelope_of
 from chalicelib.events.envelope import Actor, Event
+from infra import resources
 from infra.worker import drain_queue, queue_url
 from tests.integration.conftest import sent_mail
 
@@ -90,7 +91,8 @@ def queue_depth(url: str) -> tuple[int, int]:
 
 def dead_letters() -> list[dict[str, Any]]:
     sqs = aws_client("sqs")
-    url = sqs.get_queue_url(QueueName=f"{get_settings().queue_name(MAIL.name)}-dlq")["QueueUrl"]
+    [dlq] = [q.dlq_name for q in resources.queues(get_settings()) if q.consumer is MAIL]
+    url = sqs.get_queue_url(QueueName=dlq)["QueueUrl"]
     return [envelope_of(m["Body"]) for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]]
 
 
