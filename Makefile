@@ -6,10 +6,11 @@ BIN := $(VENV)/bin
 REQ_HASH := $(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 STAMP := $(VENV)/.installed-$(REQ_HASH)
 PYTEST_WORKERS ?= 2
+PACKAGE_STAGE ?= prod
 
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test lint format unit integration ddblocal e2e seed bootstrap bench clean install
+.PHONY: run test lint format unit integration ddblocal e2e seed bootstrap bench clean install package package-lint
 
 install: $(STAMP)
 
@@ -24,8 +25,8 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP) $(NODE_STAMP)
 	@$(BIN)/python -m infra.run_local
 
-## Lint, then unit, integration, DynamoDB Local and end-to-end tests.
-test: lint unit integration ddblocal e2e
+## Lint (code and the packaged template), then unit, integration, DynamoDB Local and end-to-end tests.
+test: lint package-lint unit integration ddblocal e2e
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -65,10 +66,20 @@ bootstrap: $(STAMP)
 seed: $(STAMP)
 	$(BIN)/python -m infra.seed
 
+## The deployable CloudFormation template and code of a stage (PACKAGE_STAGE=prod) in build/package/; see
+## docs/deployment.md. The first run builds Lambda wheels of requirements.txt (minutes); Chalice caches them.
+package: $(STAMP)
+	$(BIN)/python -m infra.package --stage $(PACKAGE_STAGE) --out build/package
+
+## cfn-lint on the same template, built without vendoring dependencies (seconds, no network).
+package-lint: $(STAMP)
+	$(BIN)/python -m infra.package --stage $(PACKAGE_STAGE) --out build/lint --template-only
+	$(BIN)/cfn-lint build/lint/template.json
+
 ## Benchmarks; their figures and the commands behind them are in docs/performance.md.
 bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/money_path.py
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache build

@@ -43,18 +43,27 @@ app = create_app(
 )
 
 
+def _exported(name: str, function: Any) -> Any:
+    """Named as Lambda will look it up: Chalice writes the handler as `app.<__name__>`, so `app.<name>` must exist."""
+    function.__name__ = function.__qualname__ = name
+    return function
+
+
 def _consumer(name: str) -> Any:
-    def consume(event: Any) -> None:
-        from chalicelib.events.dispatch import deliver
+    def consume(event: Any) -> Any:
+        """One SQS batch; only the messages listed in `batchItemFailures` come back (ReportBatchItemFailures)."""
+        from chalicelib.events.batch import consume_batch
 
-        for record in event:
-            deliver(name, record.body)
+        return consume_batch(name, event.to_dict())
 
-    return consume
+    return _exported(f"consume_{name}", consume)
 
 
 for _c in CONSUMERS:
-    app.on_sqs_message(queue=settings.queue_name(_c.name), batch_size=10, name=f"consume_{_c.name}")(_consumer(_c.name))
+    _handler = _consumer(_c.name)
+    globals()[_handler.__name__] = app.on_sqs_message(
+        queue=settings.queue_name(_c.name), batch_size=10, name=_handler.__name__
+    )(_handler)
 
 
 def _job(name: str) -> Any:
@@ -63,7 +72,7 @@ def _job(name: str) -> Any:
 
         return run(name)
 
-    return run_job
+    return _exported(f"job_{name.replace('-', '_')}", run_job)
 
 
 if settings_stream := os.environ.get("OUTBOX_STREAM_ARN"):
@@ -76,4 +85,7 @@ if settings_stream := os.environ.get("OUTBOX_STREAM_ARN"):
 
 
 for _j in JOBS:
-    app.schedule(Rate(_j.every_minutes, unit=Rate.MINUTES), name=f"job_{_j.name.replace('-', '_')}")(_job(_j.name))
+    _handler = _job(_j.name)
+    globals()[_handler.__name__] = app.schedule(Rate(_j.every_minutes, unit=Rate.MINUTES), name=_handler.__name__)(
+        _handler
+    )

@@ -7,7 +7,18 @@ machinery behind it must wait.
 import subprocess
 import sys
 
-DEFERRED = ("botocore.client", "botocore.session", "boto3", "pynamodb", "jwt", "bcrypt", "fpdf", "stripe", "moto")
+DEFERRED = (
+    "botocore.client",
+    "botocore.session",
+    "boto3",
+    "pynamodb",
+    "jwt",
+    "bcrypt",
+    "fpdf",
+    "stripe",
+    "moto",
+    "aws_lambda_powertools.utilities.batch",  # only the queue consumers use it, on their first batch
+)
 
 
 def test_importing_the_app_leaves_heavy_modules_for_the_first_request() -> None:
