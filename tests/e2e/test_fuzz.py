@@ -3,9 +3,9 @@
 
 Every answer must be a documented status with a body that matches its documented schema (errors: JSON
 `{"error": …}`), and none may be a server error. Requests are sent with a customer's token on user routes and an
-admin's on admin routes (schemathesis also tries them without credentials, where a 401 is due). The run is bounded:
-`FUZZ_EXAMPLES` examples per operation and mode (default 60, ≥ 3,000 requests in all; `make fuzz` raises it), and the last
-test asserts how many requests were sent and that none answered 5xx.
+admin's on admin routes. The run is bounded: `FUZZ_EXAMPLES` examples per operation and generation mode
+(default 60, ≥ 3,000 requests in all; `make fuzz` raises it), and the last test asserts how many requests were
+sent and that none answered 5xx.
 """
 
 from __future__ import annotations
