@@ -16,6 +16,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 
+from chalicelib.core.times import iso
 from chalicelib.store.attributes import DecimalAttribute, string_list
 from chalicelib.store.base import BookingTable
 
@@ -26,6 +27,10 @@ def tenant_partition(tenant_id: str) -> str:
 
 def customer_partition(tenant_id: str, user_id: str) -> str:
     return f"TENANT#{tenant_id}#USER#{user_id}"
+
+
+def _in_tenant(tenant_id: str, kind: str, item_id: str) -> tuple[str, str]:
+    return tenant_partition(tenant_id), f"{kind}#{item_id}"
 
 
 class BookingStamped(BookingTable):
@@ -49,6 +54,10 @@ class TenantItem(BookingStamped, discriminator="TENANT"):
     settings = JSONAttribute(default=dict)
     version = VersionAttribute()
 
+    @classmethod
+    def key(cls, tenant_id: str) -> tuple[str, str]:
+        return cls.PK, tenant_id
+
 
 class ResourceCategoryItem(BookingStamped, discriminator="BOOKING_CATEGORY"):
     """pk `TENANT#<tid>`, sk `CATEGORY#<id>`."""
@@ -64,6 +73,10 @@ class ResourceCategoryItem(BookingStamped, discriminator="BOOKING_CATEGORY"):
     sort_order = NumberAttribute(default=0)
     is_active = BooleanAttribute(default=True)
 
+    @classmethod
+    def key(cls, tenant_id: str, item_id: str) -> tuple[str, str]:
+        return _in_tenant(tenant_id, "CATEGORY", item_id)
+
 
 class SchemaItem(BookingStamped, discriminator="BOOKING_SCHEMA"):
     """pk `TENANT#<tid>`, sk `SCHEMA#<id>`: a resource type and the custom fields its bookings carry."""
@@ -75,6 +88,10 @@ class SchemaItem(BookingStamped, discriminator="BOOKING_SCHEMA"):
     fields = JSONAttribute(default=list)
     sort_order = NumberAttribute(default=0)
     is_active = BooleanAttribute(default=True)
+
+    @classmethod
+    def key(cls, tenant_id: str, item_id: str) -> tuple[str, str]:
+        return _in_tenant(tenant_id, "SCHEMA", item_id)
 
 
 class ResourceItem(BookingStamped, discriminator="BOOKING_RESOURCE"):
@@ -103,6 +120,10 @@ class ResourceItem(BookingStamped, discriminator="BOOKING_RESOURCE"):
     sort_order = NumberAttribute(default=0)
     version = VersionAttribute()
 
+    @classmethod
+    def key(cls, tenant_id: str, item_id: str) -> tuple[str, str]:
+        return _in_tenant(tenant_id, "RESOURCE", item_id)
+
 
 class StaffItem(BookingStamped, discriminator="BOOKING_STAFF"):
     """pk `TENANT#<tid>`, sk `STAFF#<id>`."""
@@ -120,6 +141,10 @@ class StaffItem(BookingStamped, discriminator="BOOKING_STAFF"):
     user_id = UnicodeAttribute(null=True)
     is_active = BooleanAttribute(default=True)
     sort_order = NumberAttribute(default=0)
+
+    @classmethod
+    def key(cls, tenant_id: str, item_id: str) -> tuple[str, str]:
+        return _in_tenant(tenant_id, "STAFF", item_id)
 
 
 class ServiceItem(BookingStamped, discriminator="BOOKING_SERVICE"):
@@ -143,6 +168,10 @@ class ServiceItem(BookingStamped, discriminator="BOOKING_SERVICE"):
     is_active = BooleanAttribute(default=True)
     sort_order = NumberAttribute(default=0)
 
+    @classmethod
+    def key(cls, tenant_id: str, item_id: str) -> tuple[str, str]:
+        return _in_tenant(tenant_id, "SERVICE", item_id)
+
 
 class PackageOfferItem(BookingStamped, discriminator="BOOKING_PACKAGE"):
     """pk `TENANT#<tid>`, sk `PACKAGE#<id>`: N sessions of one service."""
@@ -160,6 +189,10 @@ class PackageOfferItem(BookingStamped, discriminator="BOOKING_PACKAGE"):
     is_active = BooleanAttribute(default=True)
     sort_order = NumberAttribute(default=0)
 
+    @classmethod
+    def key(cls, tenant_id: str, item_id: str) -> tuple[str, str]:
+        return _in_tenant(tenant_id, "PACKAGE", item_id)
+
 
 class PetItem(BookingStamped, discriminator="BOOKING_PET"):
     """pk `TENANT#<tid>#USER#<uid>`, sk `PET#<id>`; GSI1 `TENANT#<tid>#PETS` for the admin."""
@@ -176,6 +209,13 @@ class PetItem(BookingStamped, discriminator="BOOKING_PET"):
     notes = UnicodeAttribute(null=True)
     vaccinations = JSONAttribute(default=list)
     version = VersionAttribute()
+
+    @classmethod
+    def key(cls, tenant_id: str, user_id: str, pet_id: str) -> tuple[str, str]:
+        return customer_partition(tenant_id, user_id), f"PET#{pet_id}"
+
+    def index(self) -> None:
+        self.gsi1pk, self.gsi1sk = f"TENANT#{self.tenant_id}#PETS", f"{self.name}#{self.id}"
 
 
 class UserPackageItem(BookingStamped, discriminator="BOOKING_USER_PACKAGE"):
@@ -196,8 +236,25 @@ class UserPackageItem(BookingStamped, discriminator="BOOKING_USER_PACKAGE"):
     history = JSONAttribute(default=list)
     version = VersionAttribute()
 
+    @classmethod
+    def key(cls, tenant_id: str, user_id: str, user_package_id: str) -> tuple[str, str]:
+        return customer_partition(tenant_id, user_id), f"USER_PACKAGE#{user_package_id}"
+
+    def index(self) -> None:
+        self.gsi1pk, self.gsi1sk = f"TENANT#{self.tenant_id}#PACKAGES", f"{iso(self.created_at)}#{self.id}"
+
 
 class BookingGuardItem(BookingTable, discriminator="UNIQUE"):
     """pk `UNIQUE#TENANT#<slug>` or `UNIQUE#<tenant id>#<KIND>#<slug>`: slugs unique (per tenant)."""
 
     owner_id = UnicodeAttribute()
+
+    @classmethod
+    def tenant_slug(cls, slug: str, owner_id: str) -> BookingGuardItem:
+        """The guard of a tenant's slug (unique across tenants)."""
+        return cls(f"UNIQUE#TENANT#{slug}", "UNIQUE", owner_id=owner_id)
+
+    @classmethod
+    def slug_in_tenant(cls, tenant_id: str, kind: str, slug: str, owner_id: str) -> BookingGuardItem:
+        """The guard of an entity's slug within its tenant (`kind`: SCHEMA, CATEGORY, RESOURCE, SERVICE, …)."""
+        return cls(f"UNIQUE#{tenant_id}#{kind}#{slug}", "UNIQUE", owner_id=owner_id)

@@ -246,3 +246,7 @@ class UniqueGuardItem(CatalogTable, discriminator="UNIQUE"):
     """pk `UNIQUE#<kind>#<value>` (e.g. `UNIQUE#PLAN_SLUG#basic`): written with the record it makes unique."""
 
     owner_id = UnicodeAttribute()
+
+    @classmethod
+    def key(cls, kind: str, value: str) -> tuple[str, str]:
+        return f"UNIQUE#{kind}#{value}", "UNIQUE"

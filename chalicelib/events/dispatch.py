@@ -1,33 +1,18 @@
 """Delivers one queued event to its consumer, exactly once per consumer as far as the consumer can tell.
 
-A receipt item (idempotency table) is claimed before the handler runs and completed after it; a failed handler
-releases the claim so the queue's redelivery retries it, and a completed receipt makes redeliveries no-ops.
+A receipt (`chalicelib.store.receipts`) is claimed before the handler runs and completed after it; a failed
+handler releases the claim so the queue's redelivery retries it, and a completed receipt makes redeliveries no-ops.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
-
-from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DeleteError, PutError
 
 from chalicelib.core import clock
 from chalicelib.core.logging import logger
 from chalicelib.events.consumers import BY_NAME
-from chalicelib.store.base import IdempotencyTable
-from chalicelib.store.errors import condition_failed
-
-RECEIPT_RETENTION = timedelta(days=7)
-CLAIM_LEASE = timedelta(minutes=5)
-
-
-class ReceiptItem(IdempotencyTable, discriminator="RECEIPT"):
-    """pk `RECEIPT#<consumer>#<event id>`, sk `RECEIPT`."""
-
-    status = UnicodeAttribute()
-    lease_until = UTCDateTimeAttribute()
+from chalicelib.store import receipts
 
 
 def envelope_of(message_body: str) -> dict[str, Any]:
@@ -47,40 +32,14 @@ def deliver(consumer_name: str, message_body: str) -> bool:
     envelope = envelope_of(message_body)
     if envelope.get("type") not in consumer.event_types:
         return False
-    receipt = _claim(consumer_name, str(envelope["id"]))
+    receipt = receipts.claim(consumer_name, str(envelope["id"]), clock.now())
     if receipt is None:
         return False
     try:
         consumer.load()(envelope)
     except Exception:
-        _release(receipt)
+        receipts.release(receipt)
         raise
-    receipt.update(actions=[ReceiptItem.status.set("DONE")])
+    receipts.complete(receipt)
     logger.info("event consumed", consumer=consumer_name, event_type=envelope.get("type"), event_id=envelope["id"])
     return True
-
-
-def _claim(consumer_name: str, event_id: str) -> ReceiptItem | None:
-    now = clock.now()
-    receipt = ReceiptItem(
-        pk=f"RECEIPT#{consumer_name}#{event_id}",
-        sk="RECEIPT",
-        status="CLAIMED",
-        lease_until=now + CLAIM_LEASE,
-        ttl=now + RECEIPT_RETENTION,
-    )
-    stale_claim = (ReceiptItem.status == "CLAIMED") & (ReceiptItem.lease_until < now)
-    try:
-        receipt.save(condition=ReceiptItem.pk.does_not_exist() | stale_claim)
-    except PutError as exc:
-        if condition_failed(exc):
-            return None
-        raise
-    return receipt
-
-
-def _release(receipt: ReceiptItem) -> None:
-    try:
-        receipt.delete(condition=ReceiptItem.status == "CLAIMED")
-    except DeleteError:
-        logger.warning("could not release receipt", receipt=receipt.pk)

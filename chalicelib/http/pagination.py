@@ -149,13 +149,18 @@ def page_keys(req: Any, page: Page[Any]) -> dict[str, Any]:
     }
 
 
-def whole_list(req: Any, body: dict[str, Any], key: str, default_size: int = 20) -> dict[str, Any]:
+def whole_list(
+    req: Any, body: dict[str, Any], key: str, default_size: int = 20, *, with_total: bool = True
+) -> dict[str, Any]:
     """Lists VBWD returned whole: everything (up to 1000) with `total`, or a page when paging is asked for. The
-    items are already in memory (the catalog snapshot), so a page is a slice and the cursor a position."""
+    items are already in memory (the catalog snapshot), so a page is a slice and the cursor a position.
+    `with_total=False` is for the few whole lists whose contract answer has no `total` (`GET /user/addons`)."""
     items = body[key]
     paging = page_request(req, default_size)
     if paging is None:
-        answer = {**body, key: items[:WHOLE_LIST_CAP], "total": len(items)}
+        answer = {**body, key: items[:WHOLE_LIST_CAP]}
+        if with_total:
+            answer["total"] = len(items)
         if len(items) > WHOLE_LIST_CAP:
             answer["next_cursor"] = encode_cursor(req, WHOLE_LIST_CAP, {"position": WHOLE_LIST_CAP})
         return answer

@@ -1,35 +1,14 @@
-"""Sends e-mail through SES and keeps a log of what was sent (read by the local-stage notification outbox)."""
+"""Sends e-mail through SES and logs every message SES accepted (`chalicelib.notifications.repository`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
-
-from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 
 from chalicelib.core import clock
 from chalicelib.core.aws import aws_client
 from chalicelib.core.config import get_settings
-from chalicelib.core.ids import new_id
-from chalicelib.core.times import iso
-from chalicelib.store.attributes import string_list
-from chalicelib.store.base import NotificationsTable
-
-LOG_RETENTION = timedelta(days=30)
-
-
-class NotificationItem(NotificationsTable, discriminator="NOTIFICATION"):
-    """pk `NOTIFICATION#<id>`; GSI1 `ALL` (and `TO#<address>`) by time for the newest-first outbox."""
-
-    id = UnicodeAttribute()
-    channel = UnicodeAttribute()
-    to = UnicodeAttribute()
-    subject = UnicodeAttribute(null=True)
-    body = UnicodeAttribute()
-    template = UnicodeAttribute()
-    provider_message_id = UnicodeAttribute(null=True)
-    attachments = string_list(default=list)
-    created_at = UTCDateTimeAttribute()
+from chalicelib.notifications.models import NotificationItem
+from chalicelib.notifications.repository import log_sent
 
 
 @dataclass(frozen=True)
@@ -70,12 +49,7 @@ def send_email(
                 "Body": {"Text": {"Data": body, "Charset": "UTF-8"}},
             },
         )
-    now = clock.now()
-    notification_id = new_id()
-    item = NotificationItem(
-        pk=f"NOTIFICATION#{notification_id}",
-        sk="NOTIFICATION",
-        id=notification_id,
+    return log_sent(
         channel="email",
         to=to,
         subject=subject,
@@ -83,10 +57,5 @@ def send_email(
         template=template,
         provider_message_id=response.get("MessageId"),
         attachments=[a.filename for a in attachments or []],
-        created_at=now,
-        gsi1pk="ALL",
-        gsi1sk=f"{iso(now)}#{notification_id}",
-        ttl=now + LOG_RETENTION,
+        now=clock.now(),
     )
-    item.save()
-    return item

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
-
 from chalicelib.auth.access_levels import DEFAULT_USER_ACCESS_LEVEL
 from chalicelib.auth.passwords import hash_password
 from chalicelib.catalog import pricing, repository
@@ -19,14 +17,16 @@ from chalicelib.core.times import iso
 from chalicelib.events.envelope import Actor
 from chalicelib.invoices.builder import Line, build_invoice
 from chalicelib.invoices.numbering import commit_numbered, take_number
+from chalicelib.invoices.repository import add_invoice
 from chalicelib.seed import data
 from chalicelib.store.reads import batch_get
 from chalicelib.store.transactions import Transaction, TransactionCancelled
 from chalicelib.subscriptions.models import SubscriptionItem
 from chalicelib.subscriptions.periods import add_period
+from chalicelib.subscriptions.repository import add_subscription, subscription_of
 from chalicelib.tokens.ledger import Ledger
 from chalicelib.users.models import EmailGuardItem, UserDetailsItem, UserItem, details_key, email_key
-from chalicelib.users.repository import find_details
+from chalicelib.users.repository import add_details_if_absent, add_new_user, find_details
 
 
 def users_for_stage(stage: str) -> list[dict[str, Any]]:
@@ -72,9 +72,8 @@ def seed_users(now: datetime, stage: str) -> int:
         if user.get("details"):
             details = _details(user_id, user["details"], now)
             item.display_name = details.full_name()
-            tx.put(details, UserDetailsItem.pk.does_not_exist(), label="details")
-        tx.create(item, label="user")
-        tx.create(EmailGuardItem.new(user["email"], user_id), label="email")
+            add_details_if_absent(tx, details)
+        add_new_user(tx, item)
         try:
             tx.commit()
             created += 1
@@ -128,7 +127,7 @@ def seed_purchases(now: datetime) -> int:
     created = 0
     for purchase in PURCHASES:
         user_id = seed_id("user", purchase.email)
-        if _exists(SubscriptionItem, *SubscriptionItem.key(user_id, seed_id("subscription", purchase.email))):
+        if subscription_of(user_id, seed_id("subscription", purchase.email)) is not None:
             continue
         details = find_details(user_id)
         tax = pricing.applicable_tax(details.country if details else None, taxes, classes)
@@ -140,14 +139,6 @@ def seed_purchases(now: datetime) -> int:
         commit_numbered(add)
         created += 1
     return created
-
-
-def _exists(model: Any, pk: str, sk: str) -> bool:
-    try:
-        model.get(pk, sk, consistent_read=True)
-        return True
-    except DoesNotExist:
-        return False
 
 
 def _add_purchase(
@@ -199,11 +190,9 @@ def _add_purchase(
         due_date=now,
         paid_at=now,
     )
-    tx.create(invoice, label="invoice")
-    sub_pk, sub_sk = SubscriptionItem.key(user_id, subscription_id)
+    add_invoice(tx, invoice)
     subscription = SubscriptionItem(
-        sub_pk,
-        sub_sk,
+        *SubscriptionItem.key(user_id, subscription_id),
         id=subscription_id,
         user_id=user_id,
         tarif_plan_id=plan.id,
@@ -220,8 +209,7 @@ def _add_purchase(
         created_at=now,
         updated_at=now,
     )
-    subscription.index()
-    tx.create(subscription, label="subscription")
+    add_subscription(tx, subscription)
     tokens = int((plan.features or {}).get("default_tokens", 0))
     if tokens and purchase.payment_method != "none":
         _credit(tx, user_id, tokens, subscription_id, f"Plan tokens: {plan.name}", now)

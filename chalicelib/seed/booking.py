@@ -7,8 +7,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
-
 from chalicelib.booking.models import (
     BookingGuardItem,
     PackageOfferItem,
@@ -20,15 +18,14 @@ from chalicelib.booking.models import (
     StaffItem,
     TenantItem,
     UserPackageItem,
-    customer_partition,
-    tenant_partition,
 )
+from chalicelib.booking.repository import add_user_package, user_package_of
 from chalicelib.catalog import pricing, repository
 from chalicelib.catalog.models import TaxItem
 from chalicelib.core.ids import seed_id
-from chalicelib.core.times import iso
 from chalicelib.invoices.builder import Line, build_invoice
 from chalicelib.invoices.numbering import commit_numbered, take_number
+from chalicelib.invoices.repository import add_invoice
 from chalicelib.seed.catalog import write_missing
 from chalicelib.store.transactions import Transaction
 from chalicelib.users.models import UserDetailsItem
@@ -254,11 +251,7 @@ def seed_booking(now: datetime, stage: str) -> dict[str, int]:
     tenants = [t for t in TENANTS if stage != "prod" or t["slug"] == "default"]
     created["tenants"] = write_missing(TenantItem, (_tenant(t, now) for t in tenants))
     write_missing(
-        BookingGuardItem,
-        [
-            BookingGuardItem(f"UNIQUE#TENANT#{t['slug']}", "UNIQUE", owner_id=seed_id("tenant", t["slug"]))
-            for t in tenants
-        ],
+        BookingGuardItem, [BookingGuardItem.tenant_slug(t["slug"], seed_id("tenant", t["slug"])) for t in tenants]
     )
     if stage == "prod":
         return created
@@ -276,8 +269,7 @@ def seed_booking(now: datetime, stage: str) -> dict[str, int]:
 def _tenant(spec: dict[str, Any], now: datetime) -> TenantItem:
     tenant_id = seed_id("tenant", spec["slug"])
     return TenantItem(
-        TenantItem.PK,
-        tenant_id,
+        *TenantItem.key(tenant_id),
         id=tenant_id,
         slug=spec["slug"],
         name=spec["name"],
@@ -293,12 +285,11 @@ def _tenant(spec: dict[str, Any], now: datetime) -> TenantItem:
 
 
 def _guard(tenant_id: str, kind: str, slug: str, owner: str) -> BookingGuardItem:
-    return BookingGuardItem(f"UNIQUE#{tenant_id}#{kind}#{slug}", "UNIQUE", owner_id=owner)
+    return BookingGuardItem.slug_in_tenant(tenant_id, kind, slug, owner)
 
 
 def _seed_tenant_catalog(tenant_slug: str, resources: tuple[dict[str, Any], ...], now: datetime) -> int:
     tenant_id = seed_id("tenant", tenant_slug)
-    partition = tenant_partition(tenant_id)
     key = f"{tenant_slug}:"
     schema_ids = {slug: seed_id("schema", key + slug) for slug, _, _ in SCHEMAS[tenant_slug]}
     category_ids = {slug: seed_id("booking_category", key + slug) for slug, _ in CATEGORIES[tenant_slug]}
@@ -306,8 +297,7 @@ def _seed_tenant_catalog(tenant_slug: str, resources: tuple[dict[str, Any], ...]
         SchemaItem,
         (
             SchemaItem(
-                partition,
-                f"SCHEMA#{schema_ids[slug]}",
+                *SchemaItem.key(tenant_id, schema_ids[slug]),
                 id=schema_ids[slug],
                 tenant_id=tenant_id,
                 name=name,
@@ -324,8 +314,7 @@ def _seed_tenant_catalog(tenant_slug: str, resources: tuple[dict[str, Any], ...]
         ResourceCategoryItem,
         (
             ResourceCategoryItem(
-                partition,
-                f"CATEGORY#{category_ids[slug]}",
+                *ResourceCategoryItem.key(tenant_id, category_ids[slug]),
                 id=category_ids[slug],
                 tenant_id=tenant_id,
                 name=name,
@@ -342,8 +331,7 @@ def _seed_tenant_catalog(tenant_slug: str, resources: tuple[dict[str, Any], ...]
         ResourceItem,
         (
             ResourceItem(
-                partition,
-                f"RESOURCE#{resource_ids[r['slug']]}",
+                *ResourceItem.key(tenant_id, resource_ids[r["slug"]]),
                 id=resource_ids[r["slug"]],
                 tenant_id=tenant_id,
                 name=r["name"],
@@ -384,14 +372,12 @@ def _seed_tenant_catalog(tenant_slug: str, resources: tuple[dict[str, Any], ...]
 
 def _seed_grooming(now: datetime) -> int:
     tenant_id = seed_id("tenant", "pawfect")
-    partition = tenant_partition(tenant_id)
     service_ids = {s["slug"]: seed_id("service", f"pawfect:{s['slug']}") for s in SERVICES}
     created = write_missing(
         ServiceItem,
         (
             ServiceItem(
-                partition,
-                f"SERVICE#{service_ids[s['slug']]}",
+                *ServiceItem.key(tenant_id, service_ids[s["slug"]]),
                 id=service_ids[s["slug"]],
                 tenant_id=tenant_id,
                 name=s["name"],
@@ -417,8 +403,7 @@ def _seed_grooming(now: datetime) -> int:
         StaffItem,
         (
             StaffItem(
-                partition,
-                f"STAFF#{seed_id('staff', f'pawfect:{name}')}",
+                *StaffItem.key(tenant_id, seed_id("staff", f"pawfect:{name}")),
                 id=seed_id("staff", f"pawfect:{name}"),
                 tenant_id=tenant_id,
                 name=name,
@@ -436,8 +421,7 @@ def _seed_grooming(now: datetime) -> int:
         PackageOfferItem,
         (
             PackageOfferItem(
-                partition,
-                f"PACKAGE#{seed_id('package', f'pawfect:{slug}')}",
+                *PackageOfferItem.key(tenant_id, seed_id("package", f"pawfect:{slug}")),
                 id=seed_id("package", f"pawfect:{slug}"),
                 tenant_id=tenant_id,
                 name=name,
@@ -467,7 +451,6 @@ def _seed_grooming(now: datetime) -> int:
 def _seed_pets(now: datetime) -> int:
     tenant_id = seed_id("tenant", "pawfect")
     user_id = seed_id("user", PET_OWNER)
-    partition = customer_partition(tenant_id, user_id)
     today = now.date()
     pets = []
     for name, species, breed, size, shots in PETS:
@@ -490,8 +473,7 @@ def _seed_pets(now: datetime) -> int:
             for vaccine, given, expires, verified in shots
         ]
         pet = PetItem(
-            partition,
-            f"PET#{pet_id}",
+            *PetItem.key(tenant_id, user_id, pet_id),
             id=pet_id,
             tenant_id=tenant_id,
             user_id=user_id,
@@ -503,7 +485,7 @@ def _seed_pets(now: datetime) -> int:
             created_at=now,
             updated_at=now,
         )
-        pet.gsi1pk, pet.gsi1sk = f"TENANT#{tenant_id}#PETS", f"{name}#{pet_id}"
+        pet.index()
         pets.append(pet)
     return write_missing(PetItem, pets)
 
@@ -513,12 +495,8 @@ def _seed_package_purchase(now: datetime) -> int:
     tenant_id = seed_id("tenant", "pawfect")
     user_id = seed_id("user", PET_OWNER)
     user_package_id = seed_id("user_package", f"pawfect:{PET_OWNER}:full-groom-5")
-    partition = customer_partition(tenant_id, user_id)
-    try:
-        UserPackageItem.get(partition, f"USER_PACKAGE#{user_package_id}", consistent_read=True)
+    if user_package_of(tenant_id, user_id, user_package_id) is not None:
         return 0
-    except DoesNotExist:
-        pass
     details = find_details(user_id)
     ref = repository.reference()
     tax = pricing.applicable_tax(details.country if details else None, ref.taxes, ref.tax_classes)
@@ -565,10 +543,9 @@ def _add_package_purchase(tx: Transaction, details: UserDetailsItem | None, tax:
         due_date=now,
         paid_at=now,
     )
-    tx.create(invoice, label="invoice")
+    add_invoice(tx, invoice)
     user_package = UserPackageItem(
-        customer_partition(tenant_id, user_id),
-        f"USER_PACKAGE#{user_package_id}",
+        *UserPackageItem.key(tenant_id, user_id, user_package_id),
         id=user_package_id,
         tenant_id=tenant_id,
         user_id=user_id,
@@ -585,6 +562,4 @@ def _add_package_purchase(tx: Transaction, details: UserDetailsItem | None, tax:
         created_at=now,
         updated_at=now,
     )
-    user_package.gsi1pk = f"TENANT#{tenant_id}#PACKAGES"
-    user_package.gsi1sk = f"{iso(now)}#{user_package_id}"
-    tx.create(user_package, label="user_package")
+    add_user_package(tx, user_package)

@@ -57,7 +57,7 @@ def _write_guards(kind: str, owners: dict[str, str]) -> None:
     """Uniqueness guards of seeded slugs and codes, so later admin writes respect them."""
     write_missing(
         UniqueGuardItem,
-        [UniqueGuardItem(f"UNIQUE#{kind}#{value}", "UNIQUE", owner_id=owner) for value, owner in owners.items()],
+        [UniqueGuardItem(*UniqueGuardItem.key(kind, value), owner_id=owner) for value, owner in owners.items()],
     )
 
 

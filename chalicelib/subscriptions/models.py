@@ -20,8 +20,17 @@ from chalicelib.core.times import iso
 from chalicelib.store.attributes import string_list
 from chalicelib.store.base import SubscriptionsTable
 
-VALID_STATUSES = frozenset({"TRIALING", "ACTIVE", "PAST_DUE"})
-HOLDING_STATUSES = frozenset({"TRIALING", "ACTIVE", "PAST_DUE", "PAUSED"})
+# What the statuses mean lives in `states`; these names stay importable from here for the modules that use them.
+from chalicelib.subscriptions.states import HOLDING_STATUSES as HOLDING_STATUSES
+from chalicelib.subscriptions.states import VALID_STATUSES as VALID_STATUSES
+
+SUBSCRIPTION_PREFIX = "SUB#"
+ADDON_PREFIX = "ADDON#"
+
+
+def user_partition(user_id: str) -> str:
+    """The partition of everything a user holds: subscriptions and add-on subscriptions."""
+    return f"USER#{user_id}"
 
 
 class SubscriptionItem(SubscriptionsTable, discriminator="SUBSCRIPTION"):
@@ -58,7 +67,7 @@ class SubscriptionItem(SubscriptionsTable, discriminator="SUBSCRIPTION"):
 
     @classmethod
     def key(cls, user_id: str, subscription_id: str) -> tuple[str, str]:
-        return f"USER#{user_id}", f"SUB#{subscription_id}"
+        return user_partition(user_id), f"{SUBSCRIPTION_PREFIX}{subscription_id}"
 
     def index(self) -> None:
         self.gsi1pk, self.gsi1sk = f"SUB#{self.id}", "SUB"
@@ -89,7 +98,12 @@ class AddonSubscriptionItem(SubscriptionsTable, discriminator="ADDON_SUBSCRIPTIO
 
     @classmethod
     def key(cls, user_id: str, addon_subscription_id: str) -> tuple[str, str]:
-        return f"USER#{user_id}", f"ADDON#{addon_subscription_id}"
+        return user_partition(user_id), f"{ADDON_PREFIX}{addon_subscription_id}"
+
+    @classmethod
+    def by_id(cls, addon_subscription_id: str) -> str:
+        """GSI1 partition of one add-on subscription, whoever holds it."""
+        return f"ADDONSUB#{addon_subscription_id}"
 
     def index(self) -> None:
-        self.gsi1pk, self.gsi1sk = f"ADDONSUB#{self.id}", "ADDONSUB"
+        self.gsi1pk, self.gsi1sk = self.by_id(self.id), "ADDONSUB"

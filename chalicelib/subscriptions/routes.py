@@ -1,4 +1,9 @@
-"""The user's subscriptions and add-ons (contract subscriptions.md §12.1–§12.2); plugin `subscription`."""
+"""The user's subscriptions and add-ons (contract subscriptions.md §12.1–§12.2); plugin `subscription`.
+
+`GET /user/subscriptions` and `GET /user/addons` are whole lists (README §1.11): everything the caller holds (the
+user's subscription partition, see `subscriptions.repository`), up to 1000 items, or a page of it when a paging
+parameter is sent.
+"""
 
 from __future__ import annotations
 
@@ -7,27 +12,59 @@ from typing import Any
 from chalice.app import Blueprint
 
 from chalicelib.core.lazy import lazy_module
+from chalicelib.core.validation import PagingQuery
 from chalicelib.http.access import USER
+from chalicelib.http.pagination import whole_list
 from chalicelib.http.request import Req
 from chalicelib.http.routing import route
+from chalicelib.subscriptions.schemas import (
+    ActiveSubscriptionAnswer,
+    ActiveSubscriptionsAnswer,
+    AddonCancelAnswer,
+    AddonSubscriptionAnswer,
+    AddonSubscriptionsAnswer,
+    SubscriptionAnswer,
+    SubscriptionsAnswer,
+    SubscriptionsQuery,
+)
 
 bp = Blueprint(__name__)
 service = lazy_module("chalicelib.subscriptions.service")
 SUBSCRIPTION = "subscription"
 
 
-@route(bp, "/user/subscriptions", "GET", access=USER, plugin=SUBSCRIPTION)
-def list_subscriptions(req: Req) -> Any:
-    return service.list_subscriptions(req.user, req.query("status"))
+@route(
+    bp,
+    "/user/subscriptions",
+    "GET",
+    access=USER,
+    plugin=SUBSCRIPTION,
+    query=SubscriptionsQuery,
+    responses={200: SubscriptionsAnswer},
+)
+def list_subscriptions(req: Req, query: SubscriptionsQuery) -> Any:
+    """The caller's subscriptions with their plans, newest first; `status` keeps one status."""
+    return whole_list(req, service.list_subscriptions(req.user, query.status), "subscriptions")
 
 
-@route(bp, "/user/subscriptions/active", "GET", access=USER, plugin=SUBSCRIPTION)
+@route(
+    bp, "/user/subscriptions/active", "GET", access=USER, plugin=SUBSCRIPTION, responses={200: ActiveSubscriptionAnswer}
+)
 def active_subscription(req: Req) -> Any:
+    """The caller's primary subscription: the newest one that grants access (or null)."""
     return service.active_subscription(req.user)
 
 
-@route(bp, "/user/subscriptions/active-all", "GET", access=USER, plugin=SUBSCRIPTION)
+@route(
+    bp,
+    "/user/subscriptions/active-all",
+    "GET",
+    access=USER,
+    plugin=SUBSCRIPTION,
+    responses={200: ActiveSubscriptionsAnswer},
+)
 def active_subscriptions(req: Req) -> Any:
+    """Every subscription of the caller that grants access, newest first."""
     return service.active_subscriptions(req.user)
 
 
@@ -38,14 +75,25 @@ def active_subscriptions(req: Req) -> Any:
     access=USER,
     plugin=SUBSCRIPTION,
     uuid_params=("subscription_id",),
+    responses={200: SubscriptionAnswer},
 )
 def get_subscription(req: Req, subscription_id: str) -> Any:
+    """One subscription of the caller with its plan and add-ons (another user's is 404)."""
     return service.get_subscription(req.user, subscription_id)
 
 
-@route(bp, "/user/addons", "GET", access=USER, plugin=SUBSCRIPTION)
-def list_addons(req: Req) -> Any:
-    return service.list_addons(req.user)
+@route(
+    bp,
+    "/user/addons",
+    "GET",
+    access=USER,
+    plugin=SUBSCRIPTION,
+    query=PagingQuery,
+    responses={200: AddonSubscriptionsAnswer},
+)
+def list_addons(req: Req, query: PagingQuery) -> Any:
+    """The caller's add-on subscriptions with their add-ons, newest first."""
+    return whole_list(req, service.list_addons(req.user), "addon_subscriptions", with_total=False)
 
 
 @route(
@@ -55,8 +103,10 @@ def list_addons(req: Req) -> Any:
     access=USER,
     plugin=SUBSCRIPTION,
     uuid_params=("addon_subscription_id",),
+    responses={200: AddonSubscriptionAnswer},
 )
 def get_addon(req: Req, addon_subscription_id: str) -> Any:
+    """One add-on subscription of the caller with its add-on and invoice (another user's is 403)."""
     return service.get_addon(req.user, addon_subscription_id)
 
 
@@ -67,6 +117,8 @@ def get_addon(req: Req, addon_subscription_id: str) -> Any:
     access=USER,
     plugin=SUBSCRIPTION,
     uuid_params=("addon_subscription_id",),
+    responses={200: AddonCancelAnswer},
 )
 def cancel_addon(req: Req, addon_subscription_id: str) -> Any:
+    """Cancel an add-on subscription: a recurring ACTIVE one at its period end, any other at once."""
     return service.cancel_addon(req.user, addon_subscription_id)

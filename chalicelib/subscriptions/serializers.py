@@ -1,23 +1,26 @@
-"""JSON shapes of subscriptions and add-on subscriptions (contract subscriptions.md §2)."""
+"""JSON shapes of subscriptions and add-on subscriptions (contract subscriptions.md §2; answers in `schemas`).
+
+What a status means (`is_valid`) is asked of `states`; this module only shapes.
+"""
 
 from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.catalog.models import AddonItem, CategoryItem, PlanItem
+from chalicelib.catalog.pricing import Currencies
 from chalicelib.core.money import as_number, format_money
 from chalicelib.core.times import iso
+from chalicelib.subscriptions import states
 from chalicelib.subscriptions.models import AddonSubscriptionItem, SubscriptionItem
 
+if TYPE_CHECKING:
+    from chalicelib.catalog.repository import Reference
+    from chalicelib.invoices.models import InvoiceItem
+
 SECONDS_PER_DAY = 86400
-
-
-def is_valid(item: SubscriptionItem, now: datetime) -> bool:
-    if item.status == "PAST_DUE":
-        return True
-    return item.status in ("TRIALING", "ACTIVE") and (item.expires_at is None or item.expires_at > now)
 
 
 def days_remaining(expires_at: datetime | None, now: datetime) -> int | None:
@@ -51,7 +54,7 @@ def subscription(item: SubscriptionItem, now: datetime) -> dict[str, Any]:
         "tarif_plan_id": item.tarif_plan_id,
         "pending_plan_id": item.pending_plan_id,
         "status": item.status,
-        "is_valid": is_valid(item, now),
+        "is_valid": states.is_valid(item, now),
         "is_trialing": item.status == "TRIALING",
         "days_remaining": days_remaining(item.expires_at, now),
         "started_at": iso(item.started_at),
@@ -76,13 +79,6 @@ def subscription(item: SubscriptionItem, now: datetime) -> dict[str, Any]:
     }
 
 
-def addon_is_valid(item: AddonSubscriptionItem, now: datetime, parent: SubscriptionItem | None) -> bool:
-    live = item.status in ("TRIALING", "ACTIVE") or (
-        item.status == "PAST_DUE" and parent is not None and parent.status == "PAST_DUE"
-    )
-    return live and (item.expires_at is None or item.expires_at > now)
-
-
 def addon_subscription(item: AddonSubscriptionItem, now: datetime, parent: SubscriptionItem | None) -> dict[str, Any]:
     return {
         "id": item.id,
@@ -91,7 +87,7 @@ def addon_subscription(item: AddonSubscriptionItem, now: datetime, parent: Subsc
         "subscription_id": item.subscription_id,
         "invoice_id": item.invoice_id,
         "status": item.status,
-        "is_valid": addon_is_valid(item, now, parent),
+        "is_valid": states.addon_is_valid(item, now, parent),
         "starts_at": iso(item.starts_at),
         "expires_at": iso(item.expires_at),
         "cancel_at_period_end": item.cancel_at_period_end,
@@ -111,4 +107,40 @@ def addon_summary(addon: AddonItem | None, places: int) -> dict[str, Any] | None
         "price": format_money(addon.price, places),
         "currency": addon.currency,
         "billing_period": addon.billing_period,
+    }
+
+
+# --- read models: an item with what the catalog says about it ----------------------------------------------------
+
+
+def with_plan(item: SubscriptionItem, ref: Reference, now: datetime) -> dict[str, Any]:
+    """A subscription with its plan summary and the plan of a scheduled downgrade (§2.2)."""
+    currencies = Currencies.of(ref.currencies)
+    plan = ref.plan(item.tarif_plan_id)
+    pending = ref.plan(item.pending_plan_id) if item.pending_plan_id else None
+    return {
+        **subscription(item, now),
+        "plan": plan_summary(plan, currencies.places(plan.currency) if plan else 2, ref.categories_by_id()),
+        "pending_plan": {"id": pending.id, "name": pending.name, "slug": pending.slug} if pending else None,
+    }
+
+
+def addon_with_summary(
+    item: AddonSubscriptionItem, parent: SubscriptionItem | None, ref: Reference, now: datetime
+) -> dict[str, Any]:
+    """An add-on subscription with the summary of its add-on (§2.4)."""
+    addon = ref.addon(item.addon_id)
+    places = Currencies.of(ref.currencies).places(addon.currency) if addon else 2
+    return {**addon_subscription(item, now, parent), "addon": addon_summary(addon, places)}
+
+
+def invoice_summary(invoice: InvoiceItem, ref: Reference) -> dict[str, Any]:
+    """The invoice of an add-on subscription, as its detail shows it (§12.2)."""
+    places = Currencies.of(ref.currencies).places(invoice.currency)
+    return {
+        "id": invoice.id,
+        "invoice_number": invoice.invoice_number,
+        "status": invoice.status,
+        "amount": format_money(invoice.total_amount, places),
+        "currency": invoice.currency,
     }

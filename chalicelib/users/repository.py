@@ -1,9 +1,10 @@
-"""Reads of users; the writes live with the use cases that need them in one transaction."""
+"""Reads of users, and the writes other domains add to their transactions."""
 
 from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist
 
+from chalicelib.store.transactions import Transaction
 from chalicelib.users.models import (
     EmailGuardItem,
     UserDetailsItem,
@@ -42,3 +43,15 @@ def find_details(user_id: str) -> UserDetailsItem | None:
         return UserDetailsItem.get(*details_key(user_id), consistent_read=True)
     except DoesNotExist:
         return None
+
+
+def add_new_user(tx: Transaction, user: UserItem) -> None:
+    """A new user and the guard that makes its (normalized) e-mail its own; the parts are labelled `user` and
+    `email`, so a refusal of `email` means the address is taken."""
+    tx.create(user, label="user")
+    tx.create(EmailGuardItem.new(user.email, user.id), label="email")
+
+
+def add_details_if_absent(tx: Transaction, details: UserDetailsItem) -> None:
+    """A user's first billing details (refused if the user has details already)."""
+    tx.create(details, label="details")

@@ -1,0 +1,218 @@
+"""Request and answer models of the user's subscription and add-on routes (contract subscriptions.md §2, §12.1–§12.2).
+
+`Subscription` and `AddonSubscription` are the objects of §2.1 and §2.3; other domains that answer with them
+(checkout) can document their answers with these models too.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+
+from chalicelib.core.validation import Answer, Instant, Money, PagingQuery, Uuid, refuse
+from chalicelib.subscriptions import states
+
+Status = Literal["PENDING", "TRIALING", "ACTIVE", "PAST_DUE", "PAUSED", "CANCELLED", "EXPIRED"]
+BillingPeriod = Literal["DAILY", "WEEKLY", "MONTHLY", "QUARTERLY", "YEARLY", "ONE_TIME"]
+
+
+class SubscriptionsQuery(PagingQuery):
+    """`GET /user/subscriptions`: a whole list, optionally of one status, paged when paging is asked for."""
+
+    status: Annotated[str | None, Field(description="Only subscriptions of this status (case-insensitive)")] = None
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        named = states.status_named(value)
+        if named is None:
+            raise refuse(f"Invalid status: {value}")
+        return named
+
+
+# --- answers ---------------------------------------------------------------------------------------------------
+
+
+class WholeListPaging(Answer):
+    """The paging keys a whole list carries when paging was asked for (README §1.11); `next_cursor` alone when the
+    list is longer than 1000 items."""
+
+    limit: int | None = None
+    offset: int | None = None
+    page: int | None = None
+    per_page: int | None = None
+    pages: int | None = None
+    next_cursor: str | None = None
+
+
+class PlanCategory(Answer):
+    """A category of the plan"""
+
+    id: Uuid
+    slug: str
+    name: str
+    is_single: bool
+
+
+class PlanSummary(Answer):
+    """The subscription's plan (§2.2)"""
+
+    id: Uuid
+    name: str
+    slug: str
+    price: float = Field(description="A JSON number in the plan's currency")
+    currency: str
+    billing_period: BillingPeriod
+    categories: list[PlanCategory]
+
+
+class PendingPlan(Answer):
+    """The plan of a scheduled downgrade (§8.3)"""
+
+    id: Uuid
+    name: str
+    slug: str
+
+
+class Subscription(Answer):
+    """A subscription (§2.1)"""
+
+    id: Uuid
+    user_id: Uuid
+    tarif_plan_id: Uuid
+    pending_plan_id: Uuid | None
+    status: Status
+    is_valid: bool
+    is_trialing: bool
+    days_remaining: int | None
+    started_at: Instant | None
+    current_period_start: Instant | None
+    expires_at: Instant | None
+    trial_end_at: Instant | None
+    cancel_at_period_end: bool
+    cancelled_at: Instant | None
+    cancel_reason: str | None
+    paused_at: Instant | None
+    payment_failed_at: Instant | None
+    past_due_since: Instant | None
+    next_retry_at: Instant | None
+    dunning_attempts: int
+    currency: str
+    payment_method_code: str | None
+    has_saved_payment_method: bool
+    pending_invoice_id: Uuid | None
+    provider_subscription_id: str | None
+    created_at: Instant
+    updated_at: Instant
+
+
+class SubscriptionWithPlan(Subscription):
+    """A subscription with its plan and the plan of a scheduled downgrade"""
+
+    plan: PlanSummary | None
+    pending_plan: PendingPlan | None
+
+
+class AddonSubscription(Answer):
+    """An add-on subscription (§2.3)"""
+
+    id: Uuid
+    user_id: Uuid
+    addon_id: Uuid
+    subscription_id: Uuid | None = Field(description="The parent subscription; null for an add-on bought alone")
+    invoice_id: Uuid | None
+    status: Status
+    is_valid: bool
+    starts_at: Instant | None
+    expires_at: Instant | None
+    cancel_at_period_end: bool
+    cancelled_at: Instant | None
+    created_at: Instant
+    updated_at: Instant
+
+
+class SubscriptionDetail(SubscriptionWithPlan):
+    """A subscription with its plan and its add-on subscriptions, newest first"""
+
+    add_ons: list[AddonSubscription]
+
+
+class AddonSummary(Answer):
+    """The add-on of an add-on subscription (§2.4)"""
+
+    name: str
+    slug: str
+    description: str | None
+    price: Money
+    currency: str
+    billing_period: BillingPeriod
+
+
+class AddonSubscriptionWithAddon(AddonSubscription):
+    """An add-on subscription with its add-on"""
+
+    addon: AddonSummary | None
+
+
+class InvoiceSummary(Answer):
+    """The invoice that bills an add-on subscription"""
+
+    id: Uuid
+    invoice_number: str
+    status: Literal["PENDING", "AUTHORIZED", "PAID", "FAILED", "CANCELLED", "REFUNDED"]
+    amount: Money
+    currency: str
+
+
+class AddonSubscriptionDetail(AddonSubscriptionWithAddon):
+    """An add-on subscription with its add-on and the summary of its invoice"""
+
+    invoice: InvoiceSummary | None
+
+
+class SubscriptionsAnswer(WholeListPaging):
+    """The caller's subscriptions, newest first"""
+
+    subscriptions: list[SubscriptionWithPlan]
+    total: int
+
+
+class ActiveSubscriptionAnswer(Answer):
+    """The caller's primary subscription: the newest one that grants access, or null"""
+
+    subscription: SubscriptionWithPlan | None
+
+
+class ActiveSubscriptionsAnswer(Answer):
+    """Every subscription of the caller that grants access, newest first"""
+
+    subscriptions: list[SubscriptionWithPlan]
+
+
+class SubscriptionAnswer(Answer):
+    """One subscription of the caller with its add-ons"""
+
+    subscription: SubscriptionDetail
+
+
+class AddonSubscriptionsAnswer(WholeListPaging):
+    """The caller's add-on subscriptions, newest first (`total` only when paging was asked for)"""
+
+    addon_subscriptions: list[AddonSubscriptionWithAddon]
+    total: int | None = None
+
+
+class AddonSubscriptionAnswer(Answer):
+    """One add-on subscription of the caller with its invoice"""
+
+    addon_subscription: AddonSubscriptionDetail
+
+
+class AddonCancelAnswer(Answer):
+    """The add-on subscription after the cancellation (ended now, or scheduled for its period end)"""
+
+    addon_subscription: AddonSubscriptionWithAddon
+    message: Literal["Add-on cancelled successfully"]
