@@ -33,6 +33,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy chalicelib
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format .
