@@ -29,6 +29,23 @@ from chalicelib.users.models import UserItem, user_key
 # --- sessions and refresh tokens -------------------------------------------------------------------------------
 
 
+def credentials(user_id: str, session_id: str, jti: str) -> tuple[UserItem | None, SessionItem | None, bool]:
+    """What an access token is checked against: its user, its session, and whether it was revoked (one
+    BatchGetItem)."""
+    user, session, revoked = batch_get(
+        [
+            (UserItem, *user_key(user_id)),
+            (SessionItem, *SessionItem.key(session_id)),
+            (RevokedAccessTokenItem, *RevokedAccessTokenItem.key(jti)),
+        ]
+    )
+    return (
+        user if isinstance(user, UserItem) else None,
+        session if isinstance(session, SessionItem) else None,
+        revoked is not None,
+    )
+
+
 def refresh_token(token: str) -> RefreshTokenItem | None:
     try:
         return RefreshTokenItem.get(*RefreshTokenItem.key(token), consistent_read=True)
