@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from chalicelib.core.ids import is_uuid
 from chalicelib.core.money import parse_decimal
@@ -214,6 +214,8 @@ class PlanSummary(Answer):
 
 class PlanPriceRefused(Answer):
     """Unknown currency or country; an unknown currency names the plan"""
+
+    model_config = ConfigDict(extra="allow")  # any 400 of the edge comes here too, with its own keys (README §1.4)
 
     error: str
     plan: PlanSummary | None = None

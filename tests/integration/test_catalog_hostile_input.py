@@ -89,3 +89,11 @@ def test_a_category_format_that_is_not_tree_or_flat(api, fmt):
 @pytest.mark.parametrize("path", ["/api/v1/tarif-plans/", "/api/v1/settings/payment-methods/"])
 def test_a_huge_path_parameter_is_not_found(api, path):
     assert api.get(path + HUGE).status == 404
+
+
+def test_a_body_too_deep_on_a_plan_is_the_edge_error_its_document_allows(api):
+    """The plan route documents its own 400 (`plan` on an unknown currency); the edge's 400s keep their keys."""
+    deep = "[" * 100 + "]" * 100
+    answer = api.request("GET", "/api/v1/tarif-plans/basic", body=deep, headers={"Content-Type": "application/json"})
+    assert answer.status == 400
+    assert answer.json == {"error": "Invalid JSON body", "max_depth": 64}
