@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from chalicelib.activity import repository
 from chalicelib.activity.models import ActivityItem
 from chalicelib.core import clock
 
@@ -21,5 +22,5 @@ def impersonated_request(principal: Principal, method: str, path: str) -> Activi
         now=clock.now(),
         data={"method": method, "path": path, "admin_id": principal.impersonator_id, "user_id": principal.user_id},
     )
-    entry.save()
+    repository.add(entry)
     return entry

@@ -6,7 +6,6 @@ from typing import Any
 
 from chalicelib.catalog import repository
 from chalicelib.catalog.models import AccessLevelItem, UserAccessLevelItem
-from chalicelib.store.reads import batch_get
 from chalicelib.users.models import UserItem
 
 # The user access level every registration gets (auth.md §3.1). The contract names an admin setting
@@ -21,19 +20,12 @@ def default_user_level() -> UserAccessLevelItem | None:
     return next((level for level in levels if level.slug == DEFAULT_USER_ACCESS_LEVEL), None)
 
 
-def _levels(model: type[AccessLevelItem], ids: list[str]) -> list[AccessLevelItem]:
-    if not ids:
-        return []
-    found = batch_get([(model, *model.key(level_id)) for level_id in ids])
-    return [level for level in found if isinstance(level, AccessLevelItem)]
-
-
 def admin_levels(user: UserItem) -> list[AccessLevelItem]:
-    return _levels(AccessLevelItem, list(user.access_level_ids))
+    return repository.access_levels(list(user.access_level_ids), [])[0]
 
 
 def user_levels(user: UserItem) -> list[AccessLevelItem]:
-    return _levels(UserAccessLevelItem, list(user.user_access_level_ids))
+    return repository.access_levels([], list(user.user_access_level_ids))[1]
 
 
 def effective_admin_permissions(user: UserItem, levels: list[AccessLevelItem] | None = None) -> list[str]:
@@ -60,14 +52,7 @@ def _summary(level: AccessLevelItem) -> dict[str, Any]:
 
 def login_user(user: UserItem) -> dict[str, Any]:
     """The login user object of auth.md §2.1 (access levels fetched in one batch)."""
-    wanted: list[tuple[type[AccessLevelItem], str, str]] = [
-        (AccessLevelItem, *AccessLevelItem.key(i)) for i in user.access_level_ids
-    ]
-    wanted += [(UserAccessLevelItem, *UserAccessLevelItem.key(i)) for i in user.user_access_level_ids]
-    found = batch_get(wanted) if wanted else []
-    split = len(user.access_level_ids)
-    admin = [level for level in found[:split] if isinstance(level, AccessLevelItem)]
-    member = [level for level in found[split:] if isinstance(level, AccessLevelItem)]
+    admin, member = repository.access_levels(list(user.access_level_ids), list(user.user_access_level_ids))
     return {
         "id": user.id,
         "email": user.email,

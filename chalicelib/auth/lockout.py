@@ -3,42 +3,28 @@
 The failure counter of an e-mail opens a 15-minute window at its first counted failure; once it holds 10
 failures every login for that e-mail is refused until the window ends. Each failure is a conditional write on the
 counter together with its `auth.login_failed` event (and `auth.locked` on the tenth), so concurrent failures are
-all counted and the lock is announced once.
+all counted and the lock is announced once. The counters are read and written by `chalicelib.auth.repository`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pynamodb.attributes import NumberAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DoesNotExist
-
+from chalicelib.auth import repository
+from chalicelib.auth.models import LoginFailuresItem
 from chalicelib.core import clock
 from chalicelib.core.config import get_settings
-from chalicelib.core.errors import Conflict, RateLimited
+from chalicelib.core.errors import RateLimited
 from chalicelib.core.times import iso
 from chalicelib.events.catalog import AccountLocked, LoginFailed
 from chalicelib.events.envelope import Actor, Event
 from chalicelib.events.outbox import record
-from chalicelib.store.base import RateLimitsTable
-from chalicelib.store.retry import attempts
+from chalicelib.store.retry import retrying
 from chalicelib.store.transactions import Transaction, TransactionCancelled
 
 ATTEMPTS = 5
-
-
-class LoginFailuresItem(RateLimitsTable, discriminator="LOGIN_FAILURES"):
-    """pk `LOGINFAIL#<email>`, sk `WINDOW`."""
-
-    failures = NumberAttribute()
-    first_at = UTCDateTimeAttribute()
-
-    @classmethod
-    def key(cls, email: str) -> tuple[str, str]:
-        return f"LOGINFAIL#{email}", "WINDOW"
 
 
 @dataclass(frozen=True)
@@ -52,9 +38,8 @@ def _window() -> timedelta:
 
 
 def current(email: str, now: datetime) -> FailureWindow:
-    try:
-        item = LoginFailuresItem.get(*LoginFailuresItem.key(email), consistent_read=True)
-    except DoesNotExist:
+    item = repository.login_failures(email)
+    if item is None:
         return FailureWindow(None, None)
     ends = item.first_at + _window()
     if ends <= now:
@@ -74,60 +59,39 @@ def refuse_if_locked(window: FailureWindow, now: datetime) -> None:
     )
 
 
+def _counter_moved(exc: TransactionCancelled) -> bool:
+    return "counter" in exc.failed or exc.conflict
+
+
 def record_failure(email: str, ip: str) -> int:
     """Count one failed attempt for `email`; returns the count in the current window."""
     limit = get_settings().login_failure_limit
-    for _ in attempts(ATTEMPTS):
+
+    def count() -> int:
         now = clock.now()
         window = current(email, now)
-        pk, sk = LoginFailuresItem.key(email)
         tx = Transaction()
         if window.item is None:
-            count = 1
-            item = LoginFailuresItem(pk=pk, sk=sk, failures=1, first_at=now, ttl=now + _window() + timedelta(hours=1))
-            stale = LoginFailuresItem.first_at <= now - _window()
-            tx.put(item, LoginFailuresItem.pk.does_not_exist() | stale, label="counter")
-            first_at = now
+            failures, first_at = 1, now
+            repository.open_failure_window(tx, email, now, _window())
         else:
-            count = int(window.item.failures) + 1
-            first_at = window.item.first_at
-            tx.update(
-                window.item,
-                [LoginFailuresItem.failures.set(count)],
-                LoginFailuresItem.failures == window.item.failures,
-                label="counter",
-            )
-        events = [Event(LoginFailed(email=email, ip=ip, failure_count=count), Actor("user", None))]
-        if count == limit:
+            failures, first_at = int(window.item.failures) + 1, window.item.first_at
+            repository.count_failure(tx, window.item)
+        events = [Event(LoginFailed(email=email, ip=ip, failure_count=failures), Actor("user", None))]
+        if failures == limit:
             until = iso(first_at + _window()) or ""
             events.append(Event(AccountLocked(email=email, until=until), Actor.system("login-limit")))
         record(tx, *events)
-        try:
-            tx.commit()
-            return count
-        except TransactionCancelled as exc:
-            if "counter" in exc.failed or exc.conflict:
-                continue
-            raise
-    raise Conflict("Concurrent modification, please retry")
+        tx.commit()
+        return failures
+
+    # A refused counter means another failure of this e-mail was counted first: count again on top of it.
+    return retrying(count, tries=ATTEMPTS, retry_on=_counter_moved)
 
 
 def clear(email: str) -> None:
-    with contextlib.suppress(DoesNotExist):
-        LoginFailuresItem(*LoginFailuresItem.key(email)).delete()
-
-
-class ForgotPasswordItem(RateLimitsTable, discriminator="FORGOT_PASSWORD"):
-    """pk `FORGOT#<email>#<UTC hour>`: reset requests per e-mail per hour."""
-
-    requests = NumberAttribute(default=0)
+    repository.clear_login_failures(email)
 
 
 def allow_reset_request(email: str) -> bool:
-    now = clock.now()
-    hour = now.replace(minute=0, second=0, microsecond=0)
-    item = ForgotPasswordItem(f"FORGOT#{email}#{hour:%Y%m%d%H}", "WINDOW")
-    item.update(
-        actions=[ForgotPasswordItem.requests.add(1), ForgotPasswordItem.ttl.set(hour + timedelta(hours=2))],
-    )
-    return int(item.requests) <= get_settings().forgot_password_per_hour
+    return repository.count_reset_request(email, clock.now()) <= get_settings().forgot_password_per_hour

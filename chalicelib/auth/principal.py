@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from chalicelib.auth.models import RevokedAccessTokenItem, SessionItem
+from chalicelib.auth import repository
+from chalicelib.auth.models import SessionItem
 from chalicelib.auth.permissions import grants
 from chalicelib.auth.tokens import INVALID_TOKEN, AccessClaims, decode_access_token
 from chalicelib.core.errors import Unauthorized
-from chalicelib.store.reads import batch_get
-from chalicelib.users.models import UserItem, user_key
+from chalicelib.users.models import UserItem
 
 
 @dataclass
@@ -55,18 +55,12 @@ def authenticate(header: str) -> Principal:
     One BatchGetItem reads the user, the session and the token's revocation entry.
     """
     claims = decode_access_token(parse_bearer(header))
-    user, session, revoked = batch_get(
-        [
-            (UserItem, *user_key(claims.user_id)),
-            (SessionItem, *SessionItem.key(claims.session_id)),
-            (RevokedAccessTokenItem, *RevokedAccessTokenItem.key(claims.jti)),
-        ]
-    )
-    if revoked is not None:
+    user, session, revoked = repository.credentials(claims.user_id, claims.session_id, claims.jti)
+    if revoked:
         raise Unauthorized(INVALID_TOKEN)
-    if not isinstance(user, UserItem):
+    if user is None:
         raise Unauthorized("User not found")
-    if not isinstance(session, SessionItem) or not session_is_valid(session, user, claims.user_id):
+    if session is None or not session_is_valid(session, user, claims.user_id):
         raise Unauthorized(INVALID_TOKEN)
     if user.status != "ACTIVE":
         raise Unauthorized("User account is not active")

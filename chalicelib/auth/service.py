@@ -1,34 +1,26 @@
-"""Authentication use cases (contract auth.md §3): register, login, refresh, logout, me, password reset."""
+"""Authentication use cases (contract auth.md §3, §4.4): register, login, refresh, logout, me, password reset and
+change. Each takes its validated request model and returns the answer; the writes are asked of
+`chalicelib.auth.repository` and `chalicelib.users.repository`.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pynamodb.exceptions import DoesNotExist
-
-from chalicelib.auth import lockout, sessions
+from chalicelib.auth import lockout, repository, sessions
 from chalicelib.auth.access_levels import default_user_level, login_user
-from chalicelib.auth.models import (
-    RefreshTokenItem,
-    ResetPointerItem,
-    ResetTokenItem,
-    RevokedAccessTokenItem,
-    SessionItem,
-    token_hash,
-)
+from chalicelib.auth.models import SessionItem
 from chalicelib.auth.passwords import dummy_hash, hash_password, password_problems, verify_password
 from chalicelib.auth.principal import Principal, session_is_valid
-from chalicelib.auth.schemas import REGISTER_REQUIRED, LoginBody, RegisterBody, text_field
 from chalicelib.auth.sessions import IssuedTokens
-from chalicelib.auth.tokens import issue_access_token, new_refresh_token, new_reset_token
+from chalicelib.auth.tokens import issue_access_token, new_reset_token
 from chalicelib.core import clock
 from chalicelib.core.config import get_settings
-from chalicelib.core.errors import BadRequest, Conflict, Unauthorized
+from chalicelib.core.errors import BadRequest, Unauthorized
 from chalicelib.core.ids import new_id
 from chalicelib.core.logging import logger
 from chalicelib.core.times import iso
-from chalicelib.core.validation import parse_body
 from chalicelib.events.catalog import (
     LoggedOut,
     PasswordChanged,
@@ -38,14 +30,29 @@ from chalicelib.events.catalog import (
 )
 from chalicelib.events.envelope import Actor, Event
 from chalicelib.events.outbox import record
-from chalicelib.store.reads import batch_get
-from chalicelib.store.retry import attempts
+from chalicelib.store.retry import retrying
 from chalicelib.store.transactions import Transaction, TransactionCancelled
-from chalicelib.users.models import EmailGuardItem, UserItem
-from chalicelib.users.repository import find_user, find_user_by_email, find_user_id_by_email, normalize_email
+from chalicelib.users import repository as users
+from chalicelib.users.emails import could_be_registered
+from chalicelib.users.models import UserItem
+from chalicelib.users.repository import find_user, find_user_by_email, find_user_id_by_email
+
+if TYPE_CHECKING:
+    from chalicelib.auth.models import RefreshTokenItem
+    from chalicelib.auth.schemas import (
+        ChangePasswordBody,
+        CheckEmailQuery,
+        ForgotPasswordBody,
+        LoginBody,
+        LogoutBody,
+        RefreshBody,
+        RegisterBody,
+        ResetPasswordBody,
+    )
 
 ATTEMPTS = 3
 EMAIL_TAKEN = "User with this email already exists"
+RESET_ANSWER = {"message": "If email exists, reset link sent"}
 
 
 def _token_answer(user: UserItem, issued: IssuedTokens) -> dict[str, Any]:
@@ -60,66 +67,69 @@ def _token_answer(user: UserItem, issued: IssuedTokens) -> dict[str, Any]:
     }
 
 
-def register(body: dict[str, Any]) -> dict[str, Any]:
-    data = parse_body(RegisterBody, body, required=REGISTER_REQUIRED)
-    if find_user_id_by_email(data.email):
+def _conflict(exc: TransactionCancelled) -> bool:
+    return exc.conflict
+
+
+def register(request: RegisterBody) -> dict[str, Any]:
+    """One transaction: the user (with the default user access level), the e-mail guard, the first session."""
+    if find_user_id_by_email(request.email):
         raise BadRequest(EMAIL_TAKEN)
-    settings = get_settings()
-    password_hash = hash_password(data.password, settings.bcrypt_rounds)
+    password_hash = hash_password(request.password, get_settings().bcrypt_rounds)
     # Granted on the user record itself, so the level comes with the account's one transaction or not at all.
     level = default_user_level()
     levels = [level.id] if level is not None else []
-    for _ in attempts(ATTEMPTS):
+
+    def create() -> dict[str, Any]:
         now = clock.now()
         user_id = new_id()
         user = UserItem.new(
-            user_id, data.email, password_hash, now, role="USER", status="ACTIVE", user_access_level_ids=levels
+            user_id, request.email, password_hash, now, role="USER", status="ACTIVE", user_access_level_ids=levels
         )
         tx = Transaction()
-        tx.create(user, label="user")
-        tx.create(EmailGuardItem.new(data.email, user_id), label="email")
+        users.add_user(tx, user)
         issued = sessions.open_session(tx, user, now)
-        record(tx, Event(UserRegistered(user_id=user_id, email=data.email, source="self"), Actor.user(user_id)))
+        record(tx, Event(UserRegistered(user_id=user_id, email=request.email, source="self"), Actor.user(user_id)))
         try:
             tx.commit()
         except TransactionCancelled as exc:
             if "email" in exc.failed:
                 raise BadRequest(EMAIL_TAKEN) from exc
-            if exc.conflict:
-                continue
             raise
         return _token_answer(user, issued)
-    raise Conflict("Concurrent modification, please retry")
+
+    return retrying(create, tries=ATTEMPTS, retry_on=_conflict)
 
 
-def login(body: dict[str, Any], ip: str) -> dict[str, Any]:
-    data = parse_body(LoginBody, body, required=REGISTER_REQUIRED)
+def login(request: LoginBody, ip: str) -> dict[str, Any]:
     settings = get_settings()
+    if not request.could_be_registered:
+        # No account has such an address: as slow as any unknown address, and nothing to count it under.
+        verify_password(request.password, dummy_hash(settings.bcrypt_rounds))
+        raise Unauthorized("Invalid credentials")
     now = clock.now()
-    window = lockout.current(data.email, now)
+    window = lockout.current(request.email, now)
     lockout.refuse_if_locked(window, now)
-    user = find_user_by_email(data.email)
-    password_ok = verify_password(data.password, user.password_hash if user else dummy_hash(settings.bcrypt_rounds))
+    user = find_user_by_email(request.email)
+    password_hash = user.password_hash if user else dummy_hash(settings.bcrypt_rounds)
+    password_ok = verify_password(request.password, password_hash)
     if user is None or not password_ok:
-        lockout.record_failure(data.email, ip)
+        lockout.record_failure(request.email, ip)
         raise Unauthorized("Invalid credentials")
     if user.status != "ACTIVE":
         raise Unauthorized("User account is inactive")
-    for _ in attempts(ATTEMPTS):
+
+    def sign_in() -> IssuedTokens:
+        at = clock.now()
         tx = Transaction()
-        issued = sessions.open_session(tx, user, now)
-        tx.update(user, [UserItem.last_login_at.set(now)], label="user", add_version_condition=False)
-        try:
-            tx.commit()
-            break
-        except TransactionCancelled as exc:
-            if not exc.conflict:
-                raise
-            now = clock.now()
-    else:
-        raise Conflict("Concurrent modification, please retry")
+        issued = sessions.open_session(tx, user, at)
+        users.record_login(tx, user, at)
+        tx.commit()
+        return issued
+
+    issued = retrying(sign_in, tries=ATTEMPTS, retry_on=_conflict)
     if window.item is not None:
-        lockout.clear(data.email)
+        lockout.clear(request.email)
     return _token_answer(user, issued)
 
 
@@ -127,23 +137,15 @@ def _invalid_refresh() -> Unauthorized:
     return Unauthorized("Invalid refresh token")
 
 
-def refresh(body: dict[str, Any], ip: str) -> dict[str, Any]:
-    token = body.get("refresh_token")
-    if not isinstance(token, str) or not token:
-        raise BadRequest("refresh_token is required")
+def refresh(request: RefreshBody, ip: str) -> dict[str, Any]:
+    token = request.refresh_token
     if not token.startswith("rt_"):
         raise _invalid_refresh()
-    try:
-        presented = RefreshTokenItem.get(*RefreshTokenItem.key(token), consistent_read=True)
-    except DoesNotExist as exc:
-        raise _invalid_refresh() from exc
-    session, user = batch_get(
-        [
-            (SessionItem, *SessionItem.key(presented.session_id)),
-            (UserItem, f"USER#{presented.user_id}", "PROFILE"),
-        ]
-    )
-    if not isinstance(session, SessionItem) or not isinstance(user, UserItem) or presented.status == "REVOKED":
+    presented = repository.refresh_token(token)
+    if presented is None:
+        raise _invalid_refresh()
+    session, user = repository.session_and_user(presented)
+    if session is None or user is None or presented.status == "REVOKED":
         raise _invalid_refresh()
     if not session_is_valid(session, user, presented.user_id):
         raise _invalid_refresh()
@@ -157,21 +159,14 @@ def refresh(body: dict[str, Any], ip: str) -> dict[str, Any]:
         sessions.revoke(tx, session, now, "user_inactive")
         tx.commit()
         raise Unauthorized("User account is not active")
-    new_token = new_refresh_token()
+    return _rotate(presented, session, user, ip, now)
+
+
+def _rotate(
+    presented: RefreshTokenItem, session: SessionItem, user: UserItem, ip: str, now: datetime
+) -> dict[str, Any]:
     tx = Transaction()
-    tx.update(
-        presented,
-        [RefreshTokenItem.status.set("ROTATED"), RefreshTokenItem.rotated_at.set(now)],
-        RefreshTokenItem.status == "ACTIVE",
-        label="rotate",
-    )
-    tx.create(sessions.refresh_item(new_token, session, now), label="refresh_token")
-    tx.update(
-        session,
-        [SessionItem.last_refreshed_at.set(now)],
-        SessionItem.revoked_at.does_not_exist(),
-        label="session",
-    )
+    new_token = sessions.rotate(tx, presented, session, now)
     try:
         tx.commit()
     except TransactionCancelled as exc:
@@ -192,20 +187,19 @@ def _revoke_for_reuse(session: SessionItem, user: UserItem, ip: str, now: dateti
     raise Unauthorized("Refresh token reuse detected")
 
 
-def logout(principal: Principal | None, body: dict[str, Any]) -> dict[str, Any]:
+def logout(principal: Principal | None, request: LogoutBody) -> dict[str, Any]:
     now = clock.now()
     tx = Transaction()
     revoked: dict[str, SessionItem] = {}
     if principal is not None:
-        jti_pk, jti_sk = RevokedAccessTokenItem.key(principal.claims.jti)
         expires = datetime.fromtimestamp(principal.claims.expires_at, UTC)
-        tx.put(RevokedAccessTokenItem(jti_pk, jti_sk, revoked_at=now, ttl=expires))
+        repository.revoke_access_token(tx, principal.claims.jti, now, expires)
         if principal.session.revoked_at is None:
             revoked[principal.session.id] = principal.session
-    token = body.get("refresh_token")
+    token = request.refresh_token
     impersonating = principal is not None and principal.impersonator_id is not None
-    if isinstance(token, str) and token.startswith("rt_") and not impersonating:
-        session = _session_of_refresh_token(token)
+    if token is not None and token.startswith("rt_") and not impersonating:
+        session = repository.session_of_refresh_token(token)
         if session is not None and session.revoked_at is None:
             revoked[session.id] = session
     for session in revoked.values():
@@ -213,14 +207,6 @@ def logout(principal: Principal | None, body: dict[str, Any]) -> dict[str, Any]:
         record(tx, Event(LoggedOut(user_id=session.user_id, sid=session.id), Actor.user(session.user_id)))
     tx.commit()
     return {"message": "Logged out successfully"}
-
-
-def _session_of_refresh_token(token: str) -> SessionItem | None:
-    try:
-        presented = RefreshTokenItem.get(*RefreshTokenItem.key(token), consistent_read=True)
-        return SessionItem.get(*SessionItem.key(presented.session_id), consistent_read=True)
-    except DoesNotExist:
-        return None
 
 
 def me(principal: Principal) -> dict[str, Any]:
@@ -234,21 +220,14 @@ def me(principal: Principal) -> dict[str, Any]:
     return answer
 
 
-def check_email(email: str | None) -> dict[str, Any]:
-    if email is None or not email.strip():
-        raise BadRequest("Email required")
-    return {"exists": find_user_id_by_email(email) is not None}
+def check_email(query: CheckEmailQuery) -> dict[str, Any]:
+    return {"exists": find_user_id_by_email(query.email) is not None}
 
 
-RESET_ANSWER = {"message": "If email exists, reset link sent"}
-
-
-def forgot_password(body: dict[str, Any]) -> dict[str, Any]:
-    raw = body.get("email")
-    if not isinstance(raw, str) or not raw.strip():
-        raise BadRequest("Email required")
-    email = normalize_email(raw)
-    if not lockout.allow_reset_request(email):
+def forgot_password(request: ForgotPasswordBody) -> dict[str, Any]:
+    """The same answer for every address; a reset mail only for an active account, at most N per hour."""
+    email = request.email
+    if not could_be_registered(email) or not lockout.allow_reset_request(email):
         return RESET_ANSWER
     user = find_user_by_email(email)
     if user is None or user.status != "ACTIVE":
@@ -258,13 +237,8 @@ def forgot_password(body: dict[str, Any]) -> dict[str, Any]:
     token = new_reset_token()
     expires = now + timedelta(seconds=settings.password_reset_ttl_seconds)
     reset_url = f"{settings.reset_url_base}?token={token}"
-    pk, sk = ResetTokenItem.key(token)
-    pointer_pk, pointer_sk = ResetPointerItem.key(user.id)
     tx = Transaction()
-    tx.create(
-        ResetTokenItem(pk, sk, user_id=user.id, created_at=now, expires_at=expires, ttl=expires + timedelta(days=1))
-    )
-    tx.put(ResetPointerItem(pointer_pk, pointer_sk, token_hash=token_hash(token)))
+    repository.add_reset_token(tx, token, user.id, now, expires)
     event = PasswordResetRequested(
         user_id=user.id, email=user.email, reset_url=reset_url, expires_at=iso(expires) or ""
     )
@@ -275,40 +249,26 @@ def forgot_password(body: dict[str, Any]) -> dict[str, Any]:
     return RESET_ANSWER
 
 
-def reset_password(body: dict[str, Any]) -> dict[str, Any]:
-    token = text_field(body, "token")
-    new_password = text_field(body, "new_password")
-    if token is None or new_password is None:
-        raise BadRequest("Token and new password required")
-    try:
-        reset = ResetTokenItem.get(*ResetTokenItem.key(token), consistent_read=True)
-    except DoesNotExist as exc:
-        raise BadRequest("Invalid token") from exc
+def reset_password(request: ResetPasswordBody) -> dict[str, Any]:
+    token = request.token
+    reset = repository.reset_token(token)
+    if reset is None:
+        raise BadRequest("Invalid token")
     now = clock.now()
-    pointer = _reset_pointer(reset.user_id)
-    if reset.used_at is not None or pointer is None or pointer.token_hash != token_hash(token):
+    if reset.used_at is not None or not repository.is_newest_reset(reset, token):
         raise BadRequest("Token already used")
     if reset.expires_at <= now:
         raise BadRequest("Token expired")
-    problems = password_problems(new_password)
+    problems = password_problems(request.new_password)
     if problems:
         raise BadRequest(problems[0])
     user = find_user(reset.user_id)
     if user is None or user.status != "ACTIVE":
         raise BadRequest("Password reset failed")
-    password_hash = hash_password(new_password, get_settings().bcrypt_rounds)
+    password_hash = hash_password(request.new_password, get_settings().bcrypt_rounds)
     tx = Transaction()
-    tx.update(reset, [ResetTokenItem.used_at.set(now)], ResetTokenItem.used_at.does_not_exist(), label="token")
-    tx.update(
-        user,
-        [
-            UserItem.password_hash.set(password_hash),
-            UserItem.tokens_valid_after.set(now),
-            UserItem.updated_at.set(now),
-        ],
-        label="user",
-        add_version_condition=False,
-    )
+    repository.use_reset_token(tx, reset, now)
+    users.set_password(tx, user, password_hash, now)
     record(tx, Event(PasswordChanged(user_id=user.id, via="reset"), Actor.user(user.id)))
     try:
         tx.commit()
@@ -319,18 +279,8 @@ def reset_password(body: dict[str, Any]) -> dict[str, Any]:
     return {"message": "Password reset successful"}
 
 
-def _reset_pointer(user_id: str) -> ResetPointerItem | None:
-    try:
-        return ResetPointerItem.get(*ResetPointerItem.key(user_id), consistent_read=True)
-    except DoesNotExist:
-        return None
-
-
-def change_password(principal: Principal, body: dict[str, Any], ip: str) -> dict[str, Any]:
-    current = text_field(body, "currentPassword", "current_password")
-    new_password = text_field(body, "newPassword", "new_password")
-    if current is None or new_password is None:
-        raise BadRequest("Current password and new password are required")
+def change_password(principal: Principal, request: ChangePasswordBody, ip: str) -> dict[str, Any]:
+    current, new_password = request.current_password, request.new_password
     user = principal.user
     if not verify_password(current, user.password_hash):
         lockout.record_failure(user.email, ip)
@@ -341,23 +291,9 @@ def change_password(principal: Principal, body: dict[str, Any], ip: str) -> dict
     password_hash = hash_password(new_password, get_settings().bcrypt_rounds)
     now = clock.now()
     tx = Transaction()
-    tx.update(
-        user,
-        [
-            UserItem.password_hash.set(password_hash),
-            UserItem.tokens_valid_after.set(now),
-            UserItem.updated_at.set(now),
-        ],
-        label="user",
-        add_version_condition=False,
-    )
+    users.set_password(tx, user, password_hash, now)
     # The calling session survives: it is re-validated from now on, every other session is not.
-    tx.update(
-        principal.session,
-        [SessionItem.valid_from.set(now)],
-        SessionItem.revoked_at.does_not_exist(),
-        label="session",
-    )
+    repository.restart_session(tx, principal.session, now)
     record(tx, Event(PasswordChanged(user_id=user.id, via="change"), Actor.user(user.id)))
     tx.commit()
     return {"success": True}

@@ -39,6 +39,7 @@ from chalicelib.catalog.settings import with_defaults
 from chalicelib.core.context import request_memo
 from chalicelib.core.ids import new_id
 from chalicelib.store.base import CatalogTable
+from chalicelib.store.reads import Key, batch_get
 from chalicelib.store.transactions import Transaction
 
 
@@ -160,6 +161,17 @@ def _query_reference() -> Reference:
                 getattr(snapshot, group).append(item)
                 break
     return snapshot
+
+
+def access_levels(admin_ids: list[str], user_ids: list[str]) -> tuple[list[AccessLevelItem], list[AccessLevelItem]]:
+    """Admin access levels and user access levels by id, in one BatchGetItem; ids of deleted levels are left out."""
+    wanted: list[Key] = [(AccessLevelItem, *AccessLevelItem.key(i)) for i in admin_ids]
+    wanted += [(UserAccessLevelItem, *UserAccessLevelItem.key(i)) for i in user_ids]
+    found = batch_get(wanted) if wanted else []
+    split = len(admin_ids)
+    admin = [level for level in found[:split] if isinstance(level, AccessLevelItem)]
+    member = [level for level in found[split:] if isinstance(level, AccessLevelItem)]
+    return admin, member
 
 
 def countries() -> list[CountryItem]:

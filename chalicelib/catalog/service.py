@@ -1,4 +1,8 @@
-"""Public catalog reads (contract catalog.md §4)."""
+"""Public catalog reads (contract catalog.md §4), from the catalog snapshot (`repository.reference()`).
+
+Inputs come normalized from the query models (`chalicelib.catalog.schemas`): codes trimmed and upper-cased, `None`
+when the parameter was not sent.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,10 @@ from chalicelib.catalog import pricing, repository, serializers
 from chalicelib.catalog.models import CategoryItem, CurrencyItem, PlanItem, TaxItem
 from chalicelib.catalog.pricing import Currencies
 from chalicelib.catalog.repository import Reference
+from chalicelib.catalog.schemas import is_country_code
 from chalicelib.core.errors import BadRequest, NotFound
 from chalicelib.core.ids import is_uuid
-from chalicelib.core.money import as_number, format_fixed, format_money, parse_decimal
+from chalicelib.core.money import as_number, format_fixed, format_money
 from chalicelib.payments.methods import accepts, is_listable
 
 if TYPE_CHECKING:
@@ -33,16 +38,17 @@ class PriceContext:
 
 
 def _price_context(ref: Reference, currency: str | None, country: str | None) -> PriceContext:
+    """`currency` and `country` upper-cased codes, or None when not asked for (catalog.md §3)."""
     currencies = Currencies.of(ref.currencies)
-    display = currencies.display(currency)
-    country_code = None
+    display = currencies.default if currency is None else currencies.active(currency)
     tax = None
-    if country:
-        country_code = country.strip().upper()
-        if repository.find_country(country_code) is None:
-            raise BadRequest(f"Unknown country: {country_code}")
-        tax = pricing.applicable_tax(country_code, ref.taxes, ref.tax_classes)
-    return PriceContext(currencies, display, country_code, tax, ref.categories_by_id())
+    if country is not None:
+        # A value that is no country code names no country: answered without a lookup (an empty or 3,000-character
+        # value would not even be a key DynamoDB takes).
+        if not is_country_code(country) or repository.find_country(country) is None:
+            raise BadRequest(f"Unknown country: {country}")
+        tax = pricing.applicable_tax(country, ref.taxes, ref.tax_classes)
+    return PriceContext(currencies, display, country, tax, ref.categories_by_id())
 
 
 def _listing_entry(plan: PlanItem, ctx: PriceContext) -> dict[str, Any]:
@@ -106,10 +112,8 @@ def _find_plan(ref: Reference, slug_or_id: str) -> PlanItem:
     return found
 
 
-def list_categories(fmt: str | None) -> dict[str, Any]:
-    fmt = fmt or "tree"
-    if fmt not in ("tree", "flat"):
-        raise BadRequest(f"Invalid format: {fmt}")
+def list_categories(fmt: str) -> dict[str, Any]:
+    """`fmt` is `tree` or `flat` (the query model refuses anything else)."""
     ref = repository.reference()
     categories = _by_order(ref.categories)
     active_plans = [plan for plan in ref.plans if plan.is_active]
@@ -134,9 +138,8 @@ def list_currencies() -> dict[str, Any]:
 
 def list_taxes(country: str | None) -> dict[str, Any]:
     taxes = [t for t in repository.reference().taxes if t.is_active]
-    if country:
-        wanted = country.strip().upper()
-        taxes = [t for t in taxes if (t.country_code or "") == wanted]
+    if country is not None:
+        taxes = [t for t in taxes if (t.country_code or "") == country]
     taxes.sort(key=lambda t: (t.country_code or "", t.code))
     return {"taxes": [serializers.public_tax(t) for t in taxes]}
 
@@ -157,11 +160,10 @@ def get_token_bundle(bundle_id: str) -> dict[str, Any]:
 
 
 def list_addons(principal: Principal | None, plan_id: str | None) -> dict[str, Any]:
-    if plan_id is not None and not is_uuid(plan_id):
-        raise BadRequest("Invalid plan_id format")
+    """Independent add-ons, those bound to a plan the caller holds, and those bound to `plan_id` (a lower-case id)."""
     visible_plans: set[str] = set()
     if plan_id is not None:
-        visible_plans.add(plan_id.lower())
+        visible_plans.add(plan_id)
     if principal is not None:
         from chalicelib.subscriptions.models import VALID_STATUSES
         from chalicelib.subscriptions.repository import subscriptions_of
@@ -195,22 +197,11 @@ def terms() -> dict[str, Any]:
 
 
 def list_payment_methods(
-    locale: str | None, currency: str | None, country: str | None, amount: str | None
+    locale: str | None, currency: str | None, country: str | None, amount: Decimal | None
 ) -> dict[str, Any]:
-    wanted_amount = None
-    if amount is not None:
-        try:
-            wanted_amount = parse_decimal(amount)
-        except ValueError as exc:
-            raise BadRequest("Invalid amount") from exc
-        if wanted_amount < 0:
-            raise BadRequest("Invalid amount")
-    wanted_currency = currency.strip() if currency else None
-    wanted_country = country.strip() if country else None
+    """The methods a client may offer for that currency, country and amount (each optional)."""
     methods = [
-        m
-        for m in repository.reference().payment_methods
-        if is_listable(m) and accepts(m, wanted_currency, wanted_country, wanted_amount)
+        m for m in repository.reference().payment_methods if is_listable(m) and accepts(m, currency, country, amount)
     ]
     methods.sort(key=lambda m: (int(m.position), m.name))
     return {"methods": [serializers.public_payment_method(m, locale) for m in methods]}

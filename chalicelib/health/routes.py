@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Chalice
 
 from chalicelib.core.config import get_settings
 from chalicelib.core.lazy import lazy_module
+from chalicelib.health.schemas import Degraded, HealthAnswer, IndexAnswer, ReadyAnswer
 from chalicelib.http.ratelimit import LimitScope
 from chalicelib.http.request import Req
 from chalicelib.http.routing import Reply, route
+
+if TYPE_CHECKING:
+    from chalicelib.health.checks import Readiness
 
 bp = Blueprint(__name__)
 checks = lazy_module("chalicelib.health.checks")
 
 
 def register_root(app: Chalice) -> None:
-    @route(app, "/", "GET", limit=LimitScope.NONE)
+    @route(app, "/", "GET", limit=LimitScope.NONE, responses={200: IndexAnswer})
     def index(req: Req) -> Any:
+        """The API's name and version, and where its health is."""
         return {"message": "VBWD API", "version": get_settings().service_version, "health": "/api/v1/health"}
 
 
-@route(bp, "/health", "GET", limit=LimitScope.NONE)
+@route(bp, "/health", "GET", limit=LimitScope.NONE, responses={200: HealthAnswer})
 def health(req: Req) -> Any:
     """Liveness only: answers without touching storage. `dynamodb` names the engine behind the tables (`aws` when
     deployed; `make run` says which local engine it started)."""
@@ -35,9 +40,20 @@ def health(req: Req) -> Any:
     }
 
 
-@route(bp, "/health/ready", "GET", limit=LimitScope.NONE)
+def _readiness(result: Readiness) -> Reply:
+    if result.ready:
+        return Reply({"status": "ok", "checks": result.checks})
+    return Reply({"error": "Service unavailable", "status": "degraded", "checks": result.checks}, 503)
+
+
+@route(
+    bp,
+    "/health/ready",
+    "GET",
+    limit=LimitScope.NONE,
+    render=_readiness,
+    responses={200: ReadyAnswer, 503: Degraded},
+)
 def ready(req: Req) -> Any:
-    results = checks.run_checks()
-    if all(value == "ok" for value in results.values()):
-        return {"status": "ok", "checks": results}
-    return Reply({"error": "Service unavailable", "status": "degraded", "checks": results}, 503)
+    """Readiness: the data store and the event bus answer (503 when either does not)."""
+    return checks.run_checks()

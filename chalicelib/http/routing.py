@@ -193,7 +193,8 @@ def _handle(view: View, spec: RouteSpec, envelope: Mapping[str, Any] | None, par
             response = domain_error_response(Conflict(CONCURRENT_MODIFICATION), envelope_dict)
         elif _is_unreachable(exc):
             logger.exception("dependency unreachable")
-            response = domain_error_response(ServiceUnavailable("Service unavailable", request_id=req.request_id))
+            unavailable = ServiceUnavailable("Service unavailable", request_id=req.request_id)
+            response = domain_error_response(unavailable, envelope_dict)
         else:
             logger.exception("unhandled error")
             response = internal_error_response(req.request_id, envelope_dict)

@@ -26,7 +26,7 @@ from chalicelib.subscriptions.periods import add_period
 from chalicelib.subscriptions.repository import add_subscription, subscription_of
 from chalicelib.tokens.ledger import Ledger
 from chalicelib.users.models import EmailGuardItem, UserDetailsItem, UserItem, details_key, email_key
-from chalicelib.users.repository import add_details_if_absent, add_new_user, find_details
+from chalicelib.users.repository import add_details_if_absent, add_user, find_details
 
 
 def users_for_stage(stage: str) -> list[dict[str, Any]]:
@@ -73,7 +73,7 @@ def seed_users(now: datetime, stage: str) -> int:
             details = _details(user_id, user["details"], now)
             item.display_name = details.full_name()
             add_details_if_absent(tx, details)
-        add_new_user(tx, item)
+        add_user(tx, item)
         try:
             tx.commit()
             created += 1

@@ -6,31 +6,44 @@ from typing import Any
 
 from chalice.app import Blueprint
 
+from chalicelib.auth.schemas import ChangePasswordBody, SuccessAnswer
 from chalicelib.core.lazy import lazy_module
 from chalicelib.http.access import USER, user_not_impersonated
 from chalicelib.http.request import Req
 from chalicelib.http.routing import route
+from chalicelib.users.schemas import Details, DetailsBody, ProfileAnswer
 
 bp = Blueprint(__name__)
 service = lazy_module("chalicelib.users.service")
 auth_service = lazy_module("chalicelib.auth.service")
 
 
-@route(bp, "/user/profile", "GET", access=USER)
+@route(bp, "/user/profile", "GET", access=USER, responses={200: ProfileAnswer})
 def profile(req: Req) -> Any:
-    return service.profile(req.principal)
+    """The caller's profile and billing details."""
+    return service.profile(req.user)
 
 
-@route(bp, "/user/details", "GET", access=USER)
+@route(bp, "/user/details", "GET", access=USER, responses={200: Details})
 def get_details(req: Req) -> Any:
-    return service.get_details(req.principal)
+    """The caller's billing details (every key null but `user_id` before the first save)."""
+    return service.get_details(req.user)
 
 
-@route(bp, "/user/details", "PUT", access=USER)
-def update_details(req: Req) -> Any:
-    return service.update_details(req.principal, req.json)
+@route(bp, "/user/details", "PUT", access=USER, body=DetailsBody, responses={200: Details})
+def update_details(req: Req, body: DetailsBody) -> Any:
+    """Change any subset of the caller's billing details; `null` or `""` clears a field."""
+    return service.update_details(req.user, body)
 
 
-@route(bp, "/user/change-password", "POST", access=user_not_impersonated())
-def change_password(req: Req) -> Any:
-    return auth_service.change_password(req.principal, req.json, req.client_ip)
+@route(
+    bp,
+    "/user/change-password",
+    "POST",
+    access=user_not_impersonated(),
+    body=ChangePasswordBody,
+    responses={200: SuccessAnswer},
+)
+def change_password(req: Req, body: ChangePasswordBody) -> Any:
+    """Change the caller's password; every other session ends, this one stays."""
+    return auth_service.change_password(req.user, body, req.client_ip)

@@ -14,7 +14,7 @@ import pytest
 
 from chalicelib.users.models import EmailGuardItem, UserItem, email_key
 from chalicelib.users.repository import find_user_id_by_email
-from tests.integration.conftest import at_once, drain_events, sent_mail
+from tests.integration.conftest import at_once, drain_events, outbox_events, sent_mail
 
 THREADS = 20
 PASSWORD = "Secret123!"
@@ -109,3 +109,52 @@ def test_simultaneous_refreshes_of_one_token_rotate_it_once_and_end_the_family(a
         "Invalid refresh token"
     )
     assert api.get("/api/v1/auth/me", token=new["token"]).status == 401
+
+
+def test_simultaneous_failed_logins_are_all_counted_and_the_lock_is_announced_once(api):
+    """Each failure is a conditional write on the e-mail's counter, retried on top of the one that won."""
+    from chalicelib.auth import repository
+
+    email = f"race-{uuid.uuid4().hex[:12]}@example.com"
+    api.post("/api/v1/auth/register", {"email": email, "password": PASSWORD})
+
+    answers = at_once(10, lambda _: api.post("/api/v1/auth/login", {"email": email, "password": "Wrong123!"}))
+
+    assert Counter(a.status for a in answers) == {401: 10}
+    counter = repository.login_failures(email)
+    assert counter is not None and int(counter.failures) == 10
+    locked = api.post("/api/v1/auth/login", {"email": email, "password": PASSWORD})
+    assert locked.status == 429
+    assert [e["data"]["email"] for e in outbox_events("auth.locked")].count(email) == 1
+    failures = [e["data"]["failure_count"] for e in outbox_events("auth.login_failed") if e["data"]["email"] == email]
+    assert sorted(failures) == list(range(1, 11))
+
+
+def test_simultaneous_resets_with_one_token_reset_once(api):
+    email = f"race-{uuid.uuid4().hex[:12]}@example.com"
+    api.post("/api/v1/auth/register", {"email": email, "password": PASSWORD})
+    assert api.post("/api/v1/auth/forgot-password", {"email": email}).status == 200
+    [event] = [e["data"] for e in outbox_events("user.password_reset_requested") if e["data"]["email"] == email]
+    token = event["reset_url"].split("token=", 1)[1]
+
+    def reset(number: int) -> Any:
+        return api.post("/api/v1/auth/reset-password", {"token": token, "new_password": f"Renewed{number}45?"})
+
+    answers = at_once(8, reset)
+
+    assert Counter(a.status for a in answers) == {200: 1, 400: 7}
+    assert {a.json["error"] for a in answers if a.status == 400} == {"Token already used"}
+    winner = next(number for number, a in enumerate(answers) if a.status == 200)
+    login = api.post("/api/v1/auth/login", {"email": email, "password": f"Renewed{winner}45?"})
+    assert login.status == 200
+
+
+def test_simultaneous_logins_of_one_user_each_open_a_session(api):
+    email = f"race-{uuid.uuid4().hex[:12]}@example.com"
+    api.post("/api/v1/auth/register", {"email": email, "password": PASSWORD})
+
+    answers = at_once(8, lambda _: api.post("/api/v1/auth/login", {"email": email, "password": PASSWORD}))
+
+    assert Counter(a.status for a in answers) == {200: 8}
+    assert len({a.json["refresh_token"] for a in answers}) == 8
+    assert all(api.get("/api/v1/auth/me", token=a.json["token"]).status == 200 for a in answers)

@@ -387,3 +387,18 @@ def test_failures_late_in_a_window_lock_only_until_that_window_ends(api, manual_
     assert answer.headers["retry-after"] == "300"
     manual_clock.advance(timedelta(minutes=5))
     assert attempt(api, email, PASSWORD).status == 200
+
+
+def test_an_unreachable_store_answers_503_in_the_auth_envelope(api, monkeypatch):
+    """auth.md §3.2: every error body of login carries the envelope — the 503 of README §1.4 too."""
+    from botocore.exceptions import EndpointConnectionError
+
+    from chalicelib.auth import lockout
+
+    def unreachable(email: str, now: object) -> None:
+        raise EndpointConnectionError(endpoint_url="http://dynamodb.invalid")
+
+    monkeypatch.setattr(lockout, "current", unreachable)
+    answer = api.post(LOGIN, {"email": "test@example.com", "password": PASSWORD}, headers={"X-Request-Id": "down-2"})
+    assert answer.status == 503
+    assert answer.json == {**ENVELOPE, "error": "Service unavailable", "request_id": "down-2"}
