@@ -27,6 +27,7 @@ from chalicelib.payments.activation import Payment
 from chalicelib.payments.capture import NotCapturable, capture
 from chalicelib.subscriptions.repository import holdings_of
 from chalicelib.tokens.models import TokenBalanceItem, TokenEntryItem
+from chalicelib.tokens.schemas import ConsumeBody
 from chalicelib.tokens.service import consume
 from tests.contract import BASIC, PASSWORD, PRIORITY_SUPPORT, PRO, TOKENS_100
 
@@ -87,7 +88,7 @@ def test_fifty_parallel_debits_never_overdraw_and_lose_no_update() -> None:
     buyer = new_customer()
     invoice_id = checkout(buyer, {"token_bundle_ids": [TOKENS_100]}, None).body["invoice"]["id"]
     capture(invoice_id, Payment("sandbox", "sandbox_fund"), Actor("provider", "sandbox"))
-    results = all_at_once(50, lambda i: consume(buyer, {"amount": 3}))
+    results = all_at_once(50, lambda i: consume(buyer, ConsumeBody(amount=3)))
     debited = [r for r in results if isinstance(r, dict)]
     outcome = Counter(type(r).__name__ for r in results)
     assert set(outcome) <= {"dict", "PaymentRequired", "Conflict"}
@@ -110,7 +111,7 @@ def test_one_reference_consumes_once_under_a_race() -> None:
     buyer = new_customer()
     invoice_id = checkout(buyer, {"token_bundle_ids": [TOKENS_100]}, None).body["invoice"]["id"]
     capture(invoice_id, Payment("sandbox", "sandbox_fund"), Actor("provider", "sandbox"))
-    results = all_at_once(20, lambda i: consume(buyer, {"amount": 7, "reference": "job-42"}))
+    results = all_at_once(20, lambda i: consume(buyer, ConsumeBody(amount=7, reference="job-42")))
     answered = [r for r in results if isinstance(r, dict)]
     assert answered and all(r["transaction"]["id"] == answered[0]["transaction"]["id"] for r in answered)
     balance, entries = ledger_of(buyer.user_id)
@@ -154,5 +155,5 @@ def test_bad_requests_never_write(ddb_stack: dict[str, object]) -> None:
     with pytest.raises(BadRequest):
         checkout(buyer, {"plan_id": BASIC, "add_on_ids": [PRIORITY_SUPPORT]}, None)
     with pytest.raises(PaymentRequired):
-        consume(buyer, {"amount": 1})
+        consume(buyer, ConsumeBody(amount=1))
     assert invoices_of(buyer.user_id) == []
