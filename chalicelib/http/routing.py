@@ -168,11 +168,6 @@ def _handle(view: View, spec: RouteSpec, envelope: Mapping[str, Any] | None, par
             if not is_uuid(params.get(name)):
                 raise BadRequest("Invalid id")
             params[name] = params[name].lower()
-        inputs: dict[str, Any] = {}
-        if spec.body is not None:
-            inputs["body"] = parse_body(spec.body, req.json)
-        if spec.query is not None:
-            inputs["query"] = parse_query(spec.query, req.query_dict())
         began = None
         if spec.idempotent and req.principal is not None:
             from chalicelib.http.idempotency import begin
@@ -183,6 +178,12 @@ def _handle(view: View, spec: RouteSpec, envelope: Mapping[str, Any] | None, par
         else:
             scope = began
             req.idempotency = scope
+            # After the key is claimed: a refused body is an answer like any other 4xx, stored and replayed.
+            inputs: dict[str, Any] = {}
+            if spec.body is not None:
+                inputs["body"] = parse_body(spec.body, req.json)
+            if spec.query is not None:
+                inputs["query"] = parse_query(spec.query, req.query_dict())
             response = _to_response(spec, view(req, **params, **inputs))
     except DomainError as error:
         response = domain_error_response(error, envelope_dict)

@@ -18,8 +18,9 @@ from chalicelib.core.ids import seed_id
 from chalicelib.core.times import iso
 from chalicelib.events.envelope import Actor
 from chalicelib.invoices.builder import Line, build_invoice
-from chalicelib.invoices.numbering import commit_numbered, take_number
+from chalicelib.invoices.repository import add_invoice
 from chalicelib.seed import data
+from chalicelib.store.numbering import commit_numbered, take_number
 from chalicelib.store.reads import batch_get
 from chalicelib.store.transactions import Transaction, TransactionCancelled
 from chalicelib.subscriptions.models import SubscriptionItem
@@ -199,7 +200,7 @@ def _add_purchase(
         due_date=now,
         paid_at=now,
     )
-    tx.create(invoice, label="invoice")
+    add_invoice(tx, invoice)  # with its index keys and the owner's invoice counts
     sub_pk, sub_sk = SubscriptionItem.key(user_id, subscription_id)
     subscription = SubscriptionItem(
         sub_pk,

@@ -28,8 +28,9 @@ from chalicelib.catalog.models import TaxItem
 from chalicelib.core.ids import seed_id
 from chalicelib.core.times import iso
 from chalicelib.invoices.builder import Line, build_invoice
-from chalicelib.invoices.numbering import commit_numbered, take_number
+from chalicelib.invoices.repository import add_invoice
 from chalicelib.seed.catalog import write_missing
+from chalicelib.store.numbering import commit_numbered, take_number
 from chalicelib.store.transactions import Transaction
 from chalicelib.users.models import UserDetailsItem
 from chalicelib.users.repository import find_details
@@ -565,7 +566,7 @@ def _add_package_purchase(tx: Transaction, details: UserDetailsItem | None, tax:
         due_date=now,
         paid_at=now,
     )
-    tx.create(invoice, label="invoice")
+    add_invoice(tx, invoice)  # with its index keys and the owner's invoice counts
     user_package = UserPackageItem(
         customer_partition(tenant_id, user_id),
         f"USER_PACKAGE#{user_package_id}",

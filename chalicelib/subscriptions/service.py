@@ -9,8 +9,9 @@ from chalicelib.catalog.repository import Reference, reference
 from chalicelib.core import clock
 from chalicelib.core.errors import BadRequest, Forbidden, NotFound
 from chalicelib.core.money import format_money
-from chalicelib.events.catalog import AddonCancellationScheduled, AddonCancelled, InvoiceVoided
+from chalicelib.events.catalog import AddonCancellationScheduled, AddonCancelled
 from chalicelib.events.envelope import Actor, Event
+from chalicelib.invoices import repository as invoices
 from chalicelib.invoices.models import InvoiceItem
 from chalicelib.invoices.repository import invoice_records
 from chalicelib.store.transactions import Transaction
@@ -186,15 +187,4 @@ def _void_if_nothing_else(
     others = [line for line in invoice.lines if line.item_id != item.id and still_wanted(line.item_id)]
     if others:
         return  # paid later, the cancelled add-on's line is refunded at capture
-    invoice.status = "CANCELLED"
-    invoice.updated_at = now
-    invoice.gsi2pk = None
-    invoice.gsi2sk = None
-    tx.put(invoice, label="InvoiceItem")
-    tx.events.append(
-        Event(
-            InvoiceVoided(invoice.id, invoice.invoice_number, invoice.user_id, "items_cancelled"),
-            actor,
-            occurred_at=now,
-        )
-    )
+    invoices.void(tx, invoice, "items_cancelled", actor, now)

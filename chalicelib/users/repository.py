@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pynamodb.exceptions import DoesNotExist
 
+from chalicelib.store.transactions import Transaction
 from chalicelib.users.models import (
     EmailGuardItem,
     UserDetailsItem,
@@ -42,3 +45,9 @@ def find_details(user_id: str) -> UserDetailsItem | None:
         return UserDetailsItem.get(*details_key(user_id), consistent_read=True)
     except DoesNotExist:
         return None
+
+
+def mark_trial_used(tx: Transaction, user: UserItem, now: datetime) -> None:
+    """The user has had their one trial (subscriptions.md §6): on the condition of the version read, so two
+    checkouts racing for it cannot both grant one. The part is labelled `user`."""
+    tx.update(user, [UserItem.has_used_trial.set(True), UserItem.updated_at.set(now)], label="user")
