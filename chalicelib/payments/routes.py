@@ -23,6 +23,7 @@ SIGNATURE = "x-vbwd-signature"
     "/webhooks/payment",
     "POST",
     raw_body=True,
+    body=PaymentNotification,
     responses={
         200: WebhookAnswer,
         409: "The invoice is no longer payable (`Invoice is <STATUS>, expected PENDING`)",
