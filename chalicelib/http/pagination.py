@@ -2,8 +2,8 @@
 
 A cursor carries where the next page starts — the DynamoDB continuation key a repository returned, or a position
 in an in-memory list — and the offset it stands for, signed with a key derived from the stage's secret and bound to
-the caller and the path. A cursor that was altered, made up, or taken from another user's or another route's list
-is refused with 400 `Invalid pagination parameters` before any read.
+the caller, the path and the list's filters. A cursor that was altered, made up, or taken from another user's,
+another route's or another filter's list is refused with 400 `Invalid pagination parameters` before any read.
 """
 
 from __future__ import annotations
