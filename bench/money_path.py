@@ -121,12 +121,14 @@ def run(name: str, iterations: int) -> dict[str, Any]:
         from app import app
         from chalicelib.auth.principal import authenticate
         from chalicelib.auth.service import register
+        from chalicelib.checkout.schemas import CheckoutBody
         from chalicelib.checkout.service import checkout
         from chalicelib.core.ids import new_id, seed_id
         from chalicelib.events.envelope import Actor
-        from chalicelib.payments.activation import Payment
         from chalicelib.payments.capture import capture
+        from chalicelib.payments.outcomes import Payment
         from chalicelib.store.connection import client
+        from chalicelib.tokens.schemas import ConsumeBody
         from chalicelib.tokens.service import consume
         from infra.gateway import install_greedy_routes
 
@@ -139,8 +141,11 @@ def run(name: str, iterations: int) -> dict[str, Any]:
         token = registered["token"]
         actor = Actor("provider", "sandbox")
 
+        bought = CheckoutBody.model_validate(basket).basket()
+        one_token = ConsumeBody(amount=1)
+
         def one_checkout() -> str:
-            return str(checkout(principal, basket, None).body["invoice"]["id"])
+            return str(checkout(principal, bought)["invoice"]["id"])
 
         def one_capture(invoice_id: str) -> Any:
             return capture(invoice_id, Payment("sandbox", f"sandbox_{new_id()}"), actor)
@@ -150,7 +155,7 @@ def run(name: str, iterations: int) -> dict[str, Any]:
         invoice_ids: list[str] = []
         trips["checkout"] = counter.measure(lambda: invoice_ids.append(one_checkout()))
         trips["capture"] = counter.measure(lambda: one_capture(invoice_ids[-1]))
-        trips["consume"] = counter.measure(lambda: consume(principal, {"amount": 1}))
+        trips["consume"] = counter.measure(lambda: consume(principal, one_token))
 
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         with Client(app, stage_name="local") as http:
@@ -184,7 +189,7 @@ def run(name: str, iterations: int) -> dict[str, Any]:
         rates["capture"] = iterations / (time.perf_counter() - started)
         started = time.perf_counter()
         for _ in range(iterations):
-            consume(principal, {"amount": 1})
+            consume(principal, one_token)
         rates["consume"] = iterations / (time.perf_counter() - started)
         client().meta.events.unregister("before-send.dynamodb", counter)
         return {"trips": trips, "rates": rates}

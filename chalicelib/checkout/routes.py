@@ -6,6 +6,7 @@ from typing import Any
 
 from chalice.app import Blueprint
 
+from chalicelib.checkout.schemas import CheckoutAnswer, CheckoutBody, SubscribeBody
 from chalicelib.core.lazy import lazy_module
 from chalicelib.http.access import USER
 from chalicelib.http.request import Req
@@ -16,12 +17,33 @@ service = lazy_module("chalicelib.checkout.service")
 SUBSCRIPTION = "subscription"
 
 
-@route(bp, "/user/checkout", "POST", access=USER, plugin=SUBSCRIPTION, idempotent=True, status=201)
-def checkout(req: Req) -> Any:
-    return service.checkout(req.user, req.json, req.idempotency)
+@route(
+    bp,
+    "/user/checkout",
+    "POST",
+    access=USER,
+    plugin=SUBSCRIPTION,
+    idempotent=True,
+    body=CheckoutBody,
+    status=201,
+    responses={201: CheckoutAnswer},
+)
+def checkout(req: Req, body: CheckoutBody) -> Any:
+    """Buy a plan, token bundles and add-ons: one invoice and its pending purchases, in one transaction."""
+    return service.checkout(req.user, body.basket(), req.idempotency)
 
 
-@route(bp, "/subscriptions", "POST", access=USER, plugin=SUBSCRIPTION, idempotent=True, status=201)
-def subscribe(req: Req) -> Any:
-    basket = {key: req.json.get(key) for key in ("plan_id", "add_on_ids", "currency", "payment_method_code")}
-    return service.checkout(req.user, basket, req.idempotency, plan_required=True)
+@route(
+    bp,
+    "/subscriptions",
+    "POST",
+    access=USER,
+    plugin=SUBSCRIPTION,
+    idempotent=True,
+    body=SubscribeBody,
+    status=201,
+    responses={201: CheckoutAnswer},
+)
+def subscribe(req: Req, body: SubscribeBody) -> Any:
+    """Subscribe to a plan (with add-ons): exactly a checkout of that basket."""
+    return service.checkout(req.user, body.basket(), req.idempotency)

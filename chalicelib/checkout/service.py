@@ -1,15 +1,16 @@
 """Checkout (contract checkout-and-payments.md §5.1): one invoice and its pending purchases, in one transaction.
 
-Reads: the buyer, their details and token balance, the catalog version and the invoice-number sequence (one
-BatchGetItem; the catalog snapshot is re-read only when its version moved) and the buyer's subscriptions and
-add-ons (one Query). Then the rules of §5.1 in the contract's order, then one TransactWriteItems that holds the
-invoice and its number, the subscription, the purchases, the add-on subscriptions, the buyer's trial flag, the
-events and the stored Idempotency-Key answer. A zero total is captured inside that same transaction.
+The basket arrives typed, rules 1–2 already checked (`checkout.schemas`). Reads: the buyer, their details and
+token balance, the catalog version and the invoice-number sequence (one BatchGetItem; the catalog snapshot is
+re-read only when its version moved) and the buyer's subscriptions and add-ons (one Query). Then rules 3–8 in the
+contract's order, then one TransactWriteItems — written through the repositories of the records — that holds the
+invoice and its number, the user's invoice counts, the subscription, the purchases, the add-on subscriptions, the
+buyer's trial flag, the events and the stored Idempotency-Key answer. A zero total is captured inside that same
+transaction.
 """
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -18,23 +19,25 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.catalog.models import AddonItem, CatalogVersionItem, CurrencyItem, PlanItem, TaxItem, TokenBundleItem
 from chalicelib.catalog.pricing import Currencies, applicable_tax
 from chalicelib.catalog.repository import Reference, held_snapshot, reference
-from chalicelib.checkout.basket import Basket, parse_basket
 from chalicelib.core import clock
-from chalicelib.core.errors import BadRequest, Conflict
+from chalicelib.core.errors import BadRequest
 from chalicelib.core.ids import new_id
 from chalicelib.core.money import ZERO, format_fixed, format_money
 from chalicelib.core.times import iso
 from chalicelib.events.catalog import InvoiceCreated, SubscriptionCreated, SubscriptionTrialStarted
 from chalicelib.events.envelope import Actor, Event
+from chalicelib.invoices import repository as invoice_store
 from chalicelib.invoices import serializers as invoice_json
 from chalicelib.invoices.builder import Line, build_invoice
 from chalicelib.invoices.models import InvoiceItem, TokenBundlePurchaseItem
-from chalicelib.invoices.numbering import UNREAD, SequenceItem, numbering_race, sequence_key, take_number
-from chalicelib.payments.activation import Activation, Payment
+from chalicelib.payments.activation import Activation
 from chalicelib.payments.methods import default_method, usable
+from chalicelib.payments.outcomes import Payment
+from chalicelib.store.numbering import UNREAD, SequenceItem, numbering_race, sequence_key, take_number
 from chalicelib.store.reads import batch_get
-from chalicelib.store.retry import attempts
+from chalicelib.store.retry import retrying
 from chalicelib.store.transactions import Transaction, TransactionCancelled
+from chalicelib.subscriptions import repository as subscription_store
 from chalicelib.subscriptions import serializers as subscription_json
 from chalicelib.subscriptions.events import subscription_data
 from chalicelib.subscriptions.models import (
@@ -43,18 +46,18 @@ from chalicelib.subscriptions.models import (
     AddonSubscriptionItem,
     SubscriptionItem,
 )
-from chalicelib.subscriptions.repository import holdings_of
 from chalicelib.tokens.ledger import Ledger
 from chalicelib.tokens.models import TokenBalanceItem
+from chalicelib.users import repository as user_store
 from chalicelib.users.models import UserDetailsItem, UserItem, details_key, user_key
 
 if TYPE_CHECKING:
     from chalicelib.auth.principal import Principal
+    from chalicelib.checkout.schemas import Basket
     from chalicelib.core.idempotency import AnswerRecorder
 
 ATTEMPTS = 8
 DEFAULT_MAX_SUBSCRIPTIONS = 10
-PENDING_SHARDS = 4
 
 
 @dataclass
@@ -91,25 +94,25 @@ class Order:
     total: Decimal = ZERO
 
 
-def checkout(
-    principal: Principal, body: dict[str, Any], idempotency: AnswerRecorder | None, *, plan_required: bool = False
-) -> dict[str, Any]:
-    basket = parse_basket(body, plan_required=plan_required)
-    for _ in attempts(ATTEMPTS):
+def checkout(principal: Principal, basket: Basket, recorder: AnswerRecorder | None = None) -> dict[str, Any]:
+    """Check the basket against the catalog and the buyer's holdings, then write everything it buys at once."""
+
+    def attempt() -> dict[str, Any]:
         ctx = _load(principal.user_id)
         order = _validate(ctx, basket)
         tx = Transaction()
         answer = _write(ctx, order, basket, tx)
-        if idempotency is not None:
-            idempotency.record(tx, answer)
-        try:
-            tx.commit()
-        except TransactionCancelled as exc:
-            if exc.conflict or numbering_race(exc.failed) or "user" in exc.failed or "balance" in exc.failed:
-                continue  # a concurrent checkout took the number or changed the buyer: read again
-            raise
+        if recorder is not None:
+            recorder.record(tx, answer)
+        tx.commit()
         return answer
-    raise Conflict("Concurrent modification, please retry")
+
+    return retrying(attempt, tries=ATTEMPTS, retry_on=_buyer_or_number_changed)
+
+
+def _buyer_or_number_changed(exc: TransactionCancelled) -> bool:
+    """A concurrent checkout took the number, or the buyer (trial flag) or their balance changed: read again."""
+    return exc.conflict or numbering_race(exc.failed) or "user" in exc.failed or "balance" in exc.failed
 
 
 def _load(user_id: str) -> Context:
@@ -128,7 +131,7 @@ def _load(user_id: str) -> Context:
     if not isinstance(user, UserItem):
         raise LookupError("the buyer no longer exists")
     ref = reference(version.token if isinstance(version, CatalogVersionItem) else "")
-    subscriptions, addon_subscriptions = holdings_of(user_id)
+    subscriptions, addon_subscriptions = subscription_store.holdings_of(user_id)
     return Context(
         now=now,
         user=user,
@@ -382,16 +385,19 @@ def _write(ctx: Context, order: Order, basket: Basket, tx: Transaction) -> dict[
                 )
             )
     if order.trial:
-        tx.update(user, [UserItem.has_used_trial.set(True), UserItem.updated_at.set(now)], label="user")
+        user_store.mark_trial_used(tx, user, now)
     tx.events.extend(events)
     zero = invoice.total_amount == 0
     if zero:
         _capture_free(ctx, invoice, purchases, subscription, addon_subscriptions, created, tx, actor)
     else:
-        invoice.gsi2pk = f"PENDING#{zlib.crc32(invoice_id.encode()) % PENDING_SHARDS}"
-        invoice.gsi2sk = f"{iso(invoice.due_date)}#{invoice_id}"
-        for item in created:
-            tx.create(item, label=type(item).__name__)
+        invoice_store.add_invoice(tx, invoice)
+        for purchase in purchases:
+            invoice_store.add_purchase(tx, purchase)
+        if subscription is not None:
+            subscription_store.add_subscription(tx, subscription)
+        for addon_subscription in addon_subscriptions:
+            subscription_store.add_addon_subscription(tx, addon_subscription)
     return _answer(ctx, order, invoice, subscription, purchases, addon_subscriptions, zero)
 
 
@@ -433,7 +439,6 @@ def _subscription(ctx: Context, order: Order, invoice_id: str) -> SubscriptionIt
         sub.started_at = now
         sub.trial_end_at = trial_end
         sub.expires_at = trial_end
-    sub.index()
     return sub
 
 
@@ -476,7 +481,6 @@ def _addon_subscription(
         created_at=ctx.now,
         updated_at=ctx.now,
     )
-    item.index()
     return item
 
 

@@ -14,6 +14,12 @@ def iso(moment: datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def sortable(moment: datetime) -> str:
+    """UTC with all six sub-second digits: strings that sort as the instants do (sort keys). The wire form drops
+    the digits of a whole second, and `…:00Z` sorts after `…:00.5Z`."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def parse_instant(text: str) -> datetime:
     """`Z`, a numeric offset or no offset (naive means UTC). Raises ValueError on anything else."""
     if not isinstance(text, str) or not text:

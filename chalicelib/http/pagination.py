@@ -2,8 +2,8 @@
 
 A cursor carries where the next page starts — the DynamoDB continuation key a repository returned, or a position
 in an in-memory list — and the offset it stands for, signed with a key derived from the stage's secret and bound to
-the caller and the path. A cursor that was altered, made up, or taken from another user's or another route's list
-is refused with 400 `Invalid pagination parameters` before any read.
+the caller, the path and the list's filters. A cursor that was altered, made up, or taken from another user's,
+another route's or another filter's list is refused with 400 `Invalid pagination parameters` before any read.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -53,11 +54,18 @@ def _key(secret: str) -> bytes:
     return hmac.new(secret.encode(), b"vbwd-serverless/cursor/v1", hashlib.sha256).digest()
 
 
+PAGING_PARAMETERS = frozenset({"limit", "offset", "page", "per_page", "cursor"})
+
+
 def _scope(req: Any) -> bytes:
+    """What a cursor is bound to: the caller, the path and the list's filters (`?status=`, `?type=` …) — a
+    continuation key of one filtered list means nothing in another."""
     principal = getattr(req, "principal", None)
     who = getattr(principal, "user_id", None) or "-"
     path = str(getattr(req, "path", "") or "").rstrip("/")
-    return f"{who}|{path}".encode()
+    asked = getattr(req, "query_dict", None)
+    filters = sorted((k, v) for k, v in asked().items() if k not in PAGING_PARAMETERS) if callable(asked) else []
+    return f"{who}|{path}|{json.dumps(filters)}".encode()
 
 
 def _mac(payload: bytes, scope: bytes) -> bytes:
@@ -166,3 +174,20 @@ def whole_list(
         return answer
     page = slice_page(items, paging.request)
     return {**body, key: page.items, **page_keys(req, page)}
+
+
+def whole_list_or_page(
+    req: Any, key: str, fetch: Callable[[PageRequest], Page[Any]], default_size: int = 20
+) -> dict[str, Any]:
+    """A list VBWD returned whole, paged in DynamoDB: without paging parameters the first 1000 items and `total`
+    (with `next_cursor` when there are more), else the page asked for with its paging keys. `fetch` reads one page
+    with `Limit` and the continuation key, and the total from a counter, so neither form reads the whole list."""
+    paging = page_request(req, default_size)
+    if paging is None:
+        page = fetch(PageRequest(WHOLE_LIST_CAP))
+        answer: dict[str, Any] = {key: page.items, "total": page.total}
+        if page.next_key is not None:
+            answer["next_cursor"] = encode_cursor(req, page.next_offset, page.next_key)
+        return answer
+    page = fetch(paging.request)
+    return {key: page.items, **page_keys(req, page)}

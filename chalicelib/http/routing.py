@@ -111,7 +111,8 @@ def route(
     """Declare a route. `idempotent` routes honour `Idempotency-Key` (contract README §1.10); `raw_body` routes
     read the bytes themselves (signed webhooks verify them before any parsing). `body` and `query` are the
     pydantic models the request is validated into before the view runs; the view receives them as the keyword
-    arguments `body` and `query`."""
+    arguments `body` and `query` — except a `raw_body` route's `body`, which is documented only: its view validates
+    the bytes into it once it has verified them."""
     method_list = (methods,) if isinstance(methods, str) else tuple(methods)
 
     def decorate(view: View) -> View:
@@ -168,11 +169,6 @@ def _handle(view: View, spec: RouteSpec, envelope: Mapping[str, Any] | None, par
             if not is_uuid(params.get(name)):
                 raise BadRequest("Invalid id")
             params[name] = params[name].lower()
-        inputs: dict[str, Any] = {}
-        if spec.body is not None:
-            inputs["body"] = parse_body(spec.body, req.json)
-        if spec.query is not None:
-            inputs["query"] = parse_query(spec.query, req.query_dict())
         began = None
         if spec.idempotent and req.principal is not None:
             from chalicelib.http.idempotency import begin
@@ -183,6 +179,12 @@ def _handle(view: View, spec: RouteSpec, envelope: Mapping[str, Any] | None, par
         else:
             scope = began
             req.idempotency = scope
+            # After the key is claimed: a refused body is an answer like any other 4xx, stored and replayed.
+            inputs: dict[str, Any] = {}
+            if spec.body is not None and not spec.raw_body:
+                inputs["body"] = parse_body(spec.body, req.json)
+            if spec.query is not None:
+                inputs["query"] = parse_query(spec.query, req.query_dict())
             response = _to_response(spec, view(req, **params, **inputs))
     except DomainError as error:
         response = domain_error_response(error, envelope_dict)

@@ -103,5 +103,4 @@ def build_invoice(
         updated_at=now,
         **fields,
     )
-    invoice.index()
-    return invoice
+    return invoice  # its index keys are set when the repository writes it

@@ -7,8 +7,9 @@ from decimal import Decimal
 
 from chalicelib.core.ids import new_id
 from chalicelib.core.money import round_money
+from chalicelib.invoices import repository
 from chalicelib.invoices.models import CreditNoteItem, InvoiceItem
-from chalicelib.invoices.numbering import take_number
+from chalicelib.store.numbering import take_number
 from chalicelib.store.transactions import Transaction
 
 HUNDRED = Decimal(100)
@@ -56,8 +57,6 @@ def issue_credit_note(
         refund_reference=refund_reference,
         provider=provider,
         created_at=now,
-        gsi1pk=f"USER#{invoice.user_id}",
-        gsi1sk=f"CN#{now.isoformat()}#{note_id}",
     )
-    tx.create(note, label="credit_note")
+    repository.add_credit_note(tx, note)
     return note

@@ -1,11 +1,15 @@
 """Invoices in the `invoices` table, keyed by id (a provider's notification names the invoice, not the user).
 
-Lines are stored inside the invoice: an invoice and its lines are written, paid and refunded together. GSI1
-`USER#<id>` lists a user's invoices newest first; GSI2 (sparse, sharded) holds PENDING invoices by due date for the
-housekeeping job; GSI3 `INVOICES` lists every invoice for the admin.
+Lines are stored inside the invoice: an invoice and its lines are written, paid and refunded together. The index
+keys follow from the invoice's state (`InvoiceItem.index`): GSI1 `USER#<id>` lists a user's invoices newest first,
+GSI4 `USER#<id>#<status>` those of one status; GSI2 (sparse, sharded) holds PENDING invoices by due date for the
+housekeeping job; GSI3 `INVOICES` lists every invoice for the admin. A deleted invoice is in none of them. How many
+invoices a user has, in all and per status, is kept on `InvoiceCountsItem` in the `counters` table.
 """
 
 from __future__ import annotations
+
+import zlib
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -18,9 +22,21 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 
-from chalicelib.core.times import iso
+from chalicelib.core.times import sortable
 from chalicelib.store.attributes import DecimalAttribute
-from chalicelib.store.base import InvoicesTable
+from chalicelib.store.base import CountersTable, InvoicesTable
+
+PENDING_SHARDS = 4
+
+
+def user_invoices(user_id: str) -> str:
+    """GSI1 partition: every invoice of a user."""
+    return f"USER#{user_id}"
+
+
+def user_invoices_in(user_id: str, status: str) -> str:
+    """GSI4 partition: a user's invoices of one status."""
+    return f"USER#{user_id}#{status}"
 
 
 class LineItem(MapAttribute[str, object]):
@@ -39,7 +55,13 @@ class LineItem(MapAttribute[str, object]):
 
 
 class InvoiceItem(InvoicesTable, discriminator="INVOICE"):
-    """pk `INVOICE#<id>`, sk `INVOICE`."""
+    """pk `INVOICE#<id>`, sk `INVOICE`.
+
+    `stored_status` is the status this object was read with (or last committed with); the repository moves the
+    user's per-status counts from it to `status` when it writes the invoice. None for an invoice not stored yet.
+    """
+
+    stored_status: str | None = None
 
     id = UnicodeAttribute()
     user_id = UnicodeAttribute()
@@ -82,9 +104,43 @@ class InvoiceItem(InvoicesTable, discriminator="INVOICE"):
         return list(self.line_items or [])
 
     def index(self) -> None:
-        order = f"{iso(self.created_at)}#{self.id}"
-        self.gsi1pk, self.gsi1sk = f"USER#{self.user_id}", order
-        self.gsi3pk, self.gsi3sk = "INVOICES", order
+        """The index keys of the invoice's state: newest first in the user's list and in the user's list of its
+        status, in the admin list, and in the unpaid-by-due-date index while PENDING; a deleted invoice in none."""
+        if self.deleted_at is not None:
+            self.gsi1pk = self.gsi1sk = self.gsi2pk = self.gsi2sk = self.gsi3pk = self.gsi3sk = None
+            self.gsi4pk = self.gsi4sk = None
+            return
+        newest = f"{sortable(self.invoiced_at)}#{self.id}"
+        self.gsi1pk, self.gsi1sk = user_invoices(self.user_id), newest
+        self.gsi4pk, self.gsi4sk = user_invoices_in(self.user_id, self.status), newest
+        self.gsi3pk, self.gsi3sk = "INVOICES", f"{sortable(self.created_at)}#{self.id}"
+        if self.status == "PENDING" and self.due_date is not None:
+            self.gsi2pk = f"PENDING#{zlib.crc32(self.id.encode()) % PENDING_SHARDS}"
+            self.gsi2sk = f"{sortable(self.due_date)}#{self.id}"
+        else:
+            self.gsi2pk = self.gsi2sk = None
+
+
+class InvoiceCountsItem(CountersTable, discriminator="INVOICE_COUNTS"):
+    """pk `COUNT#USER#<id>#INVOICES`, sk `COUNT`: how many (not deleted) invoices a user has, in all and per status.
+
+    Moved by `ADD` in the transactions that create an invoice, change its status or delete it, so the list's totals
+    never need the list itself."""
+
+    total = NumberAttribute(default=0)
+    PENDING = NumberAttribute(default=0)
+    AUTHORIZED = NumberAttribute(default=0)
+    PAID = NumberAttribute(default=0)
+    FAILED = NumberAttribute(default=0)
+    CANCELLED = NumberAttribute(default=0)
+    REFUNDED = NumberAttribute(default=0)
+
+    @classmethod
+    def key(cls, user_id: str) -> tuple[str, str]:
+        return f"COUNT#USER#{user_id}#INVOICES", "COUNT"
+
+    def count_of(self, status: str | None) -> int:
+        return int(getattr(self, status) if status is not None else self.total)
 
 
 class TokenBundlePurchaseItem(InvoicesTable, discriminator="BUNDLE_PURCHASE"):
@@ -110,7 +166,8 @@ class TokenBundlePurchaseItem(InvoicesTable, discriminator="BUNDLE_PURCHASE"):
 
 
 class CreditNoteItem(InvoicesTable, discriminator="CREDIT_NOTE"):
-    """pk `INVOICE#<invoice id>`, sk `CREDIT_NOTE#<id>`; GSI1 `CREDIT_NOTE#<id>` finds it by id."""
+    """pk `INVOICE#<invoice id>`, sk `CREDIT_NOTE#<id>`; GSI1 `CREDIT_NOTE#<id>` finds it by id (the user's
+    credit-note PDF names the note, not its invoice)."""
 
     id = UnicodeAttribute()
     credit_note_number = UnicodeAttribute()
@@ -130,3 +187,6 @@ class CreditNoteItem(InvoicesTable, discriminator="CREDIT_NOTE"):
     @classmethod
     def key(cls, invoice_id: str, credit_note_id: str) -> tuple[str, str]:
         return f"INVOICE#{invoice_id}", f"CREDIT_NOTE#{credit_note_id}"
+
+    def index(self) -> None:
+        self.gsi1pk, self.gsi1sk = f"CREDIT_NOTE#{self.id}", "CREDIT_NOTE"

@@ -4,39 +4,100 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice.app import Blueprint
+from chalice.app import Blueprint, Response
 
 from chalicelib.core.lazy import lazy_module
 from chalicelib.http.access import USER, admin
-from chalicelib.http.pagination import whole_list
+from chalicelib.http.pagination import whole_list_or_page
 from chalicelib.http.request import Req
-from chalicelib.http.routing import route
+from chalicelib.http.routing import Reply, route
+from chalicelib.invoices.schemas import InvoiceAnswer, InvoicesAnswer, InvoicesQuery
+from chalicelib.payments.outcomes import PaymentKind, PaymentOutcome
+from chalicelib.payments.schemas import (
+    MarkPaidAnswer,
+    MarkPaidBody,
+    PayBody,
+    PaymentDeclined,
+    PaymentPending,
+    PaymentTaken,
+)
 
 bp = Blueprint(__name__)
 service = lazy_module("chalicelib.invoices.service")
 payments = lazy_module("chalicelib.payments.service")
 INVOICE_ID = ("invoice_id",)
+DEFAULT_PAGE = 20
+PAY_STATUS = {
+    PaymentKind.CAPTURED: 200,
+    PaymentKind.AUTHORIZED: 200,
+    PaymentKind.INSTRUCTIONS: 202,
+    PaymentKind.DECLINED: 402,
+}
 
 
-@route(bp, "/user/invoices", "GET", access=USER)
-def list_invoices(req: Req) -> Any:
-    body = service.list_invoices(req.user, req.query("status"))
-    return whole_list(req, body, "invoices")
+@route(bp, "/user/invoices", "GET", access=USER, query=InvoicesQuery, responses={200: InvoicesAnswer})
+def list_invoices(req: Req, query: InvoicesQuery) -> Any:
+    """The caller's invoices, newest first; the whole list, or a page when paging is asked for."""
+    return whole_list_or_page(
+        req, "invoices", lambda page: service.list_invoices(req.user, page, query.status), DEFAULT_PAGE
+    )
 
 
-@route(bp, "/user/invoices/{invoice_id}", "GET", access=USER, uuid_params=INVOICE_ID)
+@route(bp, "/user/invoices/{invoice_id}", "GET", access=USER, uuid_params=INVOICE_ID, responses={200: InvoiceAnswer})
 def get_invoice(req: Req, invoice_id: str) -> Any:
+    """One invoice of the caller, with its lines and credit notes."""
     return service.get_invoice(req.user, invoice_id)
 
 
-@route(bp, "/user/invoices/{invoice_id}/pdf", "GET", access=USER, uuid_params=INVOICE_ID)
+@route(
+    bp,
+    "/user/invoices/{invoice_id}/pdf",
+    "GET",
+    access=USER,
+    uuid_params=INVOICE_ID,
+    responses={200: "The invoice as a PDF document (application/pdf, an attachment)"},
+)
 def invoice_pdf(req: Req, invoice_id: str) -> Any:
-    return service.invoice_pdf(req.user, invoice_id)
+    """The caller's invoice as PDF."""
+    document = service.invoice_pdf(req.user, invoice_id)
+    return Response(
+        body=document.content,
+        status_code=200,
+        headers={
+            "Content-Type": document.media_type,
+            "Content-Disposition": f'attachment; filename="{document.filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
-@route(bp, "/user/invoices/{invoice_id}/pay", "POST", access=USER, uuid_params=INVOICE_ID, idempotent=True)
-def pay_invoice(req: Req, invoice_id: str) -> Any:
-    return payments.pay(req.user, invoice_id, req.json)
+def render_payment(outcome: PaymentOutcome) -> Reply:
+    """Captured or authorized: 200; instructions to pay outside: 202; declined: 402 with the invoice (§5.4)."""
+    status = PAY_STATUS[outcome.kind]
+    if outcome.kind is PaymentKind.DECLINED:
+        return Reply({"error": outcome.message, "invoice": outcome.invoice, "payment": outcome.payment}, status)
+    return Reply({"invoice": outcome.invoice, "message": outcome.message, "payment": outcome.payment}, status)
+
+
+@route(
+    bp,
+    "/user/invoices/{invoice_id}/pay",
+    "POST",
+    access=USER,
+    uuid_params=INVOICE_ID,
+    idempotent=True,
+    body=PayBody,
+    render=render_payment,
+    responses={
+        200: PaymentTaken,
+        202: PaymentPending,
+        402: PaymentDeclined,
+        409: "Payment already in progress for this invoice, or a concurrent modification",
+    },
+)
+def pay_invoice(req: Req, invoice_id: str, body: PayBody) -> Any:
+    """Start paying the caller's invoice with its payment method; never marks it paid by itself."""
+    return payments.pay(req.user, invoice_id, body, req.idempotency)
 
 
 @route(
@@ -46,6 +107,9 @@ def pay_invoice(req: Req, invoice_id: str) -> Any:
     access=admin("invoices.manage"),
     uuid_params=INVOICE_ID,
     idempotent=True,
+    body=MarkPaidBody,
+    responses={200: MarkPaidAnswer},
 )
-def mark_paid(req: Req, invoice_id: str) -> Any:
-    return payments.mark_paid(req.user, invoice_id, req.json, req.idempotency)
+def mark_paid(req: Req, invoice_id: str, body: MarkPaidBody) -> Any:
+    """Capture a PENDING invoice paid outside the system (no amount check)."""
+    return payments.mark_paid(req.user, invoice_id, body, req.idempotency)

@@ -2,35 +2,46 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-from chalice.app import Response
 
 from chalicelib.catalog.pricing import Currencies
 from chalicelib.catalog.repository import reference
 from chalicelib.core import clock
-from chalicelib.core.errors import BadRequest
-from chalicelib.invoices import serializers
-from chalicelib.invoices.repository import invoices_of
-from chalicelib.payments.service import owned_records
+from chalicelib.core.errors import Forbidden, NotFound
+from chalicelib.invoices import repository, serializers
 
 if TYPE_CHECKING:
     from chalicelib.auth.principal import Principal
+    from chalicelib.core.paging import Page, PageRequest
+    from chalicelib.invoices.repository import InvoiceRecords
 
-INVOICE_STATUSES = ("PENDING", "AUTHORIZED", "PAID", "FAILED", "CANCELLED", "REFUNDED")
+
+@dataclass(frozen=True)
+class Document:
+    """A rendered document: its bytes, media type and file name."""
+
+    content: bytes
+    media_type: str
+    filename: str
 
 
-def list_invoices(principal: Principal, status: str | None) -> dict[str, Any]:
-    invoices = invoices_of(principal.user_id)
-    if status:
-        wanted = status.strip().upper()
-        if wanted not in INVOICE_STATUSES:
-            raise BadRequest(f"Invalid status: {status}")
-        invoices = [i for i in invoices if i.status == wanted]
-    invoices.sort(key=lambda i: (i.invoiced_at, i.id), reverse=True)
+def owned_records(principal: Principal, invoice_id: str) -> InvoiceRecords:
+    """The caller's invoice with its records: 404 when missing or deleted, 403 when another user's."""
+    records = repository.invoice_records(invoice_id)
+    if records is None:
+        raise NotFound("Invoice not found")
+    if records.invoice.user_id != principal.user_id:
+        raise Forbidden("Access denied")
+    return records
+
+
+def list_invoices(principal: Principal, page: PageRequest, status: str | None) -> Page[dict[str, Any]]:
+    """A page of the caller's invoices (of one status, when given), newest first, with its total."""
+    found = repository.invoices_page(principal.user_id, page, status)
     currencies = Currencies.of(reference().currencies)
     now = clock.now()
-    return {"invoices": [serializers.invoice(i, currencies.places(i.currency), now) for i in invoices]}
+    return found.map(lambda invoice: serializers.invoice(invoice, currencies.places(invoice.currency), now))
 
 
 def get_invoice(principal: Principal, invoice_id: str) -> dict[str, Any]:
@@ -39,19 +50,11 @@ def get_invoice(principal: Principal, invoice_id: str) -> dict[str, Any]:
     return {"invoice": serializers.invoice(records.invoice, places, clock.now(), records.credit_notes)}
 
 
-def invoice_pdf(principal: Principal, invoice_id: str) -> Response:
+def invoice_pdf(principal: Principal, invoice_id: str) -> Document:
     from chalicelib.invoices.pdf import render_invoice
 
     records = owned_records(principal, invoice_id)
     ref = reference()
     places = Currencies.of(ref.currencies).places(records.invoice.currency)
-    document = render_invoice(records.invoice, records.credit_notes, ref.settings, places)
-    return Response(
-        body=document,
-        status_code=200,
-        headers={
-            "Content-Type": "application/pdf",
-            "Content-Disposition": f'attachment; filename="invoice-{records.invoice.invoice_number}.pdf"',
-            "Cache-Control": "no-store",
-        },
-    )
+    content = render_invoice(records.invoice, records.credit_notes, ref.settings, places)
+    return Document(content, "application/pdf", f"invoice-{records.invoice.invoice_number}.pdf")

@@ -2,12 +2,13 @@
 
 `Activation` works on objects loaded for one capture (or just created by a zero-total checkout); it changes them
 in place and collects the ledger changes, the events, and the lines it could not fulfil. `write` then adds all of
-it to one transaction. A line whose item is already active is skipped, so applying a capture twice changes
-nothing the second time.
+it to one transaction through the repositories of the records it changed. A line whose item is already active is
+skipped, so applying a capture twice changes nothing the second time.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -28,8 +29,11 @@ from chalicelib.events.catalog import (
     SubscriptionCancelled,
 )
 from chalicelib.events.envelope import Actor, Event
+from chalicelib.invoices import repository as invoice_store
 from chalicelib.invoices.models import InvoiceItem, LineItem, TokenBundlePurchaseItem
+from chalicelib.payments.outcomes import Payment
 from chalicelib.store.transactions import Transaction
+from chalicelib.subscriptions import repository as subscription_store
 from chalicelib.subscriptions.events import addon_data, subscription_data
 from chalicelib.subscriptions.models import HOLDING_STATUSES, AddonSubscriptionItem, SubscriptionItem
 from chalicelib.subscriptions.periods import add_period
@@ -37,14 +41,6 @@ from chalicelib.tokens.ledger import Ledger
 from chalicelib.users.models import UserItem
 
 FINISHED = frozenset({"CANCELLED", "EXPIRED"})
-
-
-@dataclass(frozen=True)
-class Payment:
-    provider: str
-    reference: str
-    transaction_id: str | None = None
-    saved_method: dict[str, Any] | None = None  # a method the provider can charge again (off-session)
 
 
 @dataclass
@@ -88,8 +84,6 @@ class Activation:
         invoice.paid_at = self.now
         invoice.payment_ref = payment.reference
         invoice.payment_method = payment.provider
-        invoice.gsi2pk = None
-        invoice.gsi2sk = None
         invoice.updated_at = self.now
         self._touch(invoice)
         amount = format_money(invoice.total_amount, self.places)
@@ -309,11 +303,26 @@ class Activation:
         return sum((u.line.gross_amount for u in self.unfulfilled), ZERO)
 
     def write(self, tx: Transaction) -> None:
-        """Add every changed record, the ledger and the events to the transaction."""
+        """Add every changed record (new ones created, read ones on the condition of their version), the ledger
+        and the events to the transaction."""
         for item in self.changed.values():
-            if id(item) in self.created:
-                tx.create(item, label=type(item).__name__)
-            else:
-                tx.put(item, label=type(item).__name__)  # conditional on the version read
+            add, update = _writers(item)
+            (add if id(item) in self.created else update)(tx, item)
         tx.events.extend(self.events)
         self.ledger.write(tx)
+
+
+Writer = Callable[[Transaction, Any], None]
+
+
+def _writers(item: Model) -> tuple[Writer, Writer]:
+    """How a record an activation changed is added (new) or updated (read), through its repository."""
+    if isinstance(item, InvoiceItem):
+        return invoice_store.add_invoice, invoice_store.update_invoice
+    if isinstance(item, TokenBundlePurchaseItem):
+        return invoice_store.add_purchase, invoice_store.update_purchase
+    if isinstance(item, SubscriptionItem):
+        return subscription_store.add_subscription, subscription_store.update_subscription
+    if isinstance(item, AddonSubscriptionItem):
+        return subscription_store.add_addon_subscription, subscription_store.update_addon_subscription
+    raise TypeError(f"an activation does not write {type(item).__name__}")

@@ -17,26 +17,37 @@ from chalicelib.catalog.models import CatalogVersionItem
 from chalicelib.catalog.pricing import Currencies
 from chalicelib.catalog.repository import reference
 from chalicelib.core import clock
-from chalicelib.core.errors import Conflict
 from chalicelib.core.money import format_money
 from chalicelib.events.catalog import CreditNoteCreated, InvoiceRefunded, PaymentRefunded
 from chalicelib.events.envelope import Actor
+from chalicelib.invoices import repository as invoice_store
 from chalicelib.invoices.credit_notes import issue_credit_note
 from chalicelib.invoices.models import CreditNoteItem, InvoiceItem, TokenBundlePurchaseItem
-from chalicelib.invoices.numbering import numbering_race
-from chalicelib.invoices.repository import load_invoice
-from chalicelib.payments.activation import Activation, Payment
+from chalicelib.payments.activation import Activation
+from chalicelib.payments.outcomes import Payment
 from chalicelib.payments.providers import refund_reference_for
+from chalicelib.store.numbering import numbering_race
 from chalicelib.store.reads import batch_get
-from chalicelib.store.retry import attempts
+from chalicelib.store.retry import retrying
 from chalicelib.store.transactions import Transaction, TransactionCancelled
-from chalicelib.subscriptions.repository import holdings_of
+from chalicelib.subscriptions import repository as subscription_store
 from chalicelib.tokens.ledger import Ledger
 from chalicelib.tokens.models import TokenBalanceItem
 from chalicelib.users.models import UserItem, user_key
 
 ATTEMPTS = 8
 CAPTURABLE = frozenset({"PENDING", "AUTHORIZED"})
+# The parts of a capture that hold state it read: refused, they mean someone changed it meanwhile (retry).
+RACE_LABELS = frozenset(
+    {
+        invoice_store.INVOICE,
+        invoice_store.PURCHASE,
+        subscription_store.SUBSCRIPTION,
+        subscription_store.ADDON_SUBSCRIPTION,
+        "balance",
+        "ledger_entry",
+    }
+)
 
 
 class NotCapturable(Exception):
@@ -56,6 +67,7 @@ class CaptureResult:
 
 
 Extra = Callable[[Transaction, CaptureResult], None]
+Loaded = tuple[InvoiceItem, list[TokenBundlePurchaseItem]]
 
 
 def capture(
@@ -64,13 +76,14 @@ def capture(
     actor: Actor,
     *,
     extra: Extra | None = None,
-    preloaded: tuple[InvoiceItem, list[TokenBundlePurchaseItem]] | None = None,
+    preloaded: Loaded | None = None,
 ) -> CaptureResult:
     """Capture the invoice. `extra` adds the caller's own items (a provider-event record, an idempotency
-    answer) to the same transaction."""
-    for _ in attempts(ATTEMPTS):
-        loaded = preloaded or load_invoice(invoice_id)
-        preloaded = None
+    answer) to the same transaction; `preloaded` is the invoice the caller just read (used by the first attempt)."""
+    first = [preloaded] if preloaded is not None else []
+
+    def attempt() -> CaptureResult:
+        loaded = first.pop() if first else invoice_store.load_invoice(invoice_id)
         if loaded is None:
             raise LookupError(f"invoice {invoice_id} not found")
         invoice, purchases = loaded
@@ -80,29 +93,19 @@ def capture(
         result = prepare(tx, invoice, purchases, payment, actor)
         if extra is not None:
             extra(tx, result)
-        try:
-            tx.commit()
-        except TransactionCancelled as exc:
-            retryable = exc.conflict or numbering_race(exc.failed) or _lost_race(exc.failed)
-            if not retryable or (exc.failed and not _only_races(exc.failed)):
-                raise
-            continue  # someone changed the invoice, a subscription or the balance meanwhile: re-read, retry
+        tx.commit()
         return result
-    raise Conflict("Concurrent modification, please retry")
+
+    return retrying(attempt, tries=ATTEMPTS, retry_on=lost_race)
 
 
-RACE_LABELS = frozenset(
-    {"InvoiceItem", "SubscriptionItem", "AddonSubscriptionItem", "TokenBundlePurchaseItem", "balance", "ledger_entry"}
-)
-
-
-def _lost_race(failed: list[str]) -> bool:
-    return any(label in RACE_LABELS for label in failed)
-
-
-def _only_races(failed: list[str]) -> bool:
-    """Every refused part is state we read and someone else changed (retry), none is the caller's own guard."""
-    return all(label in RACE_LABELS or numbering_race([label]) for label in failed)
+def lost_race(exc: TransactionCancelled) -> bool:
+    """Someone changed what the capture read (the invoice, a subscription, the balance) or took the credit note's
+    number: read again and decide again. A refused part of the caller's own (its provider event, its stored
+    answer) is not a race and propagates."""
+    if exc.failed:
+        return all(label in RACE_LABELS or numbering_race([label]) for label in exc.failed)
+    return exc.conflict
 
 
 def prepare(
@@ -114,7 +117,7 @@ def prepare(
 ) -> CaptureResult:
     """Add the capture of a loaded invoice to `tx` (reads the buyer's subscriptions, balance and catalog)."""
     now = clock.now()
-    subscriptions, addon_subscriptions = holdings_of(invoice.user_id)
+    subscriptions, addon_subscriptions = subscription_store.holdings_of(invoice.user_id)
     user, balance, version = batch_get(
         [
             (UserItem, *user_key(invoice.user_id)),

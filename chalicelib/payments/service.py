@@ -1,154 +1,197 @@
-"""Paying an invoice (contract checkout-and-payments.md §5.4) and marking one paid (admin.md §9.4)."""
+"""Paying an invoice (contract checkout-and-payments.md §5.4) and marking one paid (admin.md §9.4).
+
+A pay holds the invoice's pay lock while it runs, so pays of one invoice never overlap: the first one in decides
+on what is stored (read again under the lock), the others are told a payment is in progress. The provider only
+reports how the payment started (`ProviderStart`); what that does to the invoice is written here, through the
+invoice repository, in one transaction with the stored Idempotency-Key answer — the capture, the authorization,
+the declined attempt, or the method the bank-transfer instructions were issued for.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
-
-from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import PutError
 
 from chalicelib.catalog.pricing import Currencies
 from chalicelib.catalog.repository import reference
 from chalicelib.core import clock
-from chalicelib.core.errors import BadRequest, Conflict, Forbidden, NotFound
-from chalicelib.events.envelope import Actor
-from chalicelib.http.routing import Reply
+from chalicelib.core.errors import BadRequest, Conflict, NotFound
+from chalicelib.core.money import format_money
+from chalicelib.events.catalog import InvoiceAuthorized, InvoicePaymentFailed, PaymentAuthorized
+from chalicelib.events.envelope import Actor, Event
+from chalicelib.invoices import repository as invoice_store
 from chalicelib.invoices import serializers
 from chalicelib.invoices.models import InvoiceItem
-from chalicelib.invoices.repository import InvoiceRecords, invoice_records
-from chalicelib.payments.activation import Payment
+from chalicelib.invoices.repository import InvoiceRecords
+from chalicelib.invoices.service import owned_records
+from chalicelib.payments import repository
 from chalicelib.payments.capture import CaptureResult, NotCapturable, capture
 from chalicelib.payments.methods import default_method, usable
-from chalicelib.payments.providers import PaymentStart, provider
-from chalicelib.payments.providers.sandbox import OUTCOMES
-from chalicelib.store.base import IdempotencyTable
-from chalicelib.store.errors import condition_failed
+from chalicelib.payments.outcomes import Payment, PaymentKind, PaymentOutcome, ProviderStart
+from chalicelib.payments.providers import provider
 from chalicelib.store.transactions import Transaction
 
 if TYPE_CHECKING:
     from chalicelib.auth.principal import Principal
     from chalicelib.core.idempotency import AnswerRecorder
+    from chalicelib.payments.schemas import MarkPaidBody, PayBody
 
-PAY_LOCK = timedelta(seconds=30)
-
-
-class PayLockItem(IdempotencyTable, discriminator="PAY_LOCK"):
-    """pk `PAYLOCK#<invoice id>`: one payment start per invoice at a time (409 for the others)."""
-
-    owner = UnicodeAttribute()
-    until = UTCDateTimeAttribute()
-
-
-def owned_records(principal: Principal, invoice_id: str) -> InvoiceRecords:
-    records = invoice_records(invoice_id)
-    if records is None:
-        raise NotFound("Invoice not found")
-    if records.invoice.user_id != principal.user_id:
-        raise Forbidden("Access denied")
-    return records
+IN_PROGRESS = "Payment already in progress for this invoice"
+MESSAGES = {
+    PaymentKind.CAPTURED: "Payment successful",
+    PaymentKind.AUTHORIZED: "Payment authorized",
+    PaymentKind.INSTRUCTIONS: "Payment instructions issued",
+    PaymentKind.DECLINED: "Payment failed",
+}
 
 
 def _places(invoice: InvoiceItem) -> int:
     return Currencies.of(reference().currencies).places(invoice.currency)
 
 
-def pay(principal: Principal, invoice_id: str, body: dict[str, Any]) -> Reply:
-    records = owned_records(principal, invoice_id)
-    invoice = records.invoice
-    now = clock.now()
+def _refuse_unpayable(invoice: InvoiceItem) -> None:
     if invoice.status == "PAID":
         raise BadRequest("Invoice already paid")
     if invoice.status != "PENDING":
         raise BadRequest(f"Invoice is {invoice.status}, expected PENDING")
-    if invoice.due_date is not None and invoice.due_date <= now:
+    if invoice.due_date is not None and invoice.due_date <= clock.now():
         raise BadRequest("Invoice is past its due date")
-    outcome = body.get("sandbox_outcome")
-    if outcome is not None and outcome not in OUTCOMES:
-        raise BadRequest(f"Invalid sandbox_outcome: {outcome}")
-    code = _resolve_method(invoice, body.get("payment_method_code"))
-    lock = _lock(invoice.id, principal)
+
+
+def pay(principal: Principal, invoice_id: str, body: PayBody, recorder: AnswerRecorder | None = None) -> PaymentOutcome:
+    """Start paying the caller's invoice with its method (or the one the body switches it to)."""
+    records = owned_records(principal, invoice_id)
+    _refuse_unpayable(records.invoice)
+    _resolve_method(records.invoice, body.payment_method_code)
+    lock = repository.take_pay_lock(invoice_id, clock.now())
+    if lock is None:
+        raise Conflict(IN_PROGRESS)
     try:
-        if invoice.payment_method != code:
-            invoice.payment_method = code
-            invoice.updated_at = now
-            Transaction().put(invoice, label="InvoiceItem").commit()
-        started = _start(code, records, principal, {"sandbox_outcome": outcome})
+        # A pay that held the lock before us may have paid it or switched its method: decide on what is stored.
+        records = owned_records(principal, invoice_id)
+        _refuse_unpayable(records.invoice)
+        code = _resolve_method(records.invoice, body.payment_method_code)
+        started = provider(code).start(records, body)
+        return _apply(code, records, started, recorder)
     finally:
-        lock.delete()
-    return _answer(started)
+        repository.release_pay_lock(lock)
 
 
-def _resolve_method(invoice: InvoiceItem, requested: Any) -> str:
+def _resolve_method(invoice: InvoiceItem, requested: str | None) -> str:
     """Body → the invoice's method → the default method; it must be able to take this invoice's money."""
     ref = reference()
-    details_country = (invoice.billing_address or {}).get("country") if invoice.billing_address else None
-    code = requested if isinstance(requested, str) and requested else invoice.payment_method
+    country = (invoice.billing_address or {}).get("country") if invoice.billing_address else None
+    code = requested or invoice.payment_method
     if code is None:
-        default = default_method(ref, invoice.currency, details_country, invoice.total_amount)
+        default = default_method(ref, invoice.currency, country, invoice.total_amount)
         if default is None:
             raise BadRequest("Payment method not available: none")
         return default.code
-    if usable(ref, code, invoice.currency, details_country, invoice.total_amount) is None:
+    if usable(ref, code, invoice.currency, country, invoice.total_amount) is None:
         raise BadRequest(f"Payment method not available: {code}")
     return code
 
 
-def _lock(invoice_id: str, principal: Principal) -> PayLockItem:
+def _outcome(started: ProviderStart, invoice: InvoiceItem, credit_notes: list[Any] | None = None) -> PaymentOutcome:
+    invoice_json = serializers.invoice(invoice, _places(invoice), clock.now(), credit_notes)
+    return PaymentOutcome(started.kind, invoice_json, started.payment, MESSAGES[started.kind])
+
+
+def _apply(
+    code: str, records: InvoiceRecords, started: ProviderStart, recorder: AnswerRecorder | None
+) -> PaymentOutcome:
+    """Write what the provider reported, with the stored answer, in one transaction."""
+    invoice = records.invoice
+    if started.kind is PaymentKind.CAPTURED:
+        assert started.captured_by is not None
+        return _capture(code, records, started, started.captured_by, recorder)
     now = clock.now()
-    lock = PayLockItem(
-        f"PAYLOCK#{invoice_id}",
-        "LOCK",
-        owner=principal.claims.jti,
-        until=now + PAY_LOCK,
-        ttl=now + PAY_LOCK + timedelta(minutes=5),
-    )
+    tx = Transaction()
+    actor = Actor("provider", code)
+    if started.kind is PaymentKind.AUTHORIZED:
+        assert started.intent_id is not None
+        invoice_store.authorize(tx, invoice, started.intent_id, code, now)
+        amount = format_money(invoice.total_amount, _places(invoice))
+        tx.events += [
+            Event(
+                InvoiceAuthorized(
+                    invoice.id,
+                    invoice.invoice_number,
+                    invoice.user_id,
+                    amount,
+                    invoice.currency,
+                    started.intent_id,
+                    code,
+                ),
+                actor,
+                occurred_at=now,
+            ),
+            Event(
+                PaymentAuthorized(invoice.id, started.intent_id, amount, invoice.currency, code), actor, occurred_at=now
+            ),
+        ]
+    elif started.kind is PaymentKind.DECLINED:
+        invoice.payment_method = code
+        attempt = invoice_store.record_attempt(tx, invoice, started.error_code or "declined", now)
+        failed = InvoicePaymentFailed(
+            invoice.id,
+            invoice.invoice_number,
+            invoice.user_id,
+            code,
+            started.error_code or "declined",
+            started.error_message or "The payment was declined",
+            attempt,
+        )
+        tx.events.append(Event(failed, actor, occurred_at=now))
+    elif invoice.payment_method != code:  # instructions for another method than the one recorded
+        invoice_store.choose_method(tx, invoice, code, now)
+    outcome = _outcome(started, invoice)
+    if recorder is not None:
+        recorder.record(tx, outcome)
+    tx.commit()
+    return outcome
+
+
+def _capture(
+    code: str, records: InvoiceRecords, started: ProviderStart, payment: Payment, recorder: AnswerRecorder | None
+) -> PaymentOutcome:
+    def answer(tx: Transaction, result: CaptureResult) -> None:
+        if recorder is not None:
+            recorder.record(tx, _outcome(started, result.invoice, result.credit_notes))
+
     try:
-        lock.save(condition=PayLockItem.pk.does_not_exist() | (PayLockItem.until < now))
-    except PutError as exc:
-        if condition_failed(exc):
-            raise Conflict("Payment already in progress for this invoice") from exc
+        result = capture(
+            records.invoice.id,
+            payment,
+            Actor("provider", code),
+            extra=answer,
+            preloaded=(records.invoice, records.purchases),
+        )
+    except NotCapturable as exc:  # captured (or voided) by a webhook or an admin meanwhile
+        _refuse_unpayable(exc.invoice)
         raise
-    return lock
+    return _outcome(started, result.invoice, result.credit_notes)
 
 
-def _start(code: str, records: InvoiceRecords, principal: Principal, options: dict[str, Any]) -> PaymentStart:
-    try:
-        return provider(code).start(records, principal, options)
-    except NotCapturable as exc:  # a concurrent payment captured it first
-        if exc.invoice.status == "PAID":
-            raise BadRequest("Invoice already paid") from exc
-        raise BadRequest(f"Invoice is {exc.invoice.status}, expected PENDING") from exc
+# --- admin -----------------------------------------------------------------------------------------------------
 
 
-def _answer(started: PaymentStart) -> Reply:
-    invoice_json = serializers.invoice(started.invoice, _places(started.invoice), clock.now(), started.credit_notes)
-    body: dict[str, Any] = {"invoice": invoice_json, "message": started.message, "payment": started.payment}
-    if started.error:
-        body = {"error": started.error, "invoice": invoice_json, "payment": started.payment}
-    return Reply(body, started.status)
-
-
-def mark_paid(admin: Principal, invoice_id: str, body: dict[str, Any], idempotency: AnswerRecorder | None) -> Reply:
-    reference_ = body.get("payment_reference", "MANUAL")
-    method = body.get("payment_method", "manual")
-    if not isinstance(reference_, str) or not reference_ or len(reference_) > 255:
-        raise BadRequest("payment_reference must be 1-255 characters")
-    if not isinstance(method, str) or not method or len(method) > 50:
-        raise BadRequest("payment_method must be 1-50 characters")
-    records = invoice_records(invoice_id)
+def mark_paid(
+    admin: Principal, invoice_id: str, body: MarkPaidBody, recorder: AnswerRecorder | None = None
+) -> dict[str, Any]:
+    """Capture a PENDING invoice paid outside (admin.md §9.4): no amount check."""
+    records = invoice_store.invoice_records(invoice_id)
     if records is None:
         raise NotFound("Invoice not found")
     _refuse_unless_pending(records.invoice)
 
-    def answer(tx: Transaction, result: Any) -> None:
-        if idempotency is not None:
-            idempotency.record(tx, _mark_paid_answer(result))
+    def answer(tx: Transaction, result: CaptureResult) -> None:
+        if recorder is not None:
+            recorder.record(tx, _mark_paid_answer(result))
 
     try:
         result = capture(
             invoice_id,
-            Payment(method, reference_),
+            Payment(body.payment_method, body.payment_reference),
             Actor("admin", admin.user_id),
             extra=answer,
             preloaded=(records.invoice, records.purchases),
@@ -156,7 +199,7 @@ def mark_paid(admin: Principal, invoice_id: str, body: dict[str, Any], idempoten
     except NotCapturable as exc:
         _refuse_unless_pending(exc.invoice)
         raise
-    return Reply(_mark_paid_answer(result))
+    return _mark_paid_answer(result)
 
 
 def _refuse_unless_pending(invoice: InvoiceItem) -> None:

@@ -1,51 +1,31 @@
 """The generic signed payment webhook (contract checkout-and-payments.md §8).
 
-Verify the signature on the raw bytes, then parse; a repeated event id is acknowledged with the first answer.
-The provider-event record that deduplicates it is written in the capture's own transaction, so two deliveries of
-one event racing each other capture once: the loser's transaction is refused and it answers as a duplicate.
+The signature is verified on the raw bytes (`verify`) before anything is parsed; the route then parses the body into
+a `PaymentNotification` and hands it to `receive`. A repeated event id is acknowledged with the first answer. The
+provider-event record that deduplicates it is written in the capture's own transaction, so two deliveries of one
+event racing each other capture once: the loser's transaction is refused and it answers as a duplicate.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import timedelta
-from decimal import Decimal
-from typing import Any
-
-from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DoesNotExist
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.core import clock
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import BadRequest, Conflict, ServiceUnavailable
-from chalicelib.core.ids import is_uuid
-from chalicelib.core.money import parse_decimal
 from chalicelib.core.times import unix
 from chalicelib.events.envelope import Actor
-from chalicelib.http.routing import Reply
 from chalicelib.invoices.models import InvoiceItem
 from chalicelib.invoices.repository import invoice_records
-from chalicelib.payments import signatures
-from chalicelib.payments.activation import Payment
+from chalicelib.payments import repository, signatures
 from chalicelib.payments.capture import CaptureResult, NotCapturable, capture, check_amount
-from chalicelib.store.base import ProviderEventsTable
+from chalicelib.payments.outcomes import Payment
 from chalicelib.store.transactions import Transaction, TransactionCancelled
 
-RETENTION = timedelta(days=90)
+if TYPE_CHECKING:
+    from chalicelib.payments.schemas import PaymentNotification
 
-
-class ProviderEventItem(ProviderEventsTable, discriminator="PROVIDER_EVENT"):
-    """pk `EVENT#<provider>#<event id>`: an inbound payment notification, stored with the answer it got."""
-
-    provider = UnicodeAttribute()
-    event_id = UnicodeAttribute()
-    invoice_id = UnicodeAttribute(null=True)
-    answer = UnicodeAttribute()
-    received_at = UTCDateTimeAttribute()
-
-    @classmethod
-    def key(cls, provider: str, event_id: str) -> tuple[str, str]:
-        return f"EVENT#{provider}#{event_id}", "EVENT"
+SOURCE = "webhook"  # the provider name its events are recorded under
 
 
 def _secrets() -> list[str]:
@@ -59,49 +39,42 @@ def test_endpoint(signature: str | None, body: bytes) -> dict[str, Any]:
     return answer
 
 
-def receive(signature: str | None, body: bytes) -> Reply:
+def verify(signature: str | None, body: bytes) -> None:
+    """The raw body carries a valid signature of a configured secret (§8.1), else the request ends here."""
     secrets = _secrets()
     if not secrets:
         raise ServiceUnavailable("Webhook secret not configured")
     if not signatures.verify(signature, body, secrets, unix(clock.now())):
         raise BadRequest("Invalid signature")
-    fields = _parse(body)
-    invoice_id, reference_ = fields["invoice_id"], fields["payment_reference"]
-    dedupe = fields["event_id"] or f"{invoice_id}:{reference_}"
-    earlier = _stored(dedupe)
+
+
+def receive(notification: PaymentNotification) -> dict[str, Any]:
+    """Capture the invoice the verified notification pays, once per event id (or invoice and reference)."""
+    invoice_id, reference_ = notification.invoice_id, notification.payment_reference
+    dedupe = notification.event_id or f"{invoice_id}:{reference_}"
+    earlier = repository.provider_event_answer(SOURCE, dedupe)
     if earlier is not None:
-        return Reply({**earlier, "duplicate": True})
+        return {**earlier, "duplicate": True}
     records = invoice_records(invoice_id)
     if records is None:
         raise BadRequest(f"Invoice {invoice_id} not found")
     invoice = records.invoice
-    problem = check_amount(invoice, fields["amount"], fields["currency"])
+    problem = check_amount(invoice, notification.amount, notification.currency)
     if problem:
         raise BadRequest(problem)
-    payment = Payment(fields["provider"], reference_, transaction_id=fields["event_id"])
+    payment = Payment(notification.provider, reference_, transaction_id=notification.event_id)
     if (replay := _already_paid(invoice, payment, dedupe)) is not None:
         return replay
 
     def remember(tx: Transaction, result: CaptureResult) -> None:
-        pk, sk = ProviderEventItem.key("webhook", dedupe)
-        now = clock.now()
-        item = ProviderEventItem(
-            pk,
-            sk,
-            provider="webhook",
-            event_id=dedupe,
-            invoice_id=invoice_id,
-            answer=json.dumps(_answer(result.invoice, result.items_activated)),
-            received_at=now,
-            ttl=now + RETENTION,
-        )
-        tx.create(item, label="provider_event")
+        answer = _answer(result.invoice, result.items_activated)
+        repository.record_provider_event(tx, SOURCE, dedupe, invoice_id, answer, clock.now())
 
     try:
         result = capture(
             invoice_id,
             payment,
-            Actor("provider", fields["provider"]),
+            Actor("provider", notification.provider),
             extra=remember,
             preloaded=(invoice, records.purchases),
         )
@@ -110,20 +83,21 @@ def receive(signature: str | None, body: bytes) -> Reply:
             return replay
         raise Conflict(f"Invoice is {exc.invoice.status}, expected PENDING") from exc
     except TransactionCancelled as exc:
-        if "provider_event" in exc.failed and (stored := _stored(dedupe)) is not None:
-            return Reply({**stored, "duplicate": True})
+        stored = repository.provider_event_answer(SOURCE, dedupe)
+        if repository.PROVIDER_EVENT in exc.failed and stored is not None:
+            return {**stored, "duplicate": True}
         raise
-    return Reply(_answer(result.invoice, result.items_activated))
+    return _answer(result.invoice, result.items_activated)
 
 
-def _already_paid(invoice: InvoiceItem, payment: Payment, dedupe: str) -> Reply | None:
+def _already_paid(invoice: InvoiceItem, payment: Payment, dedupe: str) -> dict[str, Any] | None:
     """The invoice was captured by this payment meanwhile: a racing delivery of the same event answers as its
     duplicate; another event for the same payment is acknowledged without effect."""
     if not _paid_by(invoice, payment):
         return None
-    if (stored := _stored(dedupe)) is not None:
-        return Reply({**stored, "duplicate": True})
-    return Reply(_answer(invoice, _replayed_items(invoice)))
+    if (stored := repository.provider_event_answer(SOURCE, dedupe)) is not None:
+        return {**stored, "duplicate": True}
+    return _answer(invoice, _replayed_items(invoice))
 
 
 def _paid_by(invoice: InvoiceItem, payment: Payment) -> bool:
@@ -133,52 +107,6 @@ def _paid_by(invoice: InvoiceItem, payment: Payment) -> bool:
         and invoice.payment_ref == payment.reference
         and invoice.payment_method == payment.provider
     )
-
-
-def _stored(dedupe: str) -> dict[str, Any] | None:
-    try:
-        item = ProviderEventItem.get(*ProviderEventItem.key("webhook", dedupe), consistent_read=True)
-    except DoesNotExist:
-        return None
-    stored: dict[str, Any] = json.loads(item.answer)
-    return stored
-
-
-def _parse(body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body.decode("utf-8"), parse_float=Decimal)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BadRequest("Invalid JSON body") from exc
-    if not isinstance(data, dict):
-        raise BadRequest("Request body must be a JSON object")
-    for name in ("invoice_id", "payment_reference", "amount", "currency"):
-        if data.get(name) in (None, ""):
-            raise BadRequest(f"{name} is required")
-    if not is_uuid(data["invoice_id"]):
-        raise BadRequest("Invalid invoice_id format")
-    reference_, currency = data["payment_reference"], data["currency"]
-    if not isinstance(reference_, str) or len(reference_) > 255:
-        raise BadRequest("payment_reference must be a string of at most 255 characters")
-    if not isinstance(currency, str):
-        raise BadRequest("currency must be a string")
-    try:
-        amount = parse_decimal(data["amount"])
-    except ValueError as exc:
-        raise BadRequest("Invalid amount") from exc
-    event_id = data.get("event_id")
-    if event_id is not None and (not isinstance(event_id, str) or not event_id or len(event_id) > 255):
-        raise BadRequest("event_id must be a string of 1 to 255 characters")
-    provider = data.get("provider") or "webhook"
-    if not isinstance(provider, str) or len(provider) > 50:
-        raise BadRequest("provider must be a string of at most 50 characters")
-    return {
-        "invoice_id": str(data["invoice_id"]).lower(),
-        "payment_reference": reference_,
-        "amount": amount,
-        "currency": currency,
-        "event_id": event_id,
-        "provider": provider,
-    }
 
 
 def _replayed_items(invoice: InvoiceItem) -> dict[str, Any]:

@@ -16,9 +16,9 @@ from chalicelib.core.ids import seed_id
 from chalicelib.core.times import iso
 from chalicelib.events.envelope import Actor
 from chalicelib.invoices.builder import Line, build_invoice
-from chalicelib.invoices.numbering import commit_numbered, take_number
 from chalicelib.invoices.repository import add_invoice
 from chalicelib.seed import data
+from chalicelib.store.numbering import commit_numbered, take_number
 from chalicelib.store.reads import batch_get
 from chalicelib.store.transactions import Transaction, TransactionCancelled
 from chalicelib.subscriptions.models import SubscriptionItem

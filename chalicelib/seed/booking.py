@@ -24,9 +24,9 @@ from chalicelib.catalog import pricing, repository
 from chalicelib.catalog.models import TaxItem
 from chalicelib.core.ids import seed_id
 from chalicelib.invoices.builder import Line, build_invoice
-from chalicelib.invoices.numbering import commit_numbered, take_number
 from chalicelib.invoices.repository import add_invoice
 from chalicelib.seed.catalog import write_missing
+from chalicelib.store.numbering import commit_numbered, take_number
 from chalicelib.store.transactions import Transaction
 from chalicelib.users.models import UserDetailsItem
 from chalicelib.users.repository import find_details

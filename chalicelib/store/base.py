@@ -1,7 +1,7 @@
 """Table definitions: one PynamoDB base model per DynamoDB table.
 
 Every table has string keys `pk`/`sk`, a `kind` discriminator (so one query can return several item types of an
-aggregate) and, where its access patterns need them, sparse GSIs named `gsi1`..`gsi3` over `gsiNpk`/`gsiNsk`.
+aggregate) and, where its access patterns need them, sparse GSIs named `gsi1`..`gsi4` over `gsiNpk`/`gsiNsk`.
 Entity models subclass these bases in their domain packages. `infra/` turns `TABLES` into CreateTable calls and the
 deployment template, so these classes are the single definition of keys, indexes, TTLs and streams.
 docs/data-model.md documents every item type and access pattern.
@@ -117,6 +117,11 @@ class Gsi3Keys:
     gsi3sk = UnicodeAttribute(null=True)
 
 
+class Gsi4Keys:
+    gsi4pk = UnicodeAttribute(null=True)
+    gsi4sk = UnicodeAttribute(null=True)
+
+
 class Expiring:
     """Items DynamoDB deletes some time after `ttl` (code checks expiry itself; TTL only cleans up)."""
 
@@ -154,12 +159,13 @@ class SubscriptionsTable(Gsi1Keys, Gsi2Keys, Gsi3Keys, KeyedModel):
 
 
 @register("invoices", purpose="invoices with their lines, bundle purchases, credit notes")
-class InvoicesTable(Gsi1Keys, Gsi2Keys, Gsi3Keys, KeyedModel):
+class InvoicesTable(Gsi1Keys, Gsi2Keys, Gsi3Keys, Gsi4Keys, KeyedModel):
     Meta = _meta("invoices")
     kind = DiscriminatorAttribute()
     gsi1 = _index("gsi1")
     gsi2 = _index("gsi2")
     gsi3 = _index("gsi3")
+    gsi4 = _index("gsi4")
 
 
 @register("ledger", purpose="token balances, immutable ledger entries, consumption references, usage meters")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -47,6 +47,7 @@ class Transaction:
     _deletes: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     _puts: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     _updates: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    _counts: dict[tuple[type[Model], str, str], tuple[str, dict[str, int]]] = field(default_factory=dict)
 
     def put(self, item: Model, condition: Condition | None = None, *, label: str = "put") -> Transaction:
         self._puts.append((label, (item, condition)))
@@ -86,6 +87,31 @@ class Transaction:
         self._checks.append((label, (model, hash_key, range_key, condition)))
         return self
 
+    def count(
+        self, model: type[Model], hash_key: str, range_key: str, deltas: Mapping[str, int], *, label: str = "counts"
+    ) -> Transaction:
+        """Add `deltas` to number attributes of a counter item (`ADD`, so it is created by its first count).
+
+        Counts of one item made anywhere in the transaction are summed into one update when it commits: DynamoDB
+        refuses a transaction that names an item twice, and maintained totals move exactly with the items they
+        count."""
+        key = (model, hash_key, range_key)
+        _, totals = self._counts.setdefault(key, (label, {}))
+        for name, delta in deltas.items():
+            totals[name] = totals.get(name, 0) + delta
+        return self
+
+    def _count_updates(self) -> list[tuple[str, tuple[Any, ...]]]:
+        updates = []
+        for (model, hash_key, range_key), (label, totals) in self._counts.items():
+            actions = [getattr(model, name).add(delta) for name, delta in totals.items() if delta]
+            discriminator = model._get_discriminator_attribute()
+            if actions and discriminator is not None:
+                actions.append(discriminator.set(model))  # a counter created by its first count is typed too
+            if actions:
+                updates.append((label, (model(hash_key, range_key), actions, None, False)))
+        return updates
+
     def _add_outbox_item(self) -> None:
         from chalicelib.store.outbox import OutboxItem
 
@@ -96,7 +122,8 @@ class Transaction:
         self._puts = [(label, part) for label, part in self._puts if label != "events"]
 
     def __len__(self) -> int:
-        return len(self._checks) + len(self._deletes) + len(self._puts) + len(self._updates)
+        parts = len(self._checks) + len(self._deletes) + len(self._puts) + len(self._updates)
+        return parts + len(self._count_updates())
 
     def commit(self) -> None:
         if self.events:
@@ -106,7 +133,8 @@ class Transaction:
             return
         if len(self) > MAX_ITEMS:
             raise ValueError(f"a DynamoDB transaction holds at most {MAX_ITEMS} items, got {len(self)}")
-        labels = [label for label, _ in (*self._checks, *self._deletes, *self._puts, *self._updates)]
+        updates = [*self._updates, *self._count_updates()]
+        labels = [label for label, _ in (*self._checks, *self._deletes, *self._puts, *updates)]
         try:
             with TransactWrite(connection=connection(), client_request_token=self.client_request_token) as tx:
                 for _, (model, hash_key, range_key, condition) in self._checks:
@@ -115,7 +143,7 @@ class Transaction:
                     tx.delete(item, condition=condition)
                 for _, (item, condition) in self._puts:
                     tx.save(item, condition=condition)
-                for _, (item, actions, condition, add_version) in self._updates:
+                for _, (item, actions, condition, add_version) in updates:
                     tx.update(item, actions, condition=condition, add_version_condition=add_version)
         except TransactWriteError as exc:
             self._forget_outbox_item()

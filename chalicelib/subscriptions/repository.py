@@ -26,6 +26,10 @@ Holding = SubscriptionItem | AddonSubscriptionItem
 
 # --- reads -----------------------------------------------------------------------------------------------------
 
+# The labels of these records in a transaction: a refusal of one means it changed since it was read.
+SUBSCRIPTION = "subscription"
+ADDON_SUBSCRIPTION = "addon_subscription"
+
 
 def holdings_of(user_id: str) -> tuple[list[SubscriptionItem], list[AddonSubscriptionItem]]:
     """Every subscription and add-on subscription of the user, by one consistent Query."""
@@ -66,12 +70,23 @@ def subscription_of(user_id: str, subscription_id: str) -> SubscriptionItem | No
 def add_subscription(tx: Transaction, subscription: SubscriptionItem) -> None:
     """A new subscription, with its index keys (refused if its key is taken)."""
     subscription.index()
-    tx.create(subscription, label="subscription")
+    tx.create(subscription, label=SUBSCRIPTION)
+
+
+def update_subscription(tx: Transaction, subscription: SubscriptionItem) -> None:
+    """The subscription as changed, on the condition of the version read."""
+    tx.put(subscription, label=SUBSCRIPTION)
+
+
+def add_addon_subscription(tx: Transaction, addon: AddonSubscriptionItem) -> None:
+    """A new add-on subscription, with its index keys (refused if its key is taken)."""
+    addon.index()
+    tx.create(addon, label=ADDON_SUBSCRIPTION)
 
 
 def update_addon_subscription(tx: Transaction, addon: AddonSubscriptionItem) -> None:
     """The add-on subscription as changed, on the condition of the version read."""
-    tx.put(addon, label="addon_subscription")
+    tx.put(addon, label=ADDON_SUBSCRIPTION)
 
 
 def expect_unchanged(tx: Transaction, holding: Holding) -> None:

@@ -97,3 +97,9 @@ def rename(tx: Transaction, user: UserItem, display_name: str | None, now: datet
     """The login name the details' first and last name make (auth.md §2.1), on the version read."""
     rename_action = UserItem.display_name.set(display_name) if display_name else UserItem.display_name.remove()
     tx.update(user, [rename_action, UserItem.updated_at.set(now)], label="user")
+
+
+def mark_trial_used(tx: Transaction, user: UserItem, now: datetime) -> None:
+    """The user has had their one trial (subscriptions.md §6): on the condition of the version read, so two
+    checkouts racing for it cannot both grant one. The part is labelled `user`."""
+    tx.update(user, [UserItem.has_used_trial.set(True), UserItem.updated_at.set(now)], label="user")

@@ -9,15 +9,14 @@ from collections import Counter
 import pytest
 from chalice.test import Client
 
-from chalicelib.checkout.service import checkout
 from chalicelib.core.ids import seed_id
 from chalicelib.events.envelope import Actor
 from chalicelib.invoices.repository import invoice_records, invoices_of
-from chalicelib.payments.activation import Payment
 from chalicelib.payments.capture import capture
+from chalicelib.payments.outcomes import Payment
 from chalicelib.subscriptions.repository import holdings_of
 from tests.contract import BASIC, ENTERPRISE, ENTERPRISE_ADD_ON_SLUGS, FREE, PASSWORD, TOKENS_100
-from tests.ddblocal.test_money_races import ledger_of, new_customer
+from tests.ddblocal.test_money_races import buy, ledger_of, new_customer
 from tests.integration.conftest import Api, at_once
 
 ENTERPRISE_ADD_ONS = [seed_id("addon", slug) for slug in ENTERPRISE_ADD_ON_SLUGS]
@@ -29,9 +28,9 @@ def test_the_largest_basket_checks_out_and_captures_in_one_transaction_each() ->
     """A plan, every add-on it allows and 20 bundles: the checkout and the capture each stay one transaction inside
     DynamoDB's limits (100 items, no item twice), and everything bought is delivered once."""
     buyer = new_customer()
-    body = {"plan_id": ENTERPRISE, "add_on_ids": ENTERPRISE_ADD_ONS, "token_bundle_ids": [TOKENS_100] * 20}
+    basket = {"plan_id": ENTERPRISE, "add_on_ids": ENTERPRISE_ADD_ONS, "token_bundle_ids": [TOKENS_100] * 20}
 
-    invoice = checkout(buyer, body, None).body["invoice"]
+    invoice = buy(buyer, **basket)["invoice"]
     assert len(invoice["line_items"]) == 1 + 6 + 20
     capture(invoice["id"], Payment("sandbox", "sandbox_largest"), Actor("provider", "sandbox"))
 
@@ -51,7 +50,7 @@ def test_a_zero_total_checkout_is_created_and_captured_in_one_transaction() -> N
     """The invoice is written already PAID, never created and updated in one transaction (DynamoDB refuses two
     operations on one item)."""
     buyer = new_customer()
-    answer = checkout(buyer, {"plan_id": FREE}, None).body
+    answer = buy(buyer, plan_id=FREE)
     assert answer["invoice"]["status"] == "PAID"
     [invoice] = invoices_of(buyer.user_id)
     assert (invoice.status, invoice.total_amount) == ("PAID", 0)

@@ -15,16 +15,16 @@ from typing import Any
 import pytest
 
 from chalicelib.auth.principal import Principal, authenticate
-from chalicelib.auth.schemas import RegisterBody
 from chalicelib.auth.service import register
+from chalicelib.checkout.schemas import CheckoutBody
 from chalicelib.checkout.service import checkout
 from chalicelib.core.errors import BadRequest, Conflict, DomainError, PaymentRequired
 from chalicelib.core.ids import new_id
 from chalicelib.events.envelope import Actor
-from chalicelib.invoices.numbering import NumberGuardItem
 from chalicelib.invoices.repository import invoices_of
-from chalicelib.payments.activation import Payment
 from chalicelib.payments.capture import NotCapturable, capture
+from chalicelib.payments.outcomes import Payment
+from chalicelib.store.numbering import NumberGuardItem
 from chalicelib.subscriptions.repository import holdings_of
 from chalicelib.tokens.models import TokenBalanceItem, TokenEntryItem
 from chalicelib.tokens.schemas import ConsumeBody
@@ -35,8 +35,17 @@ pytestmark = pytest.mark.usefixtures("ddb_stack")
 
 
 def new_customer() -> Principal:
-    answer = register(RegisterBody(email=f"race-{new_id()[:8]}@example.com", password=PASSWORD))
+    answer = register({"email": f"race-{new_id()[:8]}@example.com", "password": PASSWORD})
     return authenticate(f"Bearer {answer['token']}")
+
+
+def buy(principal: Principal, **basket: Any) -> dict[str, Any]:
+    """Check out as the route does: the body validated into its model, then the service."""
+    return checkout(principal, CheckoutBody.model_validate(basket).basket())
+
+
+def spend(principal: Principal, **body: Any) -> dict[str, Any]:
+    return consume(principal, ConsumeBody.model_validate(body))
 
 
 def all_at_once(count: int, call: Any) -> list[Any]:
@@ -59,8 +68,8 @@ def ledger_of(user_id: str) -> tuple[int, list[TokenEntryItem]]:
 
 def test_concurrent_checkouts_take_distinct_gapless_numbers() -> None:
     buyers = [new_customer() for _ in range(12)]
-    answers = all_at_once(12, lambda i: checkout(buyers[i], {"plan_id": BASIC}, None))
-    numbers = sorted(a.body["invoice"]["invoice_number"] for a in answers if not isinstance(a, Exception))
+    answers = all_at_once(12, lambda i: buy(buyers[i], plan_id=BASIC))
+    numbers = sorted(a["invoice"]["invoice_number"] for a in answers if not isinstance(a, Exception))
     failures = [a for a in answers if isinstance(a, Exception)]
     assert all(isinstance(f, Conflict) for f in failures)  # only ever "retry", never a half-done checkout
     assert len(numbers) + len(failures) == 12 and len(numbers) >= 1
@@ -70,7 +79,7 @@ def test_concurrent_checkouts_take_distinct_gapless_numbers() -> None:
 
 def test_twenty_simultaneous_captures_of_one_invoice_activate_once() -> None:
     buyer = new_customer()
-    invoice_id = checkout(buyer, {"plan_id": BASIC, "token_bundle_ids": [TOKENS_100]}, None).body["invoice"]["id"]
+    invoice_id = buy(buyer, plan_id=BASIC, token_bundle_ids=[TOKENS_100])["invoice"]["id"]
     actor = Actor("provider", "sandbox")
     results = all_at_once(20, lambda i: capture(invoice_id, Payment("sandbox", f"sandbox_race_{i}"), actor))
     captured = [r for r in results if not isinstance(r, Exception)]
@@ -86,9 +95,9 @@ def test_twenty_simultaneous_captures_of_one_invoice_activate_once() -> None:
 
 def test_fifty_parallel_debits_never_overdraw_and_lose_no_update() -> None:
     buyer = new_customer()
-    invoice_id = checkout(buyer, {"token_bundle_ids": [TOKENS_100]}, None).body["invoice"]["id"]
+    invoice_id = buy(buyer, token_bundle_ids=[TOKENS_100])["invoice"]["id"]
     capture(invoice_id, Payment("sandbox", "sandbox_fund"), Actor("provider", "sandbox"))
-    results = all_at_once(50, lambda i: consume(buyer, ConsumeBody(amount=3)))
+    results = all_at_once(50, lambda i: spend(buyer, amount=3))
     debited = [r for r in results if isinstance(r, dict)]
     outcome = Counter(type(r).__name__ for r in results)
     assert set(outcome) <= {"dict", "PaymentRequired", "Conflict"}
@@ -109,9 +118,9 @@ def test_fifty_parallel_debits_never_overdraw_and_lose_no_update() -> None:
 
 def test_one_reference_consumes_once_under_a_race() -> None:
     buyer = new_customer()
-    invoice_id = checkout(buyer, {"token_bundle_ids": [TOKENS_100]}, None).body["invoice"]["id"]
+    invoice_id = buy(buyer, token_bundle_ids=[TOKENS_100])["invoice"]["id"]
     capture(invoice_id, Payment("sandbox", "sandbox_fund"), Actor("provider", "sandbox"))
-    results = all_at_once(20, lambda i: consume(buyer, ConsumeBody(amount=7, reference="job-42")))
+    results = all_at_once(20, lambda i: spend(buyer, amount=7, reference="job-42"))
     answered = [r for r in results if isinstance(r, dict)]
     assert answered and all(r["transaction"]["id"] == answered[0]["transaction"]["id"] for r in answered)
     balance, entries = ledger_of(buyer.user_id)
@@ -123,14 +132,14 @@ def test_a_checkout_refused_at_commit_leaves_nothing_behind_and_takes_no_number(
     subscription, purchase or trial flag is left; once the numbers are free the next checkout takes the very
     next one — the refused attempts took none."""
     from chalicelib.core import clock
-    from chalicelib.invoices.numbering import SequenceItem, format_number, sequence_key
+    from chalicelib.store.numbering import SequenceItem, format_number, sequence_key
     from chalicelib.users.repository import find_user
 
     year = clock.now().year
     pk, sk = sequence_key("INV", year)
     current = int(SequenceItem.get(pk, sk, consistent_read=True).value)
     blockers = [
-        NumberGuardItem(f"NUMBER#{format_number('INV', year, n)}", "NUMBER", owner_id="elsewhere")
+        NumberGuardItem(*NumberGuardItem.key(format_number("INV", year, n)), owner_id="elsewhere")
         for n in range(current + 1, current + 10)
     ]
     for blocker in blockers:
@@ -138,7 +147,7 @@ def test_a_checkout_refused_at_commit_leaves_nothing_behind_and_takes_no_number(
     buyer = new_customer()
     try:
         with pytest.raises(Conflict):
-            checkout(buyer, {"plan_id": PRO, "token_bundle_ids": [TOKENS_100]}, None)
+            buy(buyer, plan_id=PRO, token_bundle_ids=[TOKENS_100])
         assert invoices_of(buyer.user_id) == []
         assert holdings_of(buyer.user_id) == ([], [])
         assert find_user(buyer.user_id).has_used_trial is False
@@ -146,14 +155,14 @@ def test_a_checkout_refused_at_commit_leaves_nothing_behind_and_takes_no_number(
     finally:
         for blocker in blockers:
             blocker.delete()
-    answer = checkout(buyer, {"plan_id": BASIC}, None)
-    assert answer.body["invoice"]["invoice_number"] == format_number("INV", year, current + 1)
+    answer = buy(buyer, plan_id=BASIC)
+    assert answer["invoice"]["invoice_number"] == format_number("INV", year, current + 1)
 
 
 def test_bad_requests_never_write(ddb_stack: dict[str, object]) -> None:
     buyer = new_customer()
     with pytest.raises(BadRequest):
-        checkout(buyer, {"plan_id": BASIC, "add_on_ids": [PRIORITY_SUPPORT]}, None)
+        buy(buyer, plan_id=BASIC, add_on_ids=[PRIORITY_SUPPORT])
     with pytest.raises(PaymentRequired):
-        consume(buyer, ConsumeBody(amount=1))
+        spend(buyer, amount=1)
     assert invoices_of(buyer.user_id) == []

@@ -20,8 +20,8 @@ from chalicelib.catalog.models import AddonItem, PaymentMethodItem, PlanItem, Pl
 from chalicelib.core import clock
 from chalicelib.core.ids import seed_id
 from chalicelib.invoices.models import InvoiceItem, TokenBundlePurchaseItem
-from chalicelib.invoices.numbering import NumberGuardItem, SequenceItem, sequence_key, take_number
 from chalicelib.store.base import SubscriptionsTable
+from chalicelib.store.numbering import NumberGuardItem, SequenceItem, sequence_key, take_number
 from chalicelib.store.outbox import OutboxItem
 from chalicelib.store.transactions import Transaction
 from chalicelib.subscriptions.models import AddonSubscriptionItem, SubscriptionItem

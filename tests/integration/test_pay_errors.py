@@ -12,7 +12,7 @@ from typing import Any
 
 from chalicelib.core import clock
 from chalicelib.core.clock import ManualClock
-from chalicelib.payments.service import PayLockItem
+from chalicelib.payments.models import PayLockItem
 from tests.contract import ACCESS_DENIED, EXTRA_STORAGE, INVALID_ID, INVALID_TOKEN, NO_CREDENTIAL
 from tests.integration.buyers import buy_basic_and_tokens, german_buyer, invoice_of, pay, relogin
 from tests.integration.conftest import Api, outbox_events
@@ -27,7 +27,7 @@ def hold_lock(invoice_id: str, until: timedelta) -> None:
     """Another pay of this invoice is executing (or was, when `until` is negative)."""
     now = clock.now()
     PayLockItem(
-        f"PAYLOCK#{invoice_id}", "LOCK", owner="another-request", until=now + until, ttl=now + timedelta(minutes=10)
+        *PayLockItem.key(invoice_id), owner="another-request", until=now + until, ttl=now + timedelta(minutes=10)
     ).save()
 
 

@@ -1,22 +1,24 @@
 """Payment providers behind one interface (contract checkout-and-payments.md §10).
 
 A provider's code is its payment-method code and its plugin name. Each provider module exposes a class with
-`start` (begin paying an invoice: capture at once, authorize, return instructions, or hand back a redirect) and
-`refund` (give money back; `None` when the money is settled outside, as for bank transfers). Providers load on
-first use, so their SDKs never weigh on a cold start.
+`start` (begin paying an invoice: report a capture, an authorization, instructions or a decline — `ProviderStart`)
+and `refund` (give money back; `None` when the money is settled outside, as for bank transfers). A provider talks
+to its payment service only: it never writes the invoice, so the payments service applies what it reports in one
+transaction (`chalicelib.payments.service`). Providers load on first use, so their SDKs never weigh on a cold
+start.
 """
 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from chalicelib.auth.principal import Principal
-    from chalicelib.invoices.models import CreditNoteItem, InvoiceItem
+    from chalicelib.invoices.models import InvoiceItem
     from chalicelib.invoices.repository import InvoiceRecords
+    from chalicelib.payments.outcomes import ProviderStart
+    from chalicelib.payments.schemas import PayBody
 
 _IMPLEMENTATIONS = {
     "sandbox": "chalicelib.payments.providers.sandbox:SandboxProvider",
@@ -24,23 +26,10 @@ _IMPLEMENTATIONS = {
 }
 
 
-@dataclass
-class PaymentStart:
-    """What `POST /user/invoices/<id>/pay` answers (§5.4): HTTP status, message, the `payment` object."""
-
-    status: int
-    message: str
-    payment: dict[str, Any]
-    invoice: InvoiceItem
-    error: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    credit_notes: list[CreditNoteItem] = field(default_factory=list)  # issued by a capture that refunded lines
-
-
 class PaymentProvider(Protocol):
     code: str
 
-    def start(self, records: InvoiceRecords, principal: Principal, options: dict[str, Any]) -> PaymentStart: ...
+    def start(self, records: InvoiceRecords, options: PayBody) -> ProviderStart: ...
 
     def refund(self, invoice: InvoiceItem, amount: Decimal) -> str | None: ...
 

@@ -7,24 +7,24 @@ through the signed payment webhook. There is no saved method and nothing to refu
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from chalicelib.catalog.pricing import Currencies
 from chalicelib.catalog.repository import reference
 from chalicelib.core.money import format_money
 from chalicelib.core.times import iso
-from chalicelib.payments.providers import PaymentStart
+from chalicelib.payments.outcomes import PaymentKind, ProviderStart
 
 if TYPE_CHECKING:
-    from chalicelib.auth.principal import Principal
     from chalicelib.invoices.models import InvoiceItem
     from chalicelib.invoices.repository import InvoiceRecords
+    from chalicelib.payments.schemas import PayBody
 
 
 class BankTransferProvider:
     code = "invoice"
 
-    def start(self, records: InvoiceRecords, principal: Principal, options: dict[str, Any]) -> PaymentStart:
+    def start(self, records: InvoiceRecords, options: PayBody) -> ProviderStart:
         invoice = records.invoice
         ref = reference()
         settings = ref.settings
@@ -42,7 +42,7 @@ class BankTransferProvider:
             "due_date": iso(invoice.due_date),
         }
         payment = {"provider": self.code, "status": "pending", "instructions": instructions}
-        return PaymentStart(202, "Payment instructions issued", payment, invoice)
+        return ProviderStart(PaymentKind.INSTRUCTIONS, payment)
 
     def refund(self, invoice: InvoiceItem, amount: Decimal) -> str | None:
         return None  # paid back by the merchant's bank, outside the system

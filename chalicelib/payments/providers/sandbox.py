@@ -1,33 +1,25 @@
 """The sandbox provider (contract checkout-and-payments.md §10.2): instant test payments, local and dev only.
 
-`succeed` captures at once (saving a sandbox method on recurring purchases, so renewals can charge it later);
-`authorize` leaves the invoice AUTHORIZED for a later capture; `fail` declines like a card would.
+`succeed` takes the money at once (saving a sandbox method on recurring purchases, so renewals can charge it
+later); `authorize` holds it for a later capture; `fail` declines like a card would. The provider only reports
+what happened; the payments service captures, authorizes or records the attempt.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from chalicelib.catalog.pricing import Currencies
-from chalicelib.catalog.repository import reference
-from chalicelib.core import clock
 from chalicelib.core.ids import new_id
-from chalicelib.core.money import format_money
-from chalicelib.events.catalog import InvoiceAuthorized, InvoicePaymentFailed, PaymentAuthorized
-from chalicelib.events.envelope import Actor, Event
-from chalicelib.payments.activation import Payment
-from chalicelib.payments.capture import capture
-from chalicelib.payments.providers import PaymentStart
-from chalicelib.store.transactions import Transaction
+from chalicelib.payments.outcomes import Payment, PaymentKind, ProviderStart
 
 if TYPE_CHECKING:
-    from chalicelib.auth.principal import Principal
     from chalicelib.invoices.models import InvoiceItem
     from chalicelib.invoices.repository import InvoiceRecords
+    from chalicelib.payments.schemas import PayBody
 
-OUTCOMES = ("succeed", "fail", "authorize")
 DECLINE_CODE = "card_declined"
+DECLINE_MESSAGE = "The sandbox declined the card"
 
 
 def has_recurring_lines(invoice: InvoiceItem) -> bool:
@@ -41,82 +33,22 @@ def has_recurring_lines(invoice: InvoiceItem) -> bool:
 class SandboxProvider:
     code = "sandbox"
 
-    def start(self, records: InvoiceRecords, principal: Principal, options: dict[str, Any]) -> PaymentStart:
-        outcome = options.get("sandbox_outcome") or "succeed"
-        invoice = records.invoice
+    def start(self, records: InvoiceRecords, options: PayBody) -> ProviderStart:
+        outcome = options.sandbox_outcome or "succeed"
         if outcome == "authorize":
-            return self._authorize(invoice, principal)
+            intent = f"sandbox_auth_{new_id()}"
+            payment = {"provider": self.code, "status": "authorized", "reference": intent}
+            return ProviderStart(PaymentKind.AUTHORIZED, payment, intent_id=intent)
         if outcome == "fail":
-            return self._decline(invoice, principal)
+            payment = {"provider": self.code, "status": "failed", "error_code": DECLINE_CODE}
+            return ProviderStart(PaymentKind.DECLINED, payment, error_code=DECLINE_CODE, error_message=DECLINE_MESSAGE)
         reference_ = f"sandbox_{new_id()}"
         saved = None
-        if has_recurring_lines(invoice):
+        if has_recurring_lines(records.invoice):
             saved = {"provider": self.code, "reference": f"pm_sandbox_{new_id()}", "label": "Sandbox test card"}
-        result = capture(
-            invoice.id,
-            Payment(self.code, reference_, transaction_id=reference_, saved_method=saved),
-            Actor("provider", self.code),
-            preloaded=(invoice, records.purchases),
-        )
+        taken = Payment(self.code, reference_, transaction_id=reference_, saved_method=saved)
         payment = {"provider": self.code, "status": "captured", "reference": reference_}
-        return PaymentStart(
-            200,
-            "Payment successful",
-            payment,
-            result.invoice,
-            extra={"items_activated": result.items_activated},
-            credit_notes=result.credit_notes,
-        )
-
-    def _authorize(self, invoice: InvoiceItem, principal: Principal) -> PaymentStart:
-        now = clock.now()
-        intent = f"sandbox_auth_{new_id()}"
-        invoice.status = "AUTHORIZED"
-        invoice.payment_intent_id = intent
-        invoice.payment_method = self.code
-        invoice.updated_at = now
-        places = Currencies.of(reference().currencies).places(invoice.currency)
-        amount = format_money(invoice.total_amount, places)
-        actor = Actor("provider", self.code)
-        tx = Transaction().put(invoice, label="InvoiceItem")
-        tx.events += [
-            Event(
-                InvoiceAuthorized(
-                    invoice.id, invoice.invoice_number, invoice.user_id, amount, invoice.currency, intent, self.code
-                ),
-                actor,
-                occurred_at=now,
-            ),
-            Event(PaymentAuthorized(invoice.id, intent, amount, invoice.currency, self.code), actor, occurred_at=now),
-        ]
-        tx.commit()
-        payment = {"provider": self.code, "status": "authorized", "reference": intent}
-        return PaymentStart(200, "Payment authorized", payment, invoice)
-
-    def _decline(self, invoice: InvoiceItem, principal: Principal) -> PaymentStart:
-        now = clock.now()
-        invoice.payment_attempts = int(invoice.payment_attempts or 0) + 1
-        invoice.last_payment_error = DECLINE_CODE
-        invoice.updated_at = now
-        tx = Transaction().put(invoice, label="InvoiceItem")
-        tx.events.append(
-            Event(
-                InvoicePaymentFailed(
-                    invoice.id,
-                    invoice.invoice_number,
-                    invoice.user_id,
-                    self.code,
-                    DECLINE_CODE,
-                    "The sandbox declined the card",
-                    int(invoice.payment_attempts),
-                ),
-                Actor("provider", self.code),
-                occurred_at=now,
-            )
-        )
-        tx.commit()
-        payment = {"provider": self.code, "status": "failed", "error_code": DECLINE_CODE}
-        return PaymentStart(402, "Payment failed", payment, invoice, error="Payment failed")
+        return ProviderStart(PaymentKind.CAPTURED, payment, captured_by=taken)
 
     def refund(self, invoice: InvoiceItem, amount: Decimal) -> str | None:
         return f"sandbox_refund_{new_id()}"  # the sandbox gives money back at once

@@ -2,7 +2,8 @@
 
 The sequence item and a guard item for the number are written in the same transaction as the document, so a
 transaction that fails takes no number and two concurrent ones cannot take the same one (the loser's condition on
-the sequence fails and its caller retries with the next value).
+the sequence fails and its caller retries with the next value). Invoices (`INV`, `BK`) and credit notes (`CN`)
+take their numbers here.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from typing import TypeVar
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.core.errors import Conflict
 from chalicelib.store.base import CountersTable
-from chalicelib.store.retry import attempts as retry_attempts
+from chalicelib.store.retry import retrying
 from chalicelib.store.transactions import Transaction, TransactionCancelled
 
 T = TypeVar("T")
@@ -32,6 +32,10 @@ class NumberGuardItem(CountersTable, discriminator="NUMBER"):
     """pk `NUMBER#<document number>`: the number belongs to exactly one document."""
 
     owner_id = UnicodeAttribute()
+
+    @classmethod
+    def key(cls, number: str) -> tuple[str, str]:
+        return f"NUMBER#{number}", "NUMBER"
 
 
 def format_number(prefix: str, year: int, value: int) -> str:
@@ -81,13 +85,18 @@ def take_number(
         condition = SequenceItem.value == sequence.value
         tx.update(sequence, [SequenceItem.value.set(value)], condition, label=f"{label_prefix}sequence")
     number = format_number(prefix, year, value)
-    tx.create(NumberGuardItem(f"NUMBER#{number}", "NUMBER", owner_id=owner_id), label=f"{label_prefix}number")
+    tx.create(NumberGuardItem(*NumberGuardItem.key(number), owner_id=owner_id), label=f"{label_prefix}number")
     return number
 
 
 def numbering_race(failed: list[str]) -> bool:
-    """Whether a refused transaction lost only a race for a number (safe to rebuild and retry)."""
+    """Whether a refused transaction lost a race for a number (safe to rebuild and retry)."""
     return any(label.endswith(("sequence", "number")) for label in failed)
+
+
+def lost_number(exc: TransactionCancelled) -> bool:
+    """`retry_on` for transactions that take a number: a number taken meanwhile, or a transaction conflict."""
+    return numbering_race(exc.failed) or exc.conflict
 
 
 def commit_numbered(build: Callable[[Transaction], T], attempts: int = ATTEMPTS) -> T:
@@ -95,14 +104,11 @@ def commit_numbered(build: Callable[[Transaction], T], attempts: int = ATTEMPTS)
 
     `build` adds everything to the fresh transaction it is given (calling `take_number`) and returns its result.
     """
-    for _ in retry_attempts(attempts):
+
+    def step() -> T:
         tx = Transaction()
         result = build(tx)
-        try:
-            tx.commit()
-        except TransactionCancelled as exc:
-            if numbering_race(exc.failed) or exc.conflict:
-                continue
-            raise
+        tx.commit()
         return result
-    raise Conflict("Concurrent modification, please retry")
+
+    return retrying(step, tries=attempts, retry_on=lost_number)
