@@ -44,15 +44,42 @@ def full_path(spec: RouteSpec) -> str:
     return spec.path if spec.on_app else f"{API_PREFIX}{spec.path}"
 
 
-def _schema_of(model: type[BaseModel], components: dict[str, Any], mode: str) -> dict[str, Any]:
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)  # type: ignore[arg-type]
-    for name, definition in schema.pop("$defs", {}).items():
-        components.setdefault(name, definition)
-    components.setdefault(model.__name__, schema)
-    return {"$ref": f"#/components/schemas/{model.__name__}"}
+class Schemas:
+    """Every model the routes name, turned into JSON Schema in one pass, so two models that share a class name in
+    different domains get distinct component names instead of one silently standing in for the other."""
+
+    def __init__(self, wanted: list[tuple[type[BaseModel], str]]) -> None:
+        from pydantic.json_schema import models_json_schema
+
+        unique = list(dict.fromkeys(wanted))
+        refs, definitions = models_json_schema(
+            unique,  # type: ignore[arg-type]
+            ref_template="#/components/schemas/{model}",
+        )
+        self.refs = {key: value for key, value in refs.items()}
+        self.components: dict[str, Any] = dict(definitions.get("$defs", {}))
+
+    def ref(self, model: type[BaseModel], mode: str) -> dict[str, Any]:
+        return dict(self.refs[(model, mode)])  # type: ignore[index]
 
 
-def _answer_schema(answer: Any, components: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
+def _wanted(routes: list[RouteSpec]) -> list[tuple[type[BaseModel], str]]:
+    found: list[tuple[type[BaseModel], str]] = []
+    for spec in routes:
+        if spec.body is not None:
+            found.append((spec.body, "validation"))
+        for answer in (spec.responses or {}).values():
+            model = answer[1] if isinstance(answer, tuple) else answer
+            if isinstance(model, type) and issubclass(model, BaseModel):
+                found.append((model, "serialization"))
+    return found
+
+
+def _schema_of(model: type[BaseModel], components: Schemas, mode: str) -> dict[str, Any]:
+    return components.ref(model, mode)
+
+
+def _answer_schema(answer: Any, components: Schemas) -> tuple[str, dict[str, Any] | None]:
     """A documented answer: a pydantic model, `(description, model)`, or a description alone."""
     if isinstance(answer, type) and issubclass(answer, BaseModel):
         return (answer.__doc__ or answer.__name__).strip().splitlines()[0], _schema_of(
@@ -64,7 +91,7 @@ def _answer_schema(answer: Any, components: dict[str, Any]) -> tuple[str, dict[s
     return str(answer), None
 
 
-def _parameters(spec: RouteSpec, components: dict[str, Any]) -> list[dict[str, Any]]:
+def _parameters(spec: RouteSpec, components: Schemas) -> list[dict[str, Any]]:
     parameters: list[dict[str, Any]] = []
     for name in _PARAM.findall(spec.path):
         schema: dict[str, Any] = {"type": "string"}
@@ -102,7 +129,7 @@ def _error_statuses(spec: RouteSpec, method: str) -> set[int]:
     return statuses
 
 
-def operation(spec: RouteSpec, method: str, components: dict[str, Any]) -> dict[str, Any]:
+def operation(spec: RouteSpec, method: str, components: Schemas) -> dict[str, Any]:
     summary, _, description = spec.summary.partition("\n")
     op: dict[str, Any] = {
         "operationId": f"{spec.view_name}.{method.lower()}" if len(spec.methods) > 1 else spec.view_name,
@@ -152,7 +179,10 @@ def operation(spec: RouteSpec, method: str, components: dict[str, Any]) -> dict[
 
 @functools.cache
 def document(version: str = "0.1.0") -> dict[str, Any]:
+    routes = [spec for spec in sorted(ROUTES, key=full_path) if not spec.hidden]
+    schemas = Schemas(_wanted(routes))
     components: dict[str, Any] = {
+        **schemas.components,
         "Error": {
             "type": "object",
             "required": ["error"],
@@ -162,12 +192,10 @@ def document(version: str = "0.1.0") -> dict[str, Any]:
         }
     }
     paths: dict[str, dict[str, Any]] = {}
-    for spec in sorted(ROUTES, key=full_path):
-        if spec.hidden:
-            continue
+    for spec in routes:
         item = paths.setdefault(full_path(spec).replace("+}", "}"), {})
         for method in spec.methods:
-            item[method.lower()] = operation(spec, method, components)
+            item[method.lower()] = operation(spec, method, schemas)
     return {
         "openapi": "3.1.0",
         "info": {

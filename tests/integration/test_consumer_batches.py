@@ -19,8 +19,9 @@ from chalicelib.core.aws import aws_client
 from chalicelib.core.config import get_settings
 from chalicelib.events.catalog import UserRegistered
 from chalicelib.events.consumers import BY_NAME
-from chalicelib.events.dispatch import ReceiptItem, envelope_of
+from chalicelib.events.dispatch import envelope_of
 from chalicelib.events.envelope import Actor, Event
+from chalicelib.store.receipts import ReceiptItem
 from infra import resources
 from infra.worker import drain_queue, queue_url
 from tests.integration.conftest import sent_mail

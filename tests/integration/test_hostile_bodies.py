@@ -8,13 +8,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import USER, Api
 
 import app  # noqa: F401 — declares every route
 from chalicelib.core.errors import BadRequest
 from chalicelib.core.jsontext import MAX_JSON_DEPTH, dumps, json_depth_exceeds, parse_json_object
 from chalicelib.http.openapi import full_path
 from chalicelib.http.routing import ROUTES
+from tests.integration.conftest import USER, Api
 
 DEEP = ("[" * 2000 + "]" * 2000).encode()
 DEEP_OBJECT = ('{"a":' * 500 + "1" + "}" * 500).encode()
