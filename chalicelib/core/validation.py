@@ -52,6 +52,10 @@ class Body(BaseModel):
     REQUIRED_PLAIN: ClassVar[dict[str, str]] = {}
 
 
+class NoBody(Body):
+    """The route reads no body: whatever JSON object is sent is ignored."""
+
+
 class StrictBody(Body):
     """The body of a route the contract marks *strict*: unknown keys → 400 `<key>: Unknown field.`."""
 

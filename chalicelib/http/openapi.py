@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from chalicelib.http.ratelimit import LimitScope
-from chalicelib.http.routing import ROUTES, RouteSpec
+from chalicelib.http.routing import ROUTES, Binary, RouteSpec
 
 API_PREFIX = "/api/v1"
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
@@ -56,7 +56,7 @@ class Schemas:
             unique,  # type: ignore[arg-type]
             ref_template="#/components/schemas/{model}",
         )
-        self.refs = {key: value for key, value in refs.items()}
+        self.refs = dict(refs)
         self.components: dict[str, Any] = dict(definitions.get("$defs", {}))
 
     def ref(self, model: type[BaseModel], mode: str) -> dict[str, Any]:
@@ -160,6 +160,13 @@ def operation(spec: RouteSpec, method: str, components: Schemas) -> dict[str, An
     if spec.status not in documented:
         documented[spec.status] = "Success"
     for status, answer in sorted(documented.items()):
+        if isinstance(answer, Binary):
+            file_schema = {"type": "string", "format": "binary"}
+            responses[str(status)] = {
+                "description": answer.description,
+                "content": {answer.media_type: {"schema": file_schema}},
+            }
+            continue
         text, schema = _answer_schema(answer, components)
         if status >= 400:
             content = {"application/json": {"schema": schema or ERROR_REF}}
@@ -189,7 +196,7 @@ def document(version: str = "0.1.0") -> dict[str, Any]:
             "properties": {"error": {"type": "string"}},
             "additionalProperties": True,
             "description": "Every 4xx and 5xx answer (contract README §1.4); routes document extra keys",
-        }
+        },
     }
     paths: dict[str, dict[str, Any]] = {}
     for spec in routes:

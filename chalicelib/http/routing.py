@@ -41,6 +41,14 @@ ALL_CONTENT_TYPES = ["*/*"]  # media types are checked by Req.check_body, with t
 
 
 @dataclass(frozen=True)
+class Binary:
+    """A documented answer that is a file, not JSON (`responses={200: Binary("application/pdf", "…")}`)."""
+
+    media_type: str
+    description: str
+
+
+@dataclass(frozen=True)
 class Reply:
     """A JSON answer whose status (or headers) a view chose."""
 

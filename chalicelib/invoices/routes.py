@@ -10,7 +10,7 @@ from chalicelib.core.lazy import lazy_module
 from chalicelib.http.access import USER, admin
 from chalicelib.http.pagination import whole_list_or_page
 from chalicelib.http.request import Req
-from chalicelib.http.routing import Reply, route
+from chalicelib.http.routing import Binary, Reply, route
 from chalicelib.invoices.schemas import InvoiceAnswer, InvoicesAnswer, InvoicesQuery
 from chalicelib.payments.outcomes import PaymentKind, PaymentOutcome
 from chalicelib.payments.schemas import (
@@ -55,7 +55,7 @@ def get_invoice(req: Req, invoice_id: str) -> Any:
     "GET",
     access=USER,
     uuid_params=INVOICE_ID,
-    responses={200: "The invoice as a PDF document (application/pdf, an attachment)"},
+    responses={200: Binary("application/pdf", "The invoice as a PDF document (an attachment)")},
 )
 def invoice_pdf(req: Req, invoice_id: str) -> Any:
     """The caller's invoice as PDF."""

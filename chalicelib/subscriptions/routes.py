@@ -12,7 +12,7 @@ from typing import Any
 from chalice.app import Blueprint
 
 from chalicelib.core.lazy import lazy_module
-from chalicelib.core.validation import PagingQuery
+from chalicelib.core.validation import NoBody, PagingQuery
 from chalicelib.http.access import USER
 from chalicelib.http.pagination import whole_list
 from chalicelib.http.request import Req
@@ -116,9 +116,10 @@ def get_addon(req: Req, addon_subscription_id: str) -> Any:
     "POST",
     access=USER,
     plugin=SUBSCRIPTION,
+    body=NoBody,
     uuid_params=("addon_subscription_id",),
     responses={200: AddonCancelAnswer},
 )
-def cancel_addon(req: Req, addon_subscription_id: str) -> Any:
+def cancel_addon(req: Req, addon_subscription_id: str, body: NoBody) -> Any:
     """Cancel an add-on subscription: a recurring ACTIVE one at its period end, any other at once."""
     return service.cancel_addon(req.user, addon_subscription_id)
