@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from chalicelib.auth.principal import Principal, authenticate
+from chalicelib.auth.schemas import RegisterBody
 from chalicelib.auth.service import register
 from chalicelib.checkout.schemas import CheckoutBody
 from chalicelib.checkout.service import checkout
@@ -35,7 +36,7 @@ pytestmark = pytest.mark.usefixtures("ddb_stack")
 
 
 def new_customer() -> Principal:
-    answer = register({"email": f"race-{new_id()[:8]}@example.com", "password": PASSWORD})
+    answer = register(RegisterBody(email=f"race-{new_id()[:8]}@example.com", password=PASSWORD))
     return authenticate(f"Bearer {answer['token']}")
 
 
