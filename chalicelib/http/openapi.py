@@ -56,7 +56,7 @@ class Schemas:
             unique,  # type: ignore[arg-type]
             ref_template="#/components/schemas/{model}",
         )
-        self.refs = {key: value for key, value in refs.items()}
+        self.refs = dict(refs)
         self.components: dict[str, Any] = dict(definitions.get("$defs", {}))
 
     def ref(self, model: type[BaseModel], mode: str) -> dict[str, Any]:
@@ -189,7 +189,7 @@ def document(version: str = "0.1.0") -> dict[str, Any]:
             "properties": {"error": {"type": "string"}},
             "additionalProperties": True,
             "description": "Every 4xx and 5xx answer (contract README §1.4); routes document extra keys",
-        }
+        },
     }
     paths: dict[str, dict[str, Any]] = {}
     for spec in routes:
