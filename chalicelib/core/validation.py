@@ -98,6 +98,26 @@ class PageKeys(Answer):
     next_cursor: str | None
 
 
+class WholeListKeys(Answer):
+    """The paging keys of a list the contract answers whole (README §1.11): all of them on a page, when paging was
+    asked for; only `next_cursor` on the whole list, when it is longer than 1000 items
+    (`chalicelib.http.pagination.whole_list`, `whole_list_or_page`). A list answer subclasses `WholeList` with its
+    items; the rare whole list without `total` (`GET /user/addons`) subclasses this and declares `total` itself."""
+
+    limit: int | None = None
+    offset: int | None = None
+    page: int | None = None
+    per_page: int | None = None
+    pages: int | None = None
+    next_cursor: str | None = None
+
+
+class WholeList(WholeListKeys):
+    """A whole list's keys with its `total`, given whether or not paging was asked for."""
+
+    total: int
+
+
 def rule(code: str, *messages: str) -> PydanticCustomError:
     """A validator failure carrying one or more contract messages for its field."""
     return PydanticCustomError(code, "; ".join(messages), {"messages": list(messages)})

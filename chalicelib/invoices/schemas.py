@@ -10,10 +10,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from chalicelib.core.validation import Answer, Instant, Money, PagingQuery, Uuid, refuse
-from chalicelib.invoices.statuses import INVOICE_STATUSES
+from chalicelib.core.validation import Answer, Instant, Money, PagingQuery, Uuid, WholeList, refuse
+from chalicelib.invoices.statuses import INVOICE_STATUSES, InvoiceStatus
 
-InvoiceStatus = Literal["PENDING", "AUTHORIZED", "PAID", "FAILED", "CANCELLED", "REFUNDED"]
 BillingReason = Literal["SUBSCRIPTION_CREATE", "RENEWAL", "UPGRADE", "PURCHASE", "BOOKING", "MANUAL"]
 
 
@@ -140,18 +139,11 @@ class Purchase(Answer):
     created_at: Instant
 
 
-class InvoicesAnswer(Answer):
+class InvoicesAnswer(WholeList):
     """The caller's invoices, newest `invoiced_at` first. Without paging parameters the whole list (up to 1000,
     `next_cursor` when there are more); with one, a page and its paging keys (README §1.11)"""
 
     invoices: list[Invoice]
-    total: int
-    limit: int | None = None
-    offset: int | None = None
-    page: int | None = None
-    per_page: int | None = None
-    pages: int | None = None
-    next_cursor: str | None = None
 
 
 class InvoiceAnswer(Answer):
