@@ -15,7 +15,7 @@ value of each parameter as a string and always answer with one message.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Annotated, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -126,6 +126,17 @@ def rule(code: str, *messages: str) -> PydanticCustomError:
 def refuse(message: str) -> PydanticCustomError:
     """A validator failure that answers the whole request with one message (400 `{"error": message}`)."""
     return PydanticCustomError("refused", message, {"refused": message})
+
+
+def one_of(value: str | None, names: Collection[str], what: str) -> str | None:
+    """A list filter that names one of `names` (`?status=`, `?type=`): case-insensitive, surrounding blanks
+    ignored; None when it is absent or empty. Any other value is refused `Invalid <what>: <value>`."""
+    if value is None or value == "":
+        return None
+    wanted = value.strip().upper()
+    if wanted not in names:
+        raise refuse(f"Invalid {what}: {value}")
+    return wanted
 
 
 def _messages(error: Mapping[str, Any]) -> list[str]:

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from chalicelib.core.validation import Answer, Instant, Money, PagingQuery, Uuid, WholeList, refuse
+from chalicelib.core.validation import Answer, Instant, Money, PagingQuery, Uuid, WholeList, one_of
 from chalicelib.invoices.statuses import INVOICE_STATUSES, InvoiceStatus
 
 BillingReason = Literal["SUBSCRIPTION_CREATE", "RENEWAL", "UPGRADE", "PURCHASE", "BOOKING", "MANUAL"]
@@ -24,12 +24,7 @@ class InvoicesQuery(PagingQuery):
     @field_validator("status")
     @classmethod
     def _status(cls, value: str | None) -> str | None:
-        if value is None or value == "":
-            return None
-        wanted = value.strip().upper()
-        if wanted not in INVOICE_STATUSES:
-            raise refuse(f"Invalid status: {value}")
-        return wanted
+        return one_of(value, INVOICE_STATUSES, "status")
 
 
 # --- answers ---------------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 
 from chalicelib.catalog.schemas import BillingPeriod, CategorySummary, PlanRef
-from chalicelib.core.validation import Answer, Instant, Money, PagingQuery, Uuid, WholeList, WholeListKeys, refuse
+from chalicelib.core.validation import Answer, Instant, Money, PagingQuery, Uuid, WholeList, WholeListKeys, one_of
 from chalicelib.invoices.statuses import InvoiceStatus
 from chalicelib.subscriptions import states
 from chalicelib.subscriptions.states import SubscriptionStatus
@@ -26,12 +26,7 @@ class SubscriptionsQuery(PagingQuery):
     @field_validator("status")
     @classmethod
     def _status(cls, value: str | None) -> str | None:
-        if value is None or value == "":
-            return None
-        named = states.status_named(value)
-        if named is None:
-            raise refuse(f"Invalid status: {value}")
-        return named
+        return one_of(value, states.STATUSES, "status")
 
 
 # --- answers ---------------------------------------------------------------------------------------------------

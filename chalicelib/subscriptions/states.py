@@ -29,12 +29,6 @@ HOLDING_STATUSES = frozenset({"TRIALING", "ACTIVE", "PAST_DUE", "PAUSED"})
 ENDED_STATUSES = frozenset({"CANCELLED", "EXPIRED"})
 
 
-def status_named(value: str) -> str | None:
-    """The status a client named (case-insensitive, surrounding blanks ignored); None when there is no such one."""
-    wanted = value.strip().upper()
-    return wanted if wanted in STATUSES else None
-
-
 def is_valid(subscription: SubscriptionItem, now: datetime) -> bool:
     """Grants access: TRIALING or ACTIVE with no end or an end in the future, or PAST_DUE (grace), §2.1."""
     if subscription.status == "PAST_DUE":
