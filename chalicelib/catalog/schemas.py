@@ -11,15 +11,19 @@ paging is a slice of a list already in memory (`chalicelib.http.pagination.whole
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
 from chalicelib.core.ids import is_uuid
 from chalicelib.core.money import parse_decimal
-from chalicelib.core.validation import Answer, Instant, Money, PagingQuery, QueryString, Uuid, refuse
+from chalicelib.core.validation import Answer, Instant, Money, PagingQuery, QueryString, Uuid, WholeList, refuse
 
 CATEGORY_FORMATS = ("tree", "flat")
+
+# The billing period of a plan or an add-on (README BillingPeriod). The catalog's own answers document it as the
+# string they store; the answers of the things bought (subscriptions, add-on subscriptions) name the periods.
+BillingPeriod = Literal["DAILY", "WEEKLY", "MONTHLY", "QUARTERLY", "YEARLY", "ONE_TIME"]
 
 
 def _code(value: str | None) -> str | None:
@@ -136,18 +140,6 @@ class PaymentMethodsQuery(LocaleQuery, PagingQuery):
 # --- answers ---------------------------------------------------------------------------------------------------
 
 
-class WholeList(Answer):
-    """The keys of a list answered whole (`total`), or of a page of it when paging was asked for (README §1.11)"""
-
-    total: int
-    limit: int | None = None
-    offset: int | None = None
-    page: int | None = None
-    per_page: int | None = None
-    pages: int | None = None
-    next_cursor: str | None = None
-
-
 class PlanPrice(Answer):
     """A plan's price in its own currency"""
 
@@ -158,10 +150,23 @@ class PlanPrice(Answer):
 
 
 class CategorySummary(Answer):
+    """A category of the plan"""
+
     id: Uuid
     name: str
     slug: str
     is_single: bool
+
+
+class PlanName(Answer):
+    id: Uuid
+    name: str
+
+
+class PlanRef(PlanName):
+    """A plan as the things bought name it: id, name and slug"""
+
+    slug: str
 
 
 class Plan(Answer):
@@ -205,10 +210,7 @@ class PlansAnswer(WholeList):
     country: str | None = Field(description="The country of the tax columns, upper-cased")
 
 
-class PlanSummary(Answer):
-    id: Uuid
-    name: str
-    slug: str
+class PlanSummary(PlanRef):
     price: Money
 
 
@@ -303,11 +305,6 @@ class BundleAnswer(Answer):
     """One bundle (inactive ones too)"""
 
     bundle: TokenBundle
-
-
-class PlanName(Answer):
-    id: Uuid
-    name: str
 
 
 class Addon(Answer):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from chalice.app import Blueprint
@@ -17,33 +18,27 @@ service = lazy_module("chalicelib.checkout.service")
 SUBSCRIPTION = "subscription"
 
 
-@route(
+# Both routes are one checkout (`POST /subscriptions` of a plan and its add-ons): the same access, plugin,
+# idempotency and answer; only the body's rules differ.
+checkout_route = functools.partial(
+    route,
     bp,
-    "/user/checkout",
-    "POST",
+    methods="POST",
     access=USER,
     plugin=SUBSCRIPTION,
     idempotent=True,
-    body=CheckoutBody,
     status=201,
     responses={201: CheckoutAnswer},
 )
+
+
+@checkout_route("/user/checkout", body=CheckoutBody)
 def checkout(req: Req, body: CheckoutBody) -> Any:
     """Buy a plan, token bundles and add-ons: one invoice and its pending purchases, in one transaction."""
     return service.checkout(req.user, body.basket(), req.idempotency)
 
 
-@route(
-    bp,
-    "/subscriptions",
-    "POST",
-    access=USER,
-    plugin=SUBSCRIPTION,
-    idempotent=True,
-    body=SubscribeBody,
-    status=201,
-    responses={201: CheckoutAnswer},
-)
+@checkout_route("/subscriptions", body=SubscribeBody)
 def subscribe(req: Req, body: SubscribeBody) -> Any:
     """Subscribe to a plan (with add-ons): exactly a checkout of that basket."""
     return service.checkout(req.user, body.basket(), req.idempotency)

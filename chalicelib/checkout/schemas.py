@@ -11,10 +11,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from chalicelib.catalog.schemas import PlanRef
 from chalicelib.core.ids import is_uuid
-from chalicelib.core.validation import Answer, Body, Instant, Uuid, refuse
+from chalicelib.core.validation import Answer, Body, Uuid, refuse
 from chalicelib.invoices.schemas import Invoice, Purchase
 from chalicelib.payments.schemas import as_text, code_text, given
+from chalicelib.subscriptions.schemas import AddonSubscription, Subscription
 
 MAX_ITEMS = 20
 AT_LEAST_ONE = "At least one item required (plan_id, token_bundle_ids, or add_on_ids)"
@@ -126,68 +128,12 @@ class SubscribeBody(Body):
 
 
 # --- answers ---------------------------------------------------------------------------------------------------
-# The subscription objects of subscriptions.md §2.1 and §2.3, as a checkout creates them.
-
-SubscriptionStatus = Literal["PENDING", "TRIALING", "ACTIVE", "PAST_DUE", "PAUSED", "CANCELLED", "EXPIRED"]
 
 
-class PlanName(Answer):
-    """The plan bought"""
-
-    id: Uuid
-    name: str
-    slug: str
-
-
-class NewSubscription(Answer):
+class NewSubscription(Subscription):
     """The subscription the checkout created (subscriptions.md §2.1), with its plan"""
 
-    id: Uuid
-    user_id: Uuid
-    tarif_plan_id: Uuid
-    pending_plan_id: Uuid | None
-    status: SubscriptionStatus
-    is_valid: bool
-    is_trialing: bool
-    days_remaining: int | None
-    started_at: Instant | None
-    current_period_start: Instant | None
-    expires_at: Instant | None
-    trial_end_at: Instant | None
-    cancel_at_period_end: bool
-    cancelled_at: Instant | None
-    cancel_reason: str | None
-    paused_at: Instant | None
-    payment_failed_at: Instant | None
-    past_due_since: Instant | None
-    next_retry_at: Instant | None
-    dunning_attempts: int
-    currency: str
-    payment_method_code: str | None
-    has_saved_payment_method: bool
-    pending_invoice_id: Uuid | None
-    provider_subscription_id: str | None
-    created_at: Instant
-    updated_at: Instant
-    plan: PlanName
-
-
-class NewAddonSubscription(Answer):
-    """An add-on subscription the checkout created (subscriptions.md §2.3)"""
-
-    id: Uuid
-    user_id: Uuid
-    addon_id: Uuid
-    subscription_id: Uuid | None
-    invoice_id: Uuid | None
-    status: SubscriptionStatus
-    is_valid: bool
-    starts_at: Instant | None
-    expires_at: Instant | None
-    cancel_at_period_end: bool
-    cancelled_at: Instant | None
-    created_at: Instant
-    updated_at: Instant
+    plan: PlanRef = Field(description="The plan bought")
 
 
 class CheckoutAnswer(Answer):
@@ -197,5 +143,5 @@ class CheckoutAnswer(Answer):
     subscription: NewSubscription | None = None
     trial_applied: bool | None = None
     token_bundles: list[Purchase]
-    add_ons: list[NewAddonSubscription]
+    add_ons: list[AddonSubscription] = Field(description="The add-on subscriptions the checkout created")
     message: Literal["Checkout created. Awaiting payment.", "Checkout complete. Free plan activated."]

@@ -15,7 +15,7 @@ value of each parameter as a string and always answer with one message.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Annotated, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -102,6 +102,26 @@ class PageKeys(Answer):
     next_cursor: str | None
 
 
+class WholeListKeys(Answer):
+    """The paging keys of a list the contract answers whole (README §1.11): all of them on a page, when paging was
+    asked for; only `next_cursor` on the whole list, when it is longer than 1000 items
+    (`chalicelib.http.pagination.whole_list`, `whole_list_or_page`). A list answer subclasses `WholeList` with its
+    items; the rare whole list without `total` (`GET /user/addons`) subclasses this and declares `total` itself."""
+
+    limit: int | None = None
+    offset: int | None = None
+    page: int | None = None
+    per_page: int | None = None
+    pages: int | None = None
+    next_cursor: str | None = None
+
+
+class WholeList(WholeListKeys):
+    """A whole list's keys with its `total`, given whether or not paging was asked for."""
+
+    total: int
+
+
 def rule(code: str, *messages: str) -> PydanticCustomError:
     """A validator failure carrying one or more contract messages for its field."""
     return PydanticCustomError(code, "; ".join(messages), {"messages": list(messages)})
@@ -110,6 +130,17 @@ def rule(code: str, *messages: str) -> PydanticCustomError:
 def refuse(message: str) -> PydanticCustomError:
     """A validator failure that answers the whole request with one message (400 `{"error": message}`)."""
     return PydanticCustomError("refused", message, {"refused": message})
+
+
+def one_of(value: str | None, names: Collection[str], what: str) -> str | None:
+    """A list filter that names one of `names` (`?status=`, `?type=`): case-insensitive, surrounding blanks
+    ignored; None when it is absent or empty. Any other value is refused `Invalid <what>: <value>`."""
+    if value is None or value == "":
+        return None
+    wanted = value.strip().upper()
+    if wanted not in names:
+        raise refuse(f"Invalid {what}: {value}")
+    return wanted
 
 
 def _messages(error: Mapping[str, Any]) -> list[str]:

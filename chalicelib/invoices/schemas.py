@@ -10,10 +10,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from chalicelib.core.validation import Answer, Instant, Money, PagingQuery, Uuid, refuse
-from chalicelib.invoices.statuses import INVOICE_STATUSES
+from chalicelib.core.validation import Answer, Instant, Money, PagingQuery, Uuid, WholeList, one_of
+from chalicelib.invoices.statuses import INVOICE_STATUSES, InvoiceStatus
 
-InvoiceStatus = Literal["PENDING", "AUTHORIZED", "PAID", "FAILED", "CANCELLED", "REFUNDED"]
 BillingReason = Literal["SUBSCRIPTION_CREATE", "RENEWAL", "UPGRADE", "PURCHASE", "BOOKING", "MANUAL"]
 
 
@@ -25,12 +24,7 @@ class InvoicesQuery(PagingQuery):
     @field_validator("status")
     @classmethod
     def _status(cls, value: str | None) -> str | None:
-        if value is None or value == "":
-            return None
-        wanted = value.strip().upper()
-        if wanted not in INVOICE_STATUSES:
-            raise refuse(f"Invalid status: {value}")
-        return wanted
+        return one_of(value, INVOICE_STATUSES, "status")
 
 
 # --- answers ---------------------------------------------------------------------------------------------------
@@ -140,18 +134,11 @@ class Purchase(Answer):
     created_at: Instant
 
 
-class InvoicesAnswer(Answer):
+class InvoicesAnswer(WholeList):
     """The caller's invoices, newest `invoiced_at` first. Without paging parameters the whole list (up to 1000,
     `next_cursor` when there are more); with one, a page and its paging keys (README §1.11)"""
 
     invoices: list[Invoice]
-    total: int
-    limit: int | None = None
-    offset: int | None = None
-    page: int | None = None
-    per_page: int | None = None
-    pages: int | None = None
-    next_cursor: str | None = None
 
 
 class InvoiceAnswer(Answer):

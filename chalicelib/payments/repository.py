@@ -6,11 +6,11 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
+from pynamodb.exceptions import DeleteError, DoesNotExist
 
 from chalicelib.core.ids import new_id
 from chalicelib.payments.models import PayLockItem, ProviderEventItem
-from chalicelib.store.errors import condition_failed
+from chalicelib.store.errors import condition_failed, save_if
 from chalicelib.store.transactions import Transaction
 
 PAY_LOCK = timedelta(seconds=30)  # longer than any provider call; a crashed pay frees the invoice after it
@@ -27,13 +27,7 @@ def take_pay_lock(invoice_id: str, now: datetime) -> PayLockItem | None:
         until=now + PAY_LOCK,
         ttl=now + PAY_LOCK + LOCK_RETENTION,
     )
-    try:
-        lock.save(condition=PayLockItem.pk.does_not_exist() | (PayLockItem.until < now))
-    except PutError as exc:
-        if condition_failed(exc):
-            return None
-        raise
-    return lock
+    return save_if(lock, PayLockItem.pk.does_not_exist() | (PayLockItem.until < now))
 
 
 def release_pay_lock(lock: PayLockItem) -> None:

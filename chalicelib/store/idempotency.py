@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 
 from chalicelib.store.base import IdempotencyTable
-from chalicelib.store.errors import condition_failed
+from chalicelib.store.errors import save_if
 from chalicelib.store.transactions import Transaction
 
 RETENTION = timedelta(hours=24)
@@ -49,13 +49,7 @@ def claim(principal_id: str, key: str, fingerprint: str, owner: str, now: dateti
         pk, sk, fingerprint=fingerprint, status="IN_PROGRESS", owner=owner, created_at=now, ttl=now + RETENTION
     )
     expired = IdempotencyRecordItem.created_at < now - RETENTION
-    try:
-        record.save(condition=IdempotencyRecordItem.pk.does_not_exist() | expired)
-    except PutError as exc:
-        if condition_failed(exc):
-            return None
-        raise
-    return record
+    return save_if(record, IdempotencyRecordItem.pk.does_not_exist() | expired)
 
 
 def stored(principal_id: str, key: str) -> StoredAnswer | None:

@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DeleteError, PutError
+from pynamodb.exceptions import DeleteError
 
 from chalicelib.core.logging import logger
 from chalicelib.store.base import IdempotencyTable
-from chalicelib.store.errors import condition_failed
+from chalicelib.store.errors import save_if
 
 RETENTION = timedelta(days=7)
 CLAIM_LEASE = timedelta(minutes=5)
@@ -37,13 +37,7 @@ def claim(consumer_name: str, event_id: str, now: datetime) -> ReceiptItem | Non
     pk, sk = ReceiptItem.key(consumer_name, event_id)
     receipt = ReceiptItem(pk, sk, status="CLAIMED", lease_until=now + CLAIM_LEASE, ttl=now + RETENTION)
     stale_claim = (ReceiptItem.status == "CLAIMED") & (ReceiptItem.lease_until < now)
-    try:
-        receipt.save(condition=ReceiptItem.pk.does_not_exist() | stale_claim)
-    except PutError as exc:
-        if condition_failed(exc):
-            return None
-        raise
-    return receipt
+    return save_if(receipt, ReceiptItem.pk.does_not_exist() | stale_claim)
 
 
 def complete(receipt: ReceiptItem) -> None:

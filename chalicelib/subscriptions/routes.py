@@ -7,6 +7,7 @@ parameter is sent.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from chalice.app import Blueprint
@@ -31,49 +32,32 @@ from chalicelib.subscriptions.schemas import (
 bp = Blueprint(__name__)
 service = lazy_module("chalicelib.subscriptions.service")
 SUBSCRIPTION = "subscription"
+ADDON_SUBSCRIPTION_ID = ("addon_subscription_id",)
+# Every route here reads or changes the caller's own holdings and belongs to the `subscription` plugin.
+user_route = functools.partial(route, bp, access=USER, plugin=SUBSCRIPTION)
 
 
-@route(
-    bp,
-    "/user/subscriptions",
-    "GET",
-    access=USER,
-    plugin=SUBSCRIPTION,
-    query=SubscriptionsQuery,
-    responses={200: SubscriptionsAnswer},
-)
+@user_route("/user/subscriptions", "GET", query=SubscriptionsQuery, responses={200: SubscriptionsAnswer})
 def list_subscriptions(req: Req, query: SubscriptionsQuery) -> Any:
     """The caller's subscriptions with their plans, newest first; `status` keeps one status."""
     return whole_list(req, service.list_subscriptions(req.user, query.status), "subscriptions")
 
 
-@route(
-    bp, "/user/subscriptions/active", "GET", access=USER, plugin=SUBSCRIPTION, responses={200: ActiveSubscriptionAnswer}
-)
+@user_route("/user/subscriptions/active", "GET", responses={200: ActiveSubscriptionAnswer})
 def active_subscription(req: Req) -> Any:
     """The caller's primary subscription: the newest one that grants access (or null)."""
     return service.active_subscription(req.user)
 
 
-@route(
-    bp,
-    "/user/subscriptions/active-all",
-    "GET",
-    access=USER,
-    plugin=SUBSCRIPTION,
-    responses={200: ActiveSubscriptionsAnswer},
-)
+@user_route("/user/subscriptions/active-all", "GET", responses={200: ActiveSubscriptionsAnswer})
 def active_subscriptions(req: Req) -> Any:
     """Every subscription of the caller that grants access, newest first."""
     return service.active_subscriptions(req.user)
 
 
-@route(
-    bp,
+@user_route(
     "/user/subscriptions/{subscription_id}",
     "GET",
-    access=USER,
-    plugin=SUBSCRIPTION,
     uuid_params=("subscription_id",),
     responses={200: SubscriptionAnswer},
 )
@@ -82,27 +66,16 @@ def get_subscription(req: Req, subscription_id: str) -> Any:
     return service.get_subscription(req.user, subscription_id)
 
 
-@route(
-    bp,
-    "/user/addons",
-    "GET",
-    access=USER,
-    plugin=SUBSCRIPTION,
-    query=PagingQuery,
-    responses={200: AddonSubscriptionsAnswer},
-)
+@user_route("/user/addons", "GET", query=PagingQuery, responses={200: AddonSubscriptionsAnswer})
 def list_addons(req: Req, query: PagingQuery) -> Any:
     """The caller's add-on subscriptions with their add-ons, newest first."""
     return whole_list(req, service.list_addons(req.user), "addon_subscriptions", with_total=False)
 
 
-@route(
-    bp,
+@user_route(
     "/user/addons/{addon_subscription_id}",
     "GET",
-    access=USER,
-    plugin=SUBSCRIPTION,
-    uuid_params=("addon_subscription_id",),
+    uuid_params=ADDON_SUBSCRIPTION_ID,
     responses={200: AddonSubscriptionAnswer},
 )
 def get_addon(req: Req, addon_subscription_id: str) -> Any:
@@ -110,14 +83,11 @@ def get_addon(req: Req, addon_subscription_id: str) -> Any:
     return service.get_addon(req.user, addon_subscription_id)
 
 
-@route(
-    bp,
+@user_route(
     "/user/addons/{addon_subscription_id}/cancel",
     "POST",
-    access=USER,
-    plugin=SUBSCRIPTION,
     body=NoBody,
-    uuid_params=("addon_subscription_id",),
+    uuid_params=ADDON_SUBSCRIPTION_ID,
     responses={200: AddonCancelAnswer},
 )
 def cancel_addon(req: Req, addon_subscription_id: str, body: NoBody) -> Any:

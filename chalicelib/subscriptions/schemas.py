@@ -1,7 +1,8 @@
 """Request and answer models of the user's subscription and add-on routes (contract subscriptions.md §2, §12.1–§12.2).
 
 `Subscription` and `AddonSubscription` are the objects of §2.1 and §2.3; other domains that answer with them
-(checkout) can document their answers with these models too.
+(checkout) document their answers with these models too. Statuses are `states.SubscriptionStatus`, billing periods
+and plans' short forms the catalog's.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from chalicelib.core.validation import Answer, Instant, Money, PagingQuery, Uuid, refuse
+from chalicelib.catalog.schemas import BillingPeriod, CategorySummary, PlanRef
+from chalicelib.core.validation import Answer, Instant, Money, PagingQuery, Uuid, WholeList, WholeListKeys, one_of
+from chalicelib.invoices.statuses import InvoiceStatus
 from chalicelib.subscriptions import states
-
-Status = Literal["PENDING", "TRIALING", "ACTIVE", "PAST_DUE", "PAUSED", "CANCELLED", "EXPIRED"]
-BillingPeriod = Literal["DAILY", "WEEKLY", "MONTHLY", "QUARTERLY", "YEARLY", "ONE_TIME"]
+from chalicelib.subscriptions.states import SubscriptionStatus
 
 
 class SubscriptionsQuery(PagingQuery):
@@ -25,56 +26,19 @@ class SubscriptionsQuery(PagingQuery):
     @field_validator("status")
     @classmethod
     def _status(cls, value: str | None) -> str | None:
-        if value is None or value == "":
-            return None
-        named = states.status_named(value)
-        if named is None:
-            raise refuse(f"Invalid status: {value}")
-        return named
+        return one_of(value, states.STATUSES, "status")
 
 
 # --- answers ---------------------------------------------------------------------------------------------------
 
 
-class WholeListPaging(Answer):
-    """The paging keys a whole list carries when paging was asked for (README §1.11); `next_cursor` alone when the
-    list is longer than 1000 items."""
-
-    limit: int | None = None
-    offset: int | None = None
-    page: int | None = None
-    per_page: int | None = None
-    pages: int | None = None
-    next_cursor: str | None = None
-
-
-class PlanCategory(Answer):
-    """A category of the plan"""
-
-    id: Uuid
-    slug: str
-    name: str
-    is_single: bool
-
-
-class PlanSummary(Answer):
+class PlanSummary(PlanRef):
     """The subscription's plan (§2.2)"""
 
-    id: Uuid
-    name: str
-    slug: str
     price: float = Field(description="A JSON number in the plan's currency")
     currency: str
     billing_period: BillingPeriod
-    categories: list[PlanCategory]
-
-
-class PendingPlan(Answer):
-    """The plan of a scheduled downgrade (§8.3)"""
-
-    id: Uuid
-    name: str
-    slug: str
+    categories: list[CategorySummary]
 
 
 class Subscription(Answer):
@@ -84,7 +48,7 @@ class Subscription(Answer):
     user_id: Uuid
     tarif_plan_id: Uuid
     pending_plan_id: Uuid | None
-    status: Status
+    status: SubscriptionStatus
     is_valid: bool
     is_trialing: bool
     days_remaining: int | None
@@ -113,7 +77,7 @@ class SubscriptionWithPlan(Subscription):
     """A subscription with its plan and the plan of a scheduled downgrade"""
 
     plan: PlanSummary | None
-    pending_plan: PendingPlan | None
+    pending_plan: PlanRef | None = Field(description="The plan of a scheduled downgrade (§8.3)")
 
 
 class AddonSubscription(Answer):
@@ -124,7 +88,7 @@ class AddonSubscription(Answer):
     addon_id: Uuid
     subscription_id: Uuid | None = Field(description="The parent subscription; null for an add-on bought alone")
     invoice_id: Uuid | None
-    status: Status
+    status: SubscriptionStatus
     is_valid: bool
     starts_at: Instant | None
     expires_at: Instant | None
@@ -162,7 +126,7 @@ class InvoiceSummary(Answer):
 
     id: Uuid
     invoice_number: str
-    status: Literal["PENDING", "AUTHORIZED", "PAID", "FAILED", "CANCELLED", "REFUNDED"]
+    status: InvoiceStatus
     amount: Money
     currency: str
 
@@ -173,11 +137,10 @@ class AddonSubscriptionDetail(AddonSubscriptionWithAddon):
     invoice: InvoiceSummary | None
 
 
-class SubscriptionsAnswer(WholeListPaging):
+class SubscriptionsAnswer(WholeList):
     """The caller's subscriptions, newest first"""
 
     subscriptions: list[SubscriptionWithPlan]
-    total: int
 
 
 class ActiveSubscriptionAnswer(Answer):
@@ -198,11 +161,11 @@ class SubscriptionAnswer(Answer):
     subscription: SubscriptionDetail
 
 
-class AddonSubscriptionsAnswer(WholeListPaging):
+class AddonSubscriptionsAnswer(WholeListKeys):
     """The caller's add-on subscriptions, newest first (`total` only when paging was asked for)"""
 
-    addon_subscriptions: list[AddonSubscriptionWithAddon]
     total: int | None = None
+    addon_subscriptions: list[AddonSubscriptionWithAddon]
 
 
 class AddonSubscriptionAnswer(Answer):

@@ -8,13 +8,15 @@ grows it into the full state machine of §4 (which transitions exist, and what e
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, get_args
 
 if TYPE_CHECKING:
     from chalicelib.subscriptions.models import AddonSubscriptionItem, SubscriptionItem
 
-# SubscriptionStatus (README §1.6), also the statuses of add-on subscriptions; the order is the contract's.
-STATUSES = ("PENDING", "TRIALING", "ACTIVE", "PAST_DUE", "PAUSED", "CANCELLED", "EXPIRED")
+# SubscriptionStatus (README §1.6), also the statuses of add-on subscriptions; the order is the contract's. The
+# answer models of every domain that shows a subscription name this type.
+SubscriptionStatus = Literal["PENDING", "TRIALING", "ACTIVE", "PAST_DUE", "PAUSED", "CANCELLED", "EXPIRED"]
+STATUSES: tuple[str, ...] = get_args(SubscriptionStatus)
 
 # Statuses that grant access while the period lasts (`is_valid`, §2.1); PAST_DUE is the dunning grace.
 VALID_STATUSES = frozenset({"TRIALING", "ACTIVE", "PAST_DUE"})
@@ -25,12 +27,6 @@ HOLDING_STATUSES = frozenset({"TRIALING", "ACTIVE", "PAST_DUE", "PAUSED"})
 
 # Statuses a subscription or add-on subscription never leaves by itself (only an admin or a refund reversal).
 ENDED_STATUSES = frozenset({"CANCELLED", "EXPIRED"})
-
-
-def status_named(value: str) -> str | None:
-    """The status a client named (case-insensitive, surrounding blanks ignored); None when there is no such one."""
-    wanted = value.strip().upper()
-    return wanted if wanted in STATUSES else None
 
 
 def is_valid(subscription: SubscriptionItem, now: datetime) -> bool:

@@ -6,7 +6,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, field_validator
 
-from chalicelib.core.validation import Answer, Instant, PageKeys, PagingQuery, StrictBody, Uuid, refuse
+from chalicelib.core.validation import Answer, Instant, PageKeys, PagingQuery, StrictBody, Uuid, one_of, refuse
 
 MAX_CONSUME = 1_000_000
 TRANSACTION_TYPES = ("PURCHASE", "USAGE", "REFUND", "BONUS", "ADJUSTMENT", "SUBSCRIPTION")
@@ -58,12 +58,7 @@ class TransactionsQuery(PagingQuery):
     @field_validator("type")
     @classmethod
     def _type(cls, value: str | None) -> str | None:
-        if value is None or value == "":
-            return None
-        wanted = value.strip().upper()
-        if wanted not in TRANSACTION_TYPES:
-            raise refuse(f"Invalid type: {value}")
-        return wanted
+        return one_of(value, TRANSACTION_TYPES, "type")
 
 
 # --- answers ---------------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from chalicelib.core.times import unix
 from chalicelib.payments import signatures
 from chalicelib.plugins.registry import forget_cached_states
 from chalicelib.store.transactions import Transaction
-from tests.contract import BASIC, INVALID_TOKEN, NO_CREDENTIAL, PASSWORD, TOKENS_100
+from tests.contract import BASIC, INVALID_TOKEN, NO_CREDENTIAL, PAGE_FIELDS, PASSWORD, TOKENS_100
 from tests.integration.conftest import Answer, Api, outbox_events
 
 CHECKOUT = "/api/v1/user/checkout"
@@ -133,6 +133,19 @@ def read(api: Api, path: str, token: str) -> Any:
     answer = api.get(path, token=token)
     assert answer.status == 200, answer.json
     return answer.json
+
+
+def ids(items: list[dict[str, Any]]) -> list[str]:
+    """The ids of a list answer's items, in order."""
+    return [item["id"] for item in items]
+
+
+def assert_page(body: dict[str, Any], key: str, expected_ids: list[str], **paging: int) -> None:
+    """A page of a list (README §1.11): the list `key`, holding `expected_ids`, and the paging keys, nothing else;
+    `paging` gives every key's value but the cursor's (opaque: a test follows it)."""
+    assert set(body) == {key} | PAGE_FIELDS, sorted(body)
+    assert ids(body[key]) == expected_ids
+    assert {k: body[k] for k in PAGE_FIELDS - {"next_cursor"}} == paging
 
 
 def invoice_of(api: Api, token: str, invoice_id: str) -> dict[str, Any]:

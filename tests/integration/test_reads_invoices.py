@@ -22,9 +22,8 @@ from tests.contract import (
     INVOICE_FIELDS,
     LINE_ITEM_FIELDS,
     NO_CREDENTIAL,
-    PAGE_FIELDS,
 )
-from tests.integration.buyers import Buyer, buy, invoice_of, paid, read, register_buyer, relogin
+from tests.integration.buyers import Buyer, assert_page, buy, ids, invoice_of, paid, read, register_buyer, relogin
 
 INVOICES = "/api/v1/user/invoices"
 NOT_FOUND = {"error": "Invoice not found"}
@@ -40,10 +39,6 @@ def seeded(api, email: str, password: str) -> Buyer:
 def pay(api, buyer: Buyer, invoice_id: str, **body: Any) -> dict[str, Any]:
     """Pay with the invoice's method (or `body`'s); the invoice the answer carries."""
     return paid(api, buyer.token, invoice_id, **body)["invoice"]  # type: ignore[no-any-return]
-
-
-def ids(invoices: list[dict[str, Any]]) -> list[str]:
-    return [i["id"] for i in invoices]
 
 
 def pdf_text(document: bytes) -> bytes:
@@ -412,16 +407,7 @@ def test_paging_by_limit_and_offset(api, mixed):
     buyer, invoices = mixed
     newest_first = [invoices[k] for k in ("authorized", "cancelled", "pending", "paid")]
     first = read(api, f"{INVOICES}?limit=3", buyer.token)
-    assert set(first) == PAGE_FIELDS | {"invoices"}
-    assert ids(first["invoices"]) == newest_first[:3]
-    assert {k: first[k] for k in PAGE_FIELDS - {"next_cursor"}} == {
-        "total": 4,
-        "limit": 3,
-        "offset": 0,
-        "page": 1,
-        "per_page": 3,
-        "pages": 2,
-    }
+    assert_page(first, "invoices", newest_first[:3], total=4, limit=3, offset=0, page=1, per_page=3, pages=2)
     assert isinstance(first["next_cursor"], str)
     rest = read(api, f"{INVOICES}?limit=3&offset=3", buyer.token)
     assert ids(rest["invoices"]) == newest_first[3:]
@@ -440,17 +426,8 @@ def test_paging_by_page_and_per_page(api, mixed):
     buyer, invoices = mixed
     newest_first = [invoices[k] for k in ("authorized", "cancelled", "pending", "paid")]
     second = read(api, f"{INVOICES}?page=2&per_page=3", buyer.token)
-    assert set(second) == PAGE_FIELDS | {"invoices"}
-    assert ids(second["invoices"]) == newest_first[3:]
-    assert {k: second[k] for k in PAGE_FIELDS} == {
-        "total": 4,
-        "limit": 3,
-        "offset": 3,
-        "page": 2,
-        "per_page": 3,
-        "pages": 2,
-        "next_cursor": None,
-    }
+    assert_page(second, "invoices", newest_first[3:], total=4, limit=3, offset=3, page=2, per_page=3, pages=2)
+    assert second["next_cursor"] is None
     first = read(api, f"{INVOICES}?page=1&per_page=2", buyer.token)
     assert ids(first["invoices"]) == newest_first[:2]
     assert (first["pages"], first["offset"]) == (2, 0)
