@@ -47,7 +47,7 @@ class Body(BaseModel):
     `REQUIRED` gives the field-style message for a missing field, `REQUIRED_PLAIN` the one-message answer.
     """
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     REQUIRED: ClassVar[dict[str, str]] = {}
     REQUIRED_PLAIN: ClassVar[dict[str, str]] = {}
 
@@ -59,13 +59,13 @@ class NoBody(Body):
 class StrictBody(Body):
     """The body of a route the contract marks *strict*: unknown keys → 400 `<key>: Unknown field.`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class QueryString(BaseModel):
     """The query string of a route: first values, as strings; unknown parameters are ignored."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class PagingQuery(QueryString):
@@ -82,7 +82,7 @@ class Answer(BaseModel):
     """A documented answer body (OpenAPI only: answers are built by serializers; tests hold them to these models).
     Undeclared keys are not allowed, so an answer that grows a key the document lacks fails the tests."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 Money = Annotated[str, Field(pattern=r"^-?[0-9]+(\.[0-9]+)?$", description="Decimal string, currency places")]

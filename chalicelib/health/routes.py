@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Any
 from chalice.app import Blueprint, Chalice
 
 from chalicelib.core.config import get_settings
-from chalicelib.core.lazy import lazy_module
-from chalicelib.health.schemas import Degraded, HealthAnswer, IndexAnswer, ReadyAnswer
+from chalicelib.core.lazy import lazy_module, model_refs
 from chalicelib.http.ratelimit import LimitScope
 from chalicelib.http.request import Req
 from chalicelib.http.routing import Reply, route
@@ -17,17 +16,18 @@ if TYPE_CHECKING:
     from chalicelib.health.checks import Readiness
 
 bp = Blueprint(__name__)
+schemas = model_refs("chalicelib.health.schemas")
 checks = lazy_module("chalicelib.health.checks")
 
 
 def register_root(app: Chalice) -> None:
-    @route(app, "/", "GET", limit=LimitScope.NONE, responses={200: IndexAnswer})
+    @route(app, "/", "GET", limit=LimitScope.NONE, responses={200: schemas.IndexAnswer})
     def index(req: Req) -> Any:
         """The API's name and version, and where its health is."""
         return {"message": "VBWD API", "version": get_settings().service_version, "health": "/api/v1/health"}
 
 
-@route(bp, "/health", "GET", limit=LimitScope.NONE, responses={200: HealthAnswer})
+@route(bp, "/health", "GET", limit=LimitScope.NONE, responses={200: schemas.HealthAnswer})
 def health(req: Req) -> Any:
     """Liveness only: answers without touching storage. `dynamodb` names the engine behind the tables (`aws` when
     deployed; `make run` says which local engine it started)."""
@@ -52,7 +52,7 @@ def _readiness(result: Readiness) -> Reply:
     "GET",
     limit=LimitScope.NONE,
     render=_readiness,
-    responses={200: ReadyAnswer, 503: Degraded},
+    responses={200: schemas.ReadyAnswer, 503: schemas.Degraded},
 )
 def ready(req: Req) -> Any:
     """Readiness: the data store and the event bus answer (503 when either does not)."""

@@ -25,6 +25,7 @@ from chalicelib.core import context
 from chalicelib.core.config import get_settings
 from chalicelib.core.errors import BadRequest, Conflict, DomainError, NotFound, ServiceUnavailable
 from chalicelib.core.ids import is_uuid
+from chalicelib.core.lazy import resolve
 from chalicelib.core.logging import logger
 from chalicelib.core.validation import parse_body, parse_query
 from chalicelib.http.access import PUBLIC, Access, resolve_principal
@@ -70,15 +71,31 @@ class RouteSpec:
     uuid_params: tuple[str, ...]
     idempotent: bool = False
     raw_body: bool = False
-    body: type[BaseModel] | None = None
-    query: type[BaseModel] | None = None
+    # The models, as given: classes or `ModelRef`s (`chalicelib.core.lazy.model_refs`), so that declaring a route
+    # does not build its pydantic models on a cold start; `body`, `query` and `responses` resolve them when asked.
+    body_ref: Any = None
+    query_ref: Any = None
     status: int = 200
     render: Render | None = None
-    responses: Mapping[int, Any] | None = None  # documented answers (OpenAPI): status → model or description
+    responses_ref: Mapping[int, Any] | None = None  # documented answers (OpenAPI): status → model or description
     summary: str = ""
     view_name: str = ""
     on_app: bool = False  # declared on the app itself (outside /api/v1)
     hidden: bool = False  # left out of the OpenAPI document (the docs page's own assets)
+
+    @functools.cached_property
+    def body(self) -> type[BaseModel] | None:
+        return resolve(self.body_ref)  # type: ignore[no-any-return]
+
+    @functools.cached_property
+    def query(self) -> type[BaseModel] | None:
+        return resolve(self.query_ref)  # type: ignore[no-any-return]
+
+    @functools.cached_property
+    def responses(self) -> dict[int, Any] | None:
+        if self.responses_ref is None:
+            return None
+        return {status: _resolved_answer(answer) for status, answer in self.responses_ref.items()}
 
     def reply(self, result: Any) -> Reply:
         if isinstance(result, Reply):
@@ -91,6 +108,12 @@ class RouteSpec:
         """What an Idempotency-Key record keeps for `result` (the answer this route gives for it)."""
         reply = self.reply(result)
         return reply.status, reply.body
+
+
+def _resolved_answer(answer: Any) -> Any:
+    if isinstance(answer, tuple):
+        return tuple(resolve(part) for part in answer)
+    return resolve(answer)
 
 
 View = Callable[..., Any]
@@ -109,8 +132,8 @@ def route(
     uuid_params: tuple[str, ...] = (),
     idempotent: bool = False,
     raw_body: bool = False,
-    body: type[BaseModel] | None = None,
-    query: type[BaseModel] | None = None,
+    body: Any = None,
+    query: Any = None,
     status: int = 200,
     render: Render | None = None,
     responses: Mapping[int, Any] | None = None,

@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.core.lazy import lazy_module
+from chalicelib.core.lazy import lazy_module, model_refs
 from chalicelib.http.access import USER, admin
 from chalicelib.http.pagination import whole_list_or_page
 from chalicelib.http.request import Req
 from chalicelib.http.routing import Binary, Reply, route
-from chalicelib.invoices.schemas import InvoiceAnswer, InvoicesAnswer, InvoicesQuery
 from chalicelib.payments.outcomes import PaymentKind, PaymentOutcome
-from chalicelib.payments.schemas import (
-    MarkPaidAnswer,
-    MarkPaidBody,
-    PayBody,
-    PaymentDeclined,
-    PaymentPending,
-    PaymentTaken,
-)
+
+if TYPE_CHECKING:
+    from chalicelib.invoices.schemas import InvoicesQuery
+    from chalicelib.payments.schemas import MarkPaidBody, PayBody
 
 bp = Blueprint(__name__)
+payments_schemas = model_refs("chalicelib.payments.schemas")
+schemas = model_refs("chalicelib.invoices.schemas")
 service = lazy_module("chalicelib.invoices.service")
 payments = lazy_module("chalicelib.payments.service")
 INVOICE_ID = ("invoice_id",)
@@ -35,7 +32,7 @@ PAY_STATUS = {
 }
 
 
-@route(bp, "/user/invoices", "GET", access=USER, query=InvoicesQuery, responses={200: InvoicesAnswer})
+@route(bp, "/user/invoices", "GET", access=USER, query=schemas.InvoicesQuery, responses={200: schemas.InvoicesAnswer})
 def list_invoices(req: Req, query: InvoicesQuery) -> Any:
     """The caller's invoices, newest first; the whole list, or a page when paging is asked for."""
     return whole_list_or_page(
@@ -43,7 +40,14 @@ def list_invoices(req: Req, query: InvoicesQuery) -> Any:
     )
 
 
-@route(bp, "/user/invoices/{invoice_id}", "GET", access=USER, uuid_params=INVOICE_ID, responses={200: InvoiceAnswer})
+@route(
+    bp,
+    "/user/invoices/{invoice_id}",
+    "GET",
+    access=USER,
+    uuid_params=INVOICE_ID,
+    responses={200: schemas.InvoiceAnswer},
+)
 def get_invoice(req: Req, invoice_id: str) -> Any:
     """One invoice of the caller, with its lines and credit notes."""
     return service.get_invoice(req.user, invoice_id)
@@ -86,12 +90,12 @@ def render_payment(outcome: PaymentOutcome) -> Reply:
     access=USER,
     uuid_params=INVOICE_ID,
     idempotent=True,
-    body=PayBody,
+    body=payments_schemas.PayBody,
     render=render_payment,
     responses={
-        200: PaymentTaken,
-        202: PaymentPending,
-        402: PaymentDeclined,
+        200: payments_schemas.PaymentTaken,
+        202: payments_schemas.PaymentPending,
+        402: payments_schemas.PaymentDeclined,
         409: "Payment already in progress for this invoice, or a concurrent modification",
     },
 )
@@ -107,8 +111,8 @@ def pay_invoice(req: Req, invoice_id: str, body: PayBody) -> Any:
     access=admin("invoices.manage"),
     uuid_params=INVOICE_ID,
     idempotent=True,
-    body=MarkPaidBody,
-    responses={200: MarkPaidAnswer},
+    body=payments_schemas.MarkPaidBody,
+    responses={200: payments_schemas.MarkPaidAnswer},
 )
 def mark_paid(req: Req, invoice_id: str, body: MarkPaidBody) -> Any:
     """Capture a PENDING invoice paid outside the system (no amount check)."""

@@ -8,28 +8,22 @@ parameter is sent.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint
 
-from chalicelib.core.lazy import lazy_module
+from chalicelib.core.lazy import lazy_module, model_refs
 from chalicelib.core.validation import NoBody, PagingQuery
 from chalicelib.http.access import USER
 from chalicelib.http.pagination import whole_list
 from chalicelib.http.request import Req
 from chalicelib.http.routing import route
-from chalicelib.subscriptions.schemas import (
-    ActiveSubscriptionAnswer,
-    ActiveSubscriptionsAnswer,
-    AddonCancelAnswer,
-    AddonSubscriptionAnswer,
-    AddonSubscriptionsAnswer,
-    SubscriptionAnswer,
-    SubscriptionsAnswer,
-    SubscriptionsQuery,
-)
+
+if TYPE_CHECKING:
+    from chalicelib.subscriptions.schemas import SubscriptionsQuery
 
 bp = Blueprint(__name__)
+schemas = model_refs("chalicelib.subscriptions.schemas")
 service = lazy_module("chalicelib.subscriptions.service")
 SUBSCRIPTION = "subscription"
 ADDON_SUBSCRIPTION_ID = ("addon_subscription_id",)
@@ -37,19 +31,21 @@ ADDON_SUBSCRIPTION_ID = ("addon_subscription_id",)
 user_route = functools.partial(route, bp, access=USER, plugin=SUBSCRIPTION)
 
 
-@user_route("/user/subscriptions", "GET", query=SubscriptionsQuery, responses={200: SubscriptionsAnswer})
+@user_route(
+    "/user/subscriptions", "GET", query=schemas.SubscriptionsQuery, responses={200: schemas.SubscriptionsAnswer}
+)
 def list_subscriptions(req: Req, query: SubscriptionsQuery) -> Any:
     """The caller's subscriptions with their plans, newest first; `status` keeps one status."""
     return whole_list(req, service.list_subscriptions(req.user, query.status), "subscriptions")
 
 
-@user_route("/user/subscriptions/active", "GET", responses={200: ActiveSubscriptionAnswer})
+@user_route("/user/subscriptions/active", "GET", responses={200: schemas.ActiveSubscriptionAnswer})
 def active_subscription(req: Req) -> Any:
     """The caller's primary subscription: the newest one that grants access (or null)."""
     return service.active_subscription(req.user)
 
 
-@user_route("/user/subscriptions/active-all", "GET", responses={200: ActiveSubscriptionsAnswer})
+@user_route("/user/subscriptions/active-all", "GET", responses={200: schemas.ActiveSubscriptionsAnswer})
 def active_subscriptions(req: Req) -> Any:
     """Every subscription of the caller that grants access, newest first."""
     return service.active_subscriptions(req.user)
@@ -59,14 +55,14 @@ def active_subscriptions(req: Req) -> Any:
     "/user/subscriptions/{subscription_id}",
     "GET",
     uuid_params=("subscription_id",),
-    responses={200: SubscriptionAnswer},
+    responses={200: schemas.SubscriptionAnswer},
 )
 def get_subscription(req: Req, subscription_id: str) -> Any:
     """One subscription of the caller with its plan and add-ons (another user's is 404)."""
     return service.get_subscription(req.user, subscription_id)
 
 
-@user_route("/user/addons", "GET", query=PagingQuery, responses={200: AddonSubscriptionsAnswer})
+@user_route("/user/addons", "GET", query=PagingQuery, responses={200: schemas.AddonSubscriptionsAnswer})
 def list_addons(req: Req, query: PagingQuery) -> Any:
     """The caller's add-on subscriptions with their add-ons, newest first."""
     return whole_list(req, service.list_addons(req.user), "addon_subscriptions", with_total=False)
@@ -76,7 +72,7 @@ def list_addons(req: Req, query: PagingQuery) -> Any:
     "/user/addons/{addon_subscription_id}",
     "GET",
     uuid_params=ADDON_SUBSCRIPTION_ID,
-    responses={200: AddonSubscriptionAnswer},
+    responses={200: schemas.AddonSubscriptionAnswer},
 )
 def get_addon(req: Req, addon_subscription_id: str) -> Any:
     """One add-on subscription of the caller with its add-on and invoice (another user's is 403)."""
@@ -88,7 +84,7 @@ def get_addon(req: Req, addon_subscription_id: str) -> Any:
     "POST",
     body=NoBody,
     uuid_params=ADDON_SUBSCRIPTION_ID,
-    responses={200: AddonCancelAnswer},
+    responses={200: schemas.AddonCancelAnswer},
 )
 def cancel_addon(req: Req, addon_subscription_id: str, body: NoBody) -> Any:
     """Cancel an add-on subscription: a recurring ACTIVE one at its period end, any other at once."""

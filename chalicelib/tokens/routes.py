@@ -2,37 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint
 
-from chalicelib.core.lazy import lazy_module
+from chalicelib.core.lazy import lazy_module, model_refs
 from chalicelib.http.access import USER
 from chalicelib.http.pagination import page_keys, page_or_default
 from chalicelib.http.request import Req
 from chalicelib.http.routing import route
-from chalicelib.tokens.schemas import (
-    BalanceAnswer,
-    ConsumeAnswer,
-    ConsumeBody,
-    InsufficientBalance,
-    TransactionsAnswer,
-    TransactionsQuery,
-)
+
+if TYPE_CHECKING:
+    from chalicelib.tokens.schemas import ConsumeBody, TransactionsQuery
 
 bp = Blueprint(__name__)
+schemas = model_refs("chalicelib.tokens.schemas")
 service = lazy_module("chalicelib.tokens.service")
 DEFAULT_PAGE = 50
 
 
-@route(bp, "/user/tokens/balance", "GET", access=USER, responses={200: BalanceAnswer})
+@route(bp, "/user/tokens/balance", "GET", access=USER, responses={200: schemas.BalanceAnswer})
 def balance(req: Req) -> Any:
     """The caller's token balance."""
     return service.balance(req.user)
 
 
 @route(
-    bp, "/user/tokens/transactions", "GET", access=USER, query=TransactionsQuery, responses={200: TransactionsAnswer}
+    bp,
+    "/user/tokens/transactions",
+    "GET",
+    access=USER,
+    query=schemas.TransactionsQuery,
+    responses={200: schemas.TransactionsAnswer},
 )
 def transactions(req: Req, query: TransactionsQuery) -> Any:
     """The caller's token ledger, newest first."""
@@ -46,8 +47,8 @@ def transactions(req: Req, query: TransactionsQuery) -> Any:
     "POST",
     access=USER,
     idempotent=True,
-    body=ConsumeBody,
-    responses={200: ConsumeAnswer, 402: InsufficientBalance},
+    body=schemas.ConsumeBody,
+    responses={200: schemas.ConsumeAnswer, 402: schemas.InsufficientBalance},
 )
 def consume(req: Req, body: ConsumeBody) -> Any:
     """Spend tokens: one conditional debit, idempotent by `reference` and by `Idempotency-Key`."""
