@@ -62,7 +62,7 @@ def _consumer(name: str) -> Any:
 for _c in CONSUMERS:
     _handler = _consumer(_c.name)
     globals()[_handler.__name__] = app.on_sqs_message(
-        queue=settings.queue_name(_c.name), batch_size=10, name=_handler.__name__
+        queue=_c.queue_name(settings), batch_size=10, name=_handler.__name__
     )(_handler)
 
 

@@ -57,11 +57,13 @@ def ensure_messaging(settings: Settings) -> None:
     except events.exceptions.ResourceNotFoundException:
         events.create_event_bus(Name=bus)
     for definition in resources.queues(settings):
-        dlq_url = sqs.create_queue(QueueName=definition.dlq_name)["QueueUrl"]
+        fifo = {"FifoQueue": "true"} if definition.fifo else {}
+        dlq_url = sqs.create_queue(QueueName=definition.dlq_name, Attributes=fifo)["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         queue_url = sqs.create_queue(
             QueueName=definition.queue_name,
             Attributes={
+                **fifo,
                 "VisibilityTimeout": str(definition.consumer.visibility_timeout_seconds),
                 "RedrivePolicy": json.dumps(
                     {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": definition.consumer.max_receive_count}
@@ -69,6 +71,8 @@ def ensure_messaging(settings: Settings) -> None:
             },
         )["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        if definition.rule_name is None:
+            continue  # a task queue: the jobs that sweep for due work send to it
         events.put_rule(Name=definition.rule_name, EventBusName=bus, EventPattern=json.dumps(definition.event_pattern))
         events.put_targets(Rule=definition.rule_name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn}])
 

@@ -180,7 +180,14 @@ def _table(table: resources.TableDefinition) -> dict[str, Any]:
     args = table.create_args
     properties: dict[str, Any] = {
         key: args[key]
-        for key in ("TableName", "KeySchema", "AttributeDefinitions", "BillingMode", "GlobalSecondaryIndexes")
+        for key in (
+            "TableName",
+            "KeySchema",
+            "AttributeDefinitions",
+            "BillingMode",
+            "GlobalSecondaryIndexes",
+            "LocalSecondaryIndexes",
+        )
         if key in args
     }
     if "StreamSpecification" in args:
@@ -199,11 +206,13 @@ def _table(table: resources.TableDefinition) -> dict[str, Any]:
 
 def _queue_resources(queue: resources.QueueDefinition) -> dict[str, Any]:
     name = queue.consumer.name
-    return {
+    fifo: dict[str, Any] = {"FifoQueue": True} if queue.fifo else {}
+    found: dict[str, Any] = {
         dlq_id(name): {
             "Type": "AWS::SQS::Queue",
             "Properties": {
                 "QueueName": queue.dlq_name,
+                **fifo,
                 "MessageRetentionPeriod": DLQ_RETENTION_SECONDS,
                 "SqsManagedSseEnabled": True,
             },
@@ -212,40 +221,13 @@ def _queue_resources(queue: resources.QueueDefinition) -> dict[str, Any]:
             "Type": "AWS::SQS::Queue",
             "Properties": {
                 "QueueName": queue.queue_name,
+                **fifo,
                 "VisibilityTimeout": queue.consumer.visibility_timeout_seconds,
                 "RedrivePolicy": {
                     "deadLetterTargetArn": _arn(dlq_id(name)),
                     "maxReceiveCount": queue.consumer.max_receive_count,
                 },
                 "SqsManagedSseEnabled": True,
-            },
-        },
-        rule_id(name): {
-            "Type": "AWS::Events::Rule",
-            "Properties": {
-                "Name": queue.rule_name,
-                "EventBusName": {"Ref": "EventBus"},
-                "EventPattern": queue.event_pattern,
-                "State": "ENABLED",
-                "Targets": [{"Id": "queue", "Arn": _arn(queue_id(name))}],
-            },
-        },
-        f"{queue_id(name)}Policy": {
-            "Type": "AWS::SQS::QueuePolicy",
-            "Properties": {
-                "Queues": [{"Ref": queue_id(name)}],
-                "PolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "events.amazonaws.com"},
-                            "Action": "sqs:SendMessage",
-                            "Resource": _arn(queue_id(name)),
-                            "Condition": {"ArnEquals": {"aws:SourceArn": _arn(rule_id(name))}},
-                        }
-                    ],
-                },
             },
         },
         alarm_id(name): {
@@ -269,6 +251,40 @@ def _queue_resources(queue: resources.QueueDefinition) -> dict[str, Any]:
             },
         },
     }
+    if queue.rule_name is not None:  # an event consumer: a rule on the bus routes its events to the queue
+        found.update(
+            {
+                rule_id(name): {
+                    "Type": "AWS::Events::Rule",
+                    "Properties": {
+                        "Name": queue.rule_name,
+                        "EventBusName": {"Ref": "EventBus"},
+                        "EventPattern": queue.event_pattern,
+                        "State": "ENABLED",
+                        "Targets": [{"Id": "queue", "Arn": _arn(queue_id(name))}],
+                    },
+                },
+                f"{queue_id(name)}Policy": {
+                    "Type": "AWS::SQS::QueuePolicy",
+                    "Properties": {
+                        "Queues": [{"Ref": queue_id(name)}],
+                        "PolicyDocument": {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Effect": "Allow",
+                                    "Principal": {"Service": "events.amazonaws.com"},
+                                    "Action": "sqs:SendMessage",
+                                    "Resource": _arn(queue_id(name)),
+                                    "Condition": {"ArnEquals": {"aws:SourceArn": _arn(rule_id(name))}},
+                                }
+                            ],
+                        },
+                    },
+                },
+            }
+        )
+    return found
 
 
 def _parameters(settings: Settings) -> dict[str, Any]:
@@ -382,7 +398,7 @@ def policy(settings: Settings) -> dict[str, Any]:
     table_arns: list[Any] = []
     for table in tables:
         table_arns.append(_arn(table_id(table.logical_name)))
-        if table.create_args.get("GlobalSecondaryIndexes"):
+        if table.create_args.get("GlobalSecondaryIndexes") or table.create_args.get("LocalSecondaryIndexes"):
             table_arns.append({"Fn::Sub": f"${{{table_id(table.logical_name)}.Arn}}/index/*"})
     queue_arns = [_arn(queue_id(q.consumer.name)) for q in resources.queues(settings)]
     statements = [

@@ -30,8 +30,12 @@ class QueueDefinition:
     consumer: Consumer
     queue_name: str
     dlq_name: str
-    rule_name: str
-    event_pattern: dict[str, Any]
+    rule_name: str | None  # None for task queues: jobs send to them directly, no rule routes events there
+    event_pattern: dict[str, Any] | None
+
+    @property
+    def fifo(self) -> bool:
+        return self.consumer.fifo
 
 
 def tables(settings: Settings) -> list[TableDefinition]:
@@ -58,6 +62,21 @@ def tables(settings: Settings) -> list[TableDefinition]:
         }
         if indexes:
             args["GlobalSecondaryIndexes"] = indexes
+        local_indexes = []
+        for index in schema.get("local_secondary_indexes", []):
+            for attribute in index["attribute_definitions"]:
+                attributes[attribute["AttributeName"]] = attribute
+            local_indexes.append(
+                {
+                    "IndexName": index["index_name"],
+                    # DynamoDB wants the partition key first.
+                    "KeySchema": sorted(index["key_schema"], key=lambda key: key["KeyType"] != "HASH"),
+                    "Projection": index["projection"],
+                }
+            )
+        if local_indexes:
+            args["LocalSecondaryIndexes"] = local_indexes
+            args["AttributeDefinitions"] = list(attributes.values())
         if spec.stream_view_type:
             args["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": spec.stream_view_type}
         definitions.append(TableDefinition(spec.logical_name, args, spec.ttl_attribute))
@@ -68,10 +87,10 @@ def queues(settings: Settings) -> list[QueueDefinition]:
     return [
         QueueDefinition(
             consumer=consumer,
-            queue_name=settings.queue_name(consumer.name),
-            dlq_name=f"{settings.queue_name(consumer.name)}-dlq",
-            rule_name=f"{settings.prefix}-to-{consumer.name}",
-            event_pattern={"detail-type": list(consumer.event_types)},
+            queue_name=consumer.queue_name(settings),
+            dlq_name=consumer.dlq_name(settings),
+            rule_name=f"{settings.prefix}-to-{consumer.name}" if consumer.fed_by_bus else None,
+            event_pattern={"detail-type": list(consumer.event_types)} if consumer.fed_by_bus else None,
         )
         for consumer in CONSUMERS
     ]
@@ -91,7 +110,7 @@ def describe(settings: Settings) -> dict[str, Any]:
                 "queue": q.queue_name,
                 "dlq": q.dlq_name,
                 "rule": q.rule_name,
-                "events": q.event_pattern["detail-type"],
+                "events": list(q.consumer.event_types),
             }
             for q in queues(settings)
         ],

@@ -17,7 +17,7 @@ from chalicelib.core.aws import aws_client
 from chalicelib.core.config import get_settings
 from chalicelib.core.logging import logger
 from chalicelib.events.batch import consume_batch, failed_message_ids, sqs_event
-from chalicelib.events.consumers import CONSUMERS
+from chalicelib.events.consumers import BY_NAME, CONSUMERS
 from chalicelib.events.relay import publish_pending
 
 _queues: dict[str, tuple[str, str]] = {}
@@ -31,7 +31,7 @@ def _queue(consumer: str) -> tuple[str, str]:
     """The URL and ARN of a consumer's queue."""
     if consumer not in _queues:
         sqs = aws_client("sqs")
-        url = sqs.get_queue_url(QueueName=get_settings().queue_name(consumer))["QueueUrl"]
+        url = sqs.get_queue_url(QueueName=BY_NAME[consumer].queue_name(get_settings()))["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         _queues[consumer] = (url, arn)
     return _queues[consumer]

@@ -106,9 +106,11 @@ def emulated_stack(*, seeded: bool) -> Iterator[dict[str, object]]:
         try:
             yield dict(report)
         finally:
+            from chalicelib.events import tasks
             from infra.worker import forget_queue_urls
 
             forget_queue_urls()
+            tasks.forget_queue_urls()
     _fresh_state()
 
 

@@ -46,6 +46,7 @@ from chalicelib.subscriptions.models import (
     AddonSubscriptionItem,
     SubscriptionItem,
 )
+from chalicelib.subscriptions.policy import LifecyclePolicy
 from chalicelib.tokens.ledger import Ledger
 from chalicelib.tokens.models import TokenBalanceItem
 from chalicelib.users import repository as user_store
@@ -131,7 +132,8 @@ def _load(user_id: str) -> Context:
     if not isinstance(user, UserItem):
         raise LookupError("the buyer no longer exists")
     ref = reference(version.token if isinstance(version, CatalogVersionItem) else "")
-    subscriptions, addon_subscriptions = subscription_store.holdings_of(user_id)
+    # Only what counts for the rules (places held, live add-ons): a history of ended or abandoned ones costs nothing.
+    subscriptions, addon_subscriptions = subscription_store.live_holdings(user_id)
     return Context(
         now=now,
         user=user,
@@ -394,10 +396,11 @@ def _write(ctx: Context, order: Order, basket: Basket, tx: Transaction) -> dict[
         invoice_store.add_invoice(tx, invoice)
         for purchase in purchases:
             invoice_store.add_purchase(tx, purchase)
+        policy = LifecyclePolicy.of(ctx.ref)
         if subscription is not None:
-            subscription_store.add_subscription(tx, subscription)
+            subscription_store.add_subscription(tx, subscription, policy)
         for addon_subscription in addon_subscriptions:
-            subscription_store.add_addon_subscription(tx, addon_subscription)
+            subscription_store.add_addon_subscription(tx, addon_subscription, policy)
     return _answer(ctx, order, invoice, subscription, purchases, addon_subscriptions, zero)
 
 

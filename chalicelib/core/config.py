@@ -175,8 +175,9 @@ class Settings(BaseModel):
     def table_name(self, logical_name: str) -> str:
         return f"{self.prefix}-{logical_name}"
 
-    def queue_name(self, consumer: str) -> str:
-        return f"{self.prefix}-{consumer}"
+    def queue_name(self, consumer: str, *, fifo: bool = False) -> str:
+        """`vbwd-<stage>-<consumer>`; FIFO queues end in `.fifo`, as SQS requires."""
+        return f"{self.prefix}-{consumer}{'.fifo' if fifo else ''}"
 
     @property
     def event_bus_name(self) -> str:

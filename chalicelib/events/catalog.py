@@ -310,6 +310,114 @@ class SubscriptionCancelled(SubscriptionEventData):
 
 
 @dataclass(frozen=True)
+class SubscriptionTrialWillEnd(SubscriptionEventData):
+    TYPE = "subscription.trial_will_end"
+    trial_end_at: str | None
+    invoice_id: str | None
+
+
+@dataclass(frozen=True)
+class SubscriptionRenewalUpcoming(SubscriptionEventData):
+    TYPE = "subscription.renewal_upcoming"
+    invoice_id: str
+    amount: str
+    currency: str
+    period_start: str | None
+    period_end: str | None
+
+
+@dataclass(frozen=True)
+class SubscriptionRenewed(SubscriptionEventData):
+    TYPE = "subscription.renewed"
+    invoice_id: str
+    previous_expires_at: str | None
+    expires_at: str | None
+
+
+@dataclass(frozen=True)
+class SubscriptionUpgraded(SubscriptionEventData):
+    TYPE = "subscription.upgraded"
+    from_plan_id: str
+    to_plan_id: str
+    invoice_id: str
+
+
+@dataclass(frozen=True)
+class SubscriptionDowngradeScheduled(SubscriptionEventData):
+    TYPE = "subscription.downgrade_scheduled"
+    pending_plan_id: str
+
+
+@dataclass(frozen=True)
+class SubscriptionDowngraded(SubscriptionEventData):
+    TYPE = "subscription.downgraded"
+    from_plan_id: str
+    to_plan_id: str
+    invoice_id: str
+
+
+@dataclass(frozen=True)
+class SubscriptionPlanChanged(SubscriptionEventData):
+    TYPE = "subscription.plan_changed"
+    from_plan_id: str
+    to_plan_id: str
+
+
+@dataclass(frozen=True)
+class SubscriptionCancellationScheduled(SubscriptionEventData):
+    TYPE = "subscription.cancellation_scheduled"
+    expires_at: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class SubscriptionReactivated(SubscriptionEventData):
+    TYPE = "subscription.reactivated"
+    expires_at: str | None
+
+
+@dataclass(frozen=True)
+class SubscriptionExpired(SubscriptionEventData):
+    TYPE = "subscription.expired"
+    reason: str
+
+
+@dataclass(frozen=True)
+class SubscriptionPaused(SubscriptionEventData):
+    TYPE = "subscription.paused"
+    paused_at: str | None
+
+
+@dataclass(frozen=True)
+class SubscriptionResumed(SubscriptionEventData):
+    TYPE = "subscription.resumed"
+    expires_at: str | None
+
+
+@dataclass(frozen=True)
+class SubscriptionPaymentFailed(SubscriptionEventData):
+    TYPE = "subscription.payment_failed"
+    invoice_id: str
+    attempt: int
+    next_retry_at: str | None
+    error_message: str | None
+
+
+@dataclass(frozen=True)
+class SubscriptionPastDue(SubscriptionEventData):
+    TYPE = "subscription.past_due"
+    invoice_id: str | None
+    past_due_since: str | None
+
+
+@dataclass(frozen=True)
+class SubscriptionExtended(SubscriptionEventData):
+    TYPE = "subscription.extended"
+    days: int
+    expires_at: str | None
+
+
+@dataclass(frozen=True)
 class AddonEventData(EventData):
     SOURCE = "vbwd.subscriptions"
     addon_subscription_id: str
@@ -334,4 +442,16 @@ class AddonCancellationScheduled(AddonEventData):
 @dataclass(frozen=True)
 class AddonCancelled(AddonEventData):
     TYPE = "addon.cancelled"
+    reason: str
+
+
+@dataclass(frozen=True)
+class AddonRenewed(AddonEventData):
+    TYPE = "addon.renewed"
+    invoice_id: str
+
+
+@dataclass(frozen=True)
+class AddonExpired(AddonEventData):
+    TYPE = "addon.expired"
     reason: str

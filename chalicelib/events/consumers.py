@@ -17,11 +17,30 @@ Handler = Callable[[dict[str, Any]], None]
 
 @dataclass(frozen=True)
 class Consumer:
+    """A queue and the handler that drains it.
+
+    Event consumers (`fed_by_bus`) hear the domain events of `event_types` through an EventBridge rule. Task
+    consumers are fed directly by the jobs that sweep for due work (`chalicelib.events.tasks.enqueue`): their queue is
+    FIFO, one message group per item and the task id as deduplication id, so a sweep that finds the same due item
+    twice within five minutes sends it once; receipts (`chalicelib.store.receipts`) make a redelivery a no-op.
+    """
+
     name: str
     event_types: tuple[str, ...]
     handler: str
     max_receive_count: int = 5
     visibility_timeout_seconds: int = 60
+    fed_by_bus: bool = True
+
+    @property
+    def fifo(self) -> bool:
+        return not self.fed_by_bus
+
+    def queue_name(self, settings: Any) -> str:
+        return str(settings.queue_name(self.name, fifo=self.fifo))
+
+    def dlq_name(self, settings: Any) -> str:
+        return str(settings.queue_name(f"{self.name}-dlq", fifo=self.fifo))
 
     def load(self) -> Handler:
         module_name, function_name = self.handler.split(":")

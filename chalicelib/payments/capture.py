@@ -117,7 +117,16 @@ def prepare(
 ) -> CaptureResult:
     """Add the capture of a loaded invoice to `tx` (reads the buyer's subscriptions, balance and catalog)."""
     now = clock.now()
-    subscriptions, addon_subscriptions = subscription_store.holdings_of(invoice.user_id)
+    # The user's live holdings (is_single conflicts) and whatever the invoice's own lines name, in any status.
+    subscriptions, addon_subscriptions = subscription_store.live_holdings(invoice.user_id)
+    named_subscriptions, named_addons = subscription_store.holdings_by_id(
+        invoice.user_id,
+        [str(ln.item_id) for ln in invoice.lines if ln.item_type == "SUBSCRIPTION" and ln.item_id],
+        [str(ln.item_id) for ln in invoice.lines if ln.item_type == "ADD_ON" and ln.item_id],
+    )
+    live_ids = {s.id for s in subscriptions} | {a.id for a in addon_subscriptions}
+    subscriptions += [s for s in named_subscriptions if s.id not in live_ids]
+    addon_subscriptions += [a for a in named_addons if a.id not in live_ids]
     user, balance, version = batch_get(
         [
             (UserItem, *user_key(invoice.user_id)),
@@ -172,7 +181,7 @@ def refund_unfulfilled(tx: Transaction, activation: Activation, payment: Payment
         now=activation.now,
     )
     money = format_money(amount, activation.places)
-    event = activation._event
+    event = activation.event
     activation.events += [
         event(PaymentRefunded(invoice.id, money, invoice.currency, payment.provider, reference_)),
         event(

@@ -23,6 +23,7 @@ from chalicelib.store.reads import batch_get
 from chalicelib.store.transactions import Transaction, TransactionCancelled
 from chalicelib.subscriptions.models import SubscriptionItem
 from chalicelib.subscriptions.periods import add_period
+from chalicelib.subscriptions.policy import LifecyclePolicy
 from chalicelib.subscriptions.repository import add_subscription, subscription_of
 from chalicelib.tokens.ledger import Ledger
 from chalicelib.users.models import EmailGuardItem, UserDetailsItem, UserItem, details_key, email_key
@@ -209,7 +210,7 @@ def _add_purchase(
         created_at=now,
         updated_at=now,
     )
-    add_subscription(tx, subscription)
+    add_subscription(tx, subscription, LifecyclePolicy())  # the seeded plugin config holds the defaults
     tokens = int((plan.features or {}).get("default_tokens", 0))
     if tokens and purchase.payment_method != "none":
         _credit(tx, user_id, tokens, subscription_id, f"Plan tokens: {plan.name}", now)

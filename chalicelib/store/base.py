@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from pynamodb.attributes import DiscriminatorAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.connection import TableConnection
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, LocalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.core.config import get_settings
@@ -53,6 +53,18 @@ def _index(name: str) -> GlobalSecondaryIndex[Any]:
         f"{name}sk": UnicodeAttribute(range_key=True),
     }
     index_cls = type(f"{name.capitalize()}Index", (GlobalSecondaryIndex,), attributes)
+    return index_cls()  # type: ignore[no-any-return]
+
+
+def _local_index(name: str) -> LocalSecondaryIndex[Any]:
+    """An LSI over `pk`/`<name>_sk`: a second order of one partition that can be read strongly consistent."""
+    meta = type("Meta", (), {"index_name": name, "projection": AllProjection()})
+    attributes = {
+        "Meta": meta,
+        "pk": UnicodeAttribute(hash_key=True),
+        f"{name}_sk": UnicodeAttribute(range_key=True),
+    }
+    index_cls = type(f"{name.capitalize()}LocalIndex", (LocalSecondaryIndex,), attributes)
     return index_cls()  # type: ignore[no-any-return]
 
 
@@ -156,6 +168,10 @@ class SubscriptionsTable(Gsi1Keys, Gsi2Keys, Gsi3Keys, KeyedModel):
     gsi1 = _index("gsi1")
     gsi2 = _index("gsi2")
     gsi3 = _index("gsi3")
+    # Sparse LSI of the items that still count (live holdings): checkout and capture read it strongly consistent
+    # instead of a user's whole history.
+    live_sk = UnicodeAttribute(null=True)
+    live = _local_index("live")
 
 
 @register("invoices", purpose="invoices with their lines, bundle purchases, credit notes")

@@ -1,11 +1,16 @@
 """Subscriptions and add-on subscriptions in the `subscriptions` table, partitioned by user.
 
-The user's partition makes "this user's subscriptions" one consistent Query (checkout's is_single rule, the
-active-subscription read after a capture). GSI1 finds one by id for admin routes; GSI2 (sparse, sharded) lists
-what the lifecycle job must look at before a given time; GSI3 lists all subscriptions for the admin.
+The user's partition makes "this user's subscriptions" one consistent Query. Its sparse local index `live` holds
+only the items that still count — subscriptions that hold a place (TRIALING, ACTIVE, PAST_DUE, PAUSED) and add-on
+subscriptions not yet ended — so checkout and capture read a user's live holdings strongly consistent whatever
+their history. GSI1 finds one by id for admin routes; GSI2 (sparse, sharded `DUE#<0–7>`) holds the moment of the
+lifecycle job's next step for the item (`chalicelib.subscriptions.machine.next_step`); GSI3 lists all
+subscriptions for the admin.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -16,7 +21,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 
-from chalicelib.core.times import iso
+from chalicelib.core.times import iso, sortable
 from chalicelib.store.attributes import string_list
 from chalicelib.store.base import SubscriptionsTable
 
@@ -26,6 +31,20 @@ from chalicelib.subscriptions.states import VALID_STATUSES as VALID_STATUSES
 
 SUBSCRIPTION_PREFIX = "SUB#"
 ADDON_PREFIX = "ADDON#"
+LIVE_ADDON_STATUSES = frozenset({"PENDING", "TRIALING", "ACTIVE", "PAST_DUE", "PAUSED"})
+
+
+def due_partition(shard: int) -> str:
+    return f"DUE#{shard}"
+
+
+def due_keys(item_id: str, due_at: datetime | None, kind: str) -> tuple[str | None, str | None]:
+    """GSI2 keys of an item whose next lifecycle step is due at `due_at` (none when nothing is due)."""
+    from chalicelib.subscriptions.machine import due_shard
+
+    if due_at is None:
+        return None, None
+    return due_partition(due_shard(item_id)), f"{sortable(due_at)}#{kind}#{item_id}"
 
 
 def user_partition(user_id: str) -> str:
@@ -34,7 +53,8 @@ def user_partition(user_id: str) -> str:
 
 
 class SubscriptionItem(SubscriptionsTable, discriminator="SUBSCRIPTION"):
-    """pk `USER#<user id>`, sk `SUB#<id>`; GSI1 `SUB#<id>`; GSI3 `SUBSCRIPTIONS` by creation time."""
+    """pk `USER#<user id>`, sk `SUB#<id>`; GSI1 `SUB#<id>`; GSI2 `DUE#<shard>` while a step is due; GSI3
+    `SUBSCRIPTIONS` by creation time; LSI `live` while it holds a place."""
 
     id = UnicodeAttribute()
     user_id = UnicodeAttribute()
@@ -58,6 +78,10 @@ class SubscriptionItem(SubscriptionsTable, discriminator="SUBSCRIPTION"):
     payment_method_code = UnicodeAttribute(null=True)
     saved_payment_method = JSONAttribute(null=True)
     pending_invoice_id = UnicodeAttribute(null=True)
+    renewal_invoice_id = UnicodeAttribute(null=True)  # the open renewal invoice of the next period, if any
+    trial_reminder_sent_at = UTCDateTimeAttribute(null=True)
+    due_at = UTCDateTimeAttribute(null=True)  # the lifecycle job's next step (GSI2), derived on every write
+    due_step = UnicodeAttribute(null=True)
     provider_subscription_id = UnicodeAttribute(null=True)
     # The plan's is_single categories when it was bought: activation cancels the user's other subscriptions in them.
     exclusive_category_ids = string_list(default=list)
@@ -70,8 +94,12 @@ class SubscriptionItem(SubscriptionsTable, discriminator="SUBSCRIPTION"):
         return user_partition(user_id), f"{SUBSCRIPTION_PREFIX}{subscription_id}"
 
     def index(self) -> None:
+        from chalicelib.subscriptions.states import HOLDING_STATUSES
+
         self.gsi1pk, self.gsi1sk = f"SUB#{self.id}", "SUB"
         self.gsi3pk, self.gsi3sk = "SUBSCRIPTIONS", f"{iso(self.created_at)}#{self.id}"
+        self.live_sk = self.sk if self.status in HOLDING_STATUSES else None
+        self.gsi2pk, self.gsi2sk = due_keys(self.id, self.due_at, "SUB")
 
     @property
     def has_saved_payment_method(self) -> bool:
@@ -79,7 +107,8 @@ class SubscriptionItem(SubscriptionsTable, discriminator="SUBSCRIPTION"):
 
 
 class AddonSubscriptionItem(SubscriptionsTable, discriminator="ADDON_SUBSCRIPTION"):
-    """pk `USER#<user id>`, sk `ADDON#<id>`; GSI1 `ADDONSUB#<id>`."""
+    """pk `USER#<user id>`, sk `ADDON#<id>`; GSI1 `ADDONSUB#<id>`; GSI2 while a step of its own is due; LSI `live`
+    until it ends."""
 
     id = UnicodeAttribute()
     user_id = UnicodeAttribute()
@@ -92,6 +121,17 @@ class AddonSubscriptionItem(SubscriptionsTable, discriminator="ADDON_SUBSCRIPTIO
     cancel_at_period_end = BooleanAttribute(default=False)
     cancelled_at = UTCDateTimeAttribute(null=True)
     cancel_reason = UnicodeAttribute(null=True)
+    paused_at = UTCDateTimeAttribute(null=True)
+    # An independent recurring add-on renews and dunns on its own (subscriptions.md §10).
+    renewal_invoice_id = UnicodeAttribute(null=True)
+    payment_failed_at = UTCDateTimeAttribute(null=True)
+    past_due_since = UTCDateTimeAttribute(null=True)
+    next_retry_at = UTCDateTimeAttribute(null=True)
+    dunning_attempts = NumberAttribute(default=0)
+    payment_method_code = UnicodeAttribute(null=True)
+    saved_payment_method = JSONAttribute(null=True)
+    due_at = UTCDateTimeAttribute(null=True)
+    due_step = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
@@ -107,3 +147,5 @@ class AddonSubscriptionItem(SubscriptionsTable, discriminator="ADDON_SUBSCRIPTIO
 
     def index(self) -> None:
         self.gsi1pk, self.gsi1sk = self.by_id(self.id), "ADDONSUB"
+        self.live_sk = self.sk if self.status in LIVE_ADDON_STATUSES else None
+        self.gsi2pk, self.gsi2sk = due_keys(self.id, self.due_at, "ADDON")

@@ -1,25 +1,37 @@
 """Reads and writes of a user's subscriptions and add-on subscriptions (one partition per user).
 
-How big a partition gets: a user holds at most `max_subscriptions_per_user` (default 10) subscriptions that are
-TRIALING, ACTIVE, PAST_DUE or PAUSED, each with at most 20 add-ons, plus their history (CANCELLED and EXPIRED
-ones). Unpaid checkouts are not bounded yet: every abandoned checkout leaves a PENDING subscription until the
-lifecycle job expires it (next issue). Reads of "the user's subscriptions" therefore read the partition whole —
-one consistent Query, newest first is sorted in memory (the sort key is the id) — and the whole-list routes
-answer at most 1000 items (contract README §1.11).
+Two reads of a user's holdings:
+- `live_holdings`: what still counts — subscriptions that hold a place (TRIALING, ACTIVE, PAST_DUE, PAUSED) and
+  add-on subscriptions not yet ended — from the sparse local index `live`, strongly consistent. Checkout's rules and
+  capture's conflicts read this, so a user's history and abandoned checkouts cost them nothing. It is bounded by
+  `max_subscriptions_per_user` (default 10) subscriptions with at most 20 add-ons each.
+- `holdings_of`: everything, history included, for the user's own lists (answered whole up to 1000 items, README
+  §1.11). Abandoned checkouts leave it when invoice housekeeping cancels their invoice and its PENDING items.
+
+Every write derives the item's index keys from its state, the lifecycle job's next step included
+(`machine.next_step` under the plugin's policy), so the due-time index never disagrees with the item.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.store.base import SubscriptionsTable
+from chalicelib.store.reads import Key, batch_get
 from chalicelib.store.transactions import Transaction
+from chalicelib.subscriptions.machine import next_step
 from chalicelib.subscriptions.models import (
     SUBSCRIPTION_PREFIX,
     AddonSubscriptionItem,
     SubscriptionItem,
     user_partition,
 )
+
+if TYPE_CHECKING:
+    from chalicelib.subscriptions.policy import LifecyclePolicy
 
 Holding = SubscriptionItem | AddonSubscriptionItem
 
@@ -31,16 +43,34 @@ SUBSCRIPTION = "subscription"
 ADDON_SUBSCRIPTION = "addon_subscription"
 
 
-def holdings_of(user_id: str) -> tuple[list[SubscriptionItem], list[AddonSubscriptionItem]]:
-    """Every subscription and add-on subscription of the user, by one consistent Query."""
+def _split(items: Iterable[object]) -> tuple[list[SubscriptionItem], list[AddonSubscriptionItem]]:
     subscriptions: list[SubscriptionItem] = []
     addons: list[AddonSubscriptionItem] = []
-    for item in SubscriptionsTable.query(user_partition(user_id), consistent_read=True):
+    for item in items:
         if isinstance(item, SubscriptionItem):
             subscriptions.append(item)
         elif isinstance(item, AddonSubscriptionItem):
             addons.append(item)
     return subscriptions, addons
+
+
+def holdings_of(user_id: str) -> tuple[list[SubscriptionItem], list[AddonSubscriptionItem]]:
+    """Every subscription and add-on subscription of the user, history included, by one consistent Query."""
+    return _split(SubscriptionsTable.query(user_partition(user_id), consistent_read=True))
+
+
+def live_holdings(user_id: str) -> tuple[list[SubscriptionItem], list[AddonSubscriptionItem]]:
+    """The user's holdings that still count (the `live` local index, strongly consistent)."""
+    return _split(SubscriptionsTable.live.query(user_partition(user_id), consistent_read=True))
+
+
+def holdings_by_id(
+    user_id: str, subscription_ids: Iterable[str], addon_ids: Iterable[str]
+) -> tuple[list[SubscriptionItem], list[AddonSubscriptionItem]]:
+    """Named holdings of the user, whatever their status (one BatchGetItem; missing ones are left out)."""
+    keys: list[Key] = [(SubscriptionItem, *SubscriptionItem.key(user_id, i)) for i in dict.fromkeys(subscription_ids)]
+    keys += [(AddonSubscriptionItem, *AddonSubscriptionItem.key(user_id, i)) for i in dict.fromkeys(addon_ids)]
+    return _split(item for item in batch_get(keys) if item is not None) if keys else ([], [])
 
 
 def subscriptions_of(user_id: str) -> list[SubscriptionItem]:
@@ -67,25 +97,35 @@ def subscription_of(user_id: str, subscription_id: str) -> SubscriptionItem | No
 # --- writes ----------------------------------------------------------------------------------------------------
 
 
-def add_subscription(tx: Transaction, subscription: SubscriptionItem) -> None:
+def schedule(item: Holding, policy: LifecyclePolicy) -> None:
+    """Derive the item's index keys from its state: the live index, and the lifecycle job's next step."""
+    due = next_step(item, policy)
+    item.due_at = due.at if due is not None else None
+    item.due_step = due.step.value if due is not None else None
+    item.index()
+
+
+def add_subscription(tx: Transaction, subscription: SubscriptionItem, policy: LifecyclePolicy) -> None:
     """A new subscription, with its index keys (refused if its key is taken)."""
-    subscription.index()
+    schedule(subscription, policy)
     tx.create(subscription, label=SUBSCRIPTION)
 
 
-def update_subscription(tx: Transaction, subscription: SubscriptionItem) -> None:
-    """The subscription as changed, on the condition of the version read."""
+def update_subscription(tx: Transaction, subscription: SubscriptionItem, policy: LifecyclePolicy) -> None:
+    """The subscription as changed, on the condition of the version read; its index keys follow its state."""
+    schedule(subscription, policy)
     tx.put(subscription, label=SUBSCRIPTION)
 
 
-def add_addon_subscription(tx: Transaction, addon: AddonSubscriptionItem) -> None:
+def add_addon_subscription(tx: Transaction, addon: AddonSubscriptionItem, policy: LifecyclePolicy) -> None:
     """A new add-on subscription, with its index keys (refused if its key is taken)."""
-    addon.index()
+    schedule(addon, policy)
     tx.create(addon, label=ADDON_SUBSCRIPTION)
 
 
-def update_addon_subscription(tx: Transaction, addon: AddonSubscriptionItem) -> None:
-    """The add-on subscription as changed, on the condition of the version read."""
+def update_addon_subscription(tx: Transaction, addon: AddonSubscriptionItem, policy: LifecyclePolicy) -> None:
+    """The add-on subscription as changed, on the condition of the version read; its index keys follow."""
+    schedule(addon, policy)
     tx.put(addon, label=ADDON_SUBSCRIPTION)
 
 

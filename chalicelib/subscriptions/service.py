@@ -13,9 +13,11 @@ from chalicelib.events.envelope import Actor, Event
 from chalicelib.invoices import repository as invoices
 from chalicelib.store.retry import retrying
 from chalicelib.store.transactions import Transaction
-from chalicelib.subscriptions import repository, serializers, states
+from chalicelib.subscriptions import machine, repository, serializers, states
 from chalicelib.subscriptions.events import addon_data
+from chalicelib.subscriptions.machine import Move
 from chalicelib.subscriptions.models import AddonSubscriptionItem, SubscriptionItem
+from chalicelib.subscriptions.policy import LifecyclePolicy
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -145,16 +147,14 @@ def cancel_addon(principal: Principal, addon_subscription_id: str) -> dict[str, 
 def _cancel(tx: Transaction, owned: OwnedAddon, addon: AddonItem, actor: Actor, now: datetime) -> None:
     item = owned.item
     was_pending = item.status == "PENDING"
-    item.cancelled_at = now
-    item.updated_at = now
     if states.addon_cancel_waits_for_period_end(item, addon.billing_period):
-        item.cancel_at_period_end = True
+        machine.move(item, Move.SCHEDULE_CANCEL, now)
         tx.events.append(Event(AddonCancellationScheduled(**addon_data(item, addon)), actor, occurred_at=now))
     else:
-        item.status = "CANCELLED"
+        machine.move(item, Move.CANCEL, now)
         item.cancel_reason = "user"
         tx.events.append(Event(AddonCancelled(**addon_data(item, addon), reason="user"), actor, occurred_at=now))
-    repository.update_addon_subscription(tx, item)
+    repository.update_addon_subscription(tx, item, LifecyclePolicy.of(reference()))
     if was_pending and item.invoice_id:
         _settle_unpaid_invoice(tx, owned, actor, now)
 

@@ -58,11 +58,11 @@ def between_read_and_commit(monkeypatch: pytest.MonkeyPatch) -> Callable[[Callab
     pending: list[Callable[[], Any]] = []
     write = repository.update_addon_subscription
 
-    def interleaved(tx: Any, addon: Any) -> None:
+    def interleaved(tx: Any, addon: Any, *rest: Any) -> None:
         if pending:
             other = pending.pop()
             results.extend(at_once(1, lambda _: other()))
-        write(tx, addon)
+        write(tx, addon, *rest)
 
     monkeypatch.setattr(repository, "update_addon_subscription", interleaved)
 
