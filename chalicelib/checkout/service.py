@@ -24,16 +24,17 @@ from chalicelib.core.errors import BadRequest
 from chalicelib.core.ids import new_id
 from chalicelib.core.money import ZERO, format_fixed, format_money
 from chalicelib.core.times import iso
-from chalicelib.events.catalog import InvoiceCreated, SubscriptionCreated, SubscriptionTrialStarted
+from chalicelib.events.catalog import SubscriptionCreated, SubscriptionTrialStarted
 from chalicelib.events.envelope import Actor, Event
 from chalicelib.invoices import repository as invoice_store
 from chalicelib.invoices import serializers as invoice_json
-from chalicelib.invoices.builder import Line, build_invoice
+from chalicelib.invoices.builder import Line
+from chalicelib.invoices.issue import InvoiceDraft, issue
 from chalicelib.invoices.models import InvoiceItem, TokenBundlePurchaseItem
 from chalicelib.payments.activation import Activation
 from chalicelib.payments.methods import default_method, usable
 from chalicelib.payments.outcomes import Payment
-from chalicelib.store.numbering import UNREAD, SequenceItem, numbering_race, sequence_key, take_number
+from chalicelib.store.numbering import UNREAD, SequenceItem, numbering_race, sequence_key
 from chalicelib.store.reads import batch_get
 from chalicelib.store.retry import retrying
 from chalicelib.store.transactions import Transaction, TransactionCancelled
@@ -324,46 +325,36 @@ def _write(ctx: Context, order: Order, basket: Basket, tx: Transaction) -> dict[
             lines.append(_bind(line, addon_sub.id, addon.id))
     trial_end = subscription.trial_end_at if subscription is not None and order.trial else None
     due = trial_end or now + timedelta(days=int(ctx.ref.settings["invoice_due_days"]))
-    invoice = build_invoice(
+    zero = sum((line.unit_price * line.quantity for line in lines), ZERO) == 0
+    draft = InvoiceDraft(
         invoice_id=invoice_id,
         user_id=user.id,
-        number=take_number(
-            tx, prefix, now.year, invoice_id, known=ctx.sequence if prefix == ctx.sequence_prefix else UNREAD
-        ),
+        prefix=prefix,
         billing_reason="SUBSCRIPTION_CREATE" if plan else "PURCHASE",
         currency=order.currency.code,
         places=order.places,
         lines=lines,
         tax=order.tax,
         details=ctx.details,
-        now=now,
-        status="PENDING",
         tarif_plan_id=plan.id if plan else None,
         subscription_id=subscription.id if subscription else None,
         due_date=due,
     )
-    invoice.payment_method = _payment_method(ctx, basket, order, invoice.total_amount)
+    invoice = issue(
+        tx,
+        draft,
+        now,
+        actor,
+        add=not zero,
+        choose_method=lambda total: _payment_method(ctx, basket, order, total),
+        sequence=ctx.sequence if prefix == ctx.sequence_prefix else UNREAD,
+    )
     if subscription is not None:
         subscription.payment_method_code = invoice.payment_method
     created: list[Any] = [invoice, *purchases, *addon_subscriptions]
     if subscription is not None:
         created.append(subscription)
-    events = [
-        Event(
-            InvoiceCreated(
-                invoice.id,
-                invoice.invoice_number,
-                user.id,
-                invoice.billing_reason,
-                invoice.subscription_id,
-                invoice.currency,
-                format_money(invoice.total_amount, order.places),
-                iso(invoice.due_date),
-            ),
-            actor,
-            occurred_at=now,
-        )
-    ]
+    events: list[Event] = []
     if subscription is not None and plan is not None:
         events.append(
             Event(
@@ -389,11 +380,9 @@ def _write(ctx: Context, order: Order, basket: Basket, tx: Transaction) -> dict[
     if order.trial:
         user_store.mark_trial_used(tx, user, now)
     tx.events.extend(events)
-    zero = invoice.total_amount == 0
     if zero:
         _capture_free(ctx, invoice, purchases, subscription, addon_subscriptions, created, tx, actor)
     else:
-        invoice_store.add_invoice(tx, invoice)
         for purchase in purchases:
             invoice_store.add_purchase(tx, purchase)
         policy = LifecyclePolicy.of(ctx.ref)
