@@ -62,6 +62,12 @@ CONSUMERS: tuple[Consumer, ...] = (
         ),
         handler="chalicelib.notifications.consumer:handle_event",
     ),
+    Consumer(
+        name="invoice-expiry",
+        event_types=("invoice.expiry_due",),
+        handler="chalicelib.housekeeping.invoices:handle",
+        fed_by_bus=False,
+    ),
 )
 
 BY_NAME = {consumer.name: consumer for consumer in CONSUMERS}
