@@ -36,6 +36,7 @@ from pynamodb.exceptions import PutError
 from chalicelib.core import clock
 from chalicelib.core.logging import logger
 from chalicelib.store.base import CountersTable
+from chalicelib.store.connection import client
 from chalicelib.store.errors import condition_failed, save_if
 from chalicelib.store.reads import Key, batch_get
 from chalicelib.store.transactions import Transaction, TransactionCancelled
@@ -132,14 +133,19 @@ def _next_value(prefix: str, year: int) -> int:
     under a running process)."""
     if (prefix, year) not in _registered:
         _register(prefix, year)
+    pk, sk = sequence_key(prefix, year)
     discriminator = SequenceItem._get_discriminator_attribute()
     assert discriminator is not None
-    answer = SequenceItem._get_connection().update_item(
-        *sequence_key(prefix, year),
-        actions=[SequenceItem.value.add(1), discriminator.set(SequenceItem)],
-        return_values="UPDATED_NEW",
+    # The bare client, not PynamoDB's expression builder: this call is on every checkout's path, and it is fixed.
+    answer = client().update_item(
+        TableName=SequenceItem.Meta.table_name,
+        Key={SequenceItem.pk.attr_name: {"S": pk}, SequenceItem.sk.attr_name: {"S": sk}},
+        UpdateExpression="ADD #value :one SET #kind = :kind",
+        ExpressionAttributeNames={"#value": SequenceItem.value.attr_name, "#kind": discriminator.attr_name},
+        ExpressionAttributeValues={":one": {"N": "1"}, ":kind": {"S": discriminator.serialize(SequenceItem)}},
+        ReturnValues="UPDATED_NEW",
     )
-    value = int(answer["Attributes"]["value"]["N"])
+    value = int(answer["Attributes"][SequenceItem.value.attr_name]["N"])
     if value == 1:
         _register(prefix, year)
     return value
