@@ -124,18 +124,22 @@ def prepare(endpoint: str) -> None:
     seed()
 
 
+# The control's numbers: one run of this script, far above the real ones, never reused (a reused one would be
+# refused on its guard).
+_control_values = itertools.count(10**8)
+_control_lock = threading.Lock()
+
+
 @contextmanager
 def no_shared_sequence() -> Iterator[None]:
     """The control: numbers from a counter in this process (far above the real ones), no round trip, no shared item."""
     from chalicelib.store import numbering
 
     real = numbering._next_value
-    values = itertools.count(10**8 * (1 + int(time.time()) % 9))
-    lock = threading.Lock()
 
     def local_value(prefix: str, year: int) -> int:
-        with lock:
-            return next(values)
+        with _control_lock:
+            return next(_control_values)
 
     numbering._next_value = local_value
     try:

@@ -121,9 +121,9 @@ def check_invoices() -> list[Violation]:
             found.append(Violation("numbering", number, "taken by no document and not voided"))
     handed_out: dict[tuple[str, int], int] = {}  # each series' counter: every number up to it was taken
     for sequence in _scan(SequenceItem):
-        _, prefix, year = str(sequence.pk).rsplit("#", 2)
-        handed_out[(prefix, int(year))] = int(sequence.value)
-        series.setdefault((prefix, int(year)), set())
+        _, counted_prefix, counted_year = str(sequence.pk).rsplit("#", 2)
+        handed_out[(counted_prefix, int(counted_year))] = int(sequence.value)
+        series.setdefault((counted_prefix, int(counted_year)), set())
     for (prefix, year), values in series.items():
         top = max([*values, handed_out.get((prefix, year), 0)])
         missing = sorted(set(range(1, top + 1)) - values)

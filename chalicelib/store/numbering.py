@@ -47,7 +47,10 @@ FILL_LIMIT = 10_000  # numbers one run checks per series; a longer backlog is fi
 SERIES_PARTITION = "SERIES"
 
 
-class SequenceItem(CountersTable, discriminator="SEQUENCE"):
+SEQUENCE_KIND = "SEQUENCE"
+
+
+class SequenceItem(CountersTable, discriminator=SEQUENCE_KIND):
     """pk `SEQ#<prefix>#<year>`, sk `SEQ`: the last number taken (moved only by `ADD`)."""
 
     value = NumberAttribute()
@@ -142,7 +145,7 @@ def _next_value(prefix: str, year: int) -> int:
         Key={SequenceItem.pk.attr_name: {"S": pk}, SequenceItem.sk.attr_name: {"S": sk}},
         UpdateExpression="ADD #value :one SET #kind = :kind",
         ExpressionAttributeNames={"#value": SequenceItem.value.attr_name, "#kind": discriminator.attr_name},
-        ExpressionAttributeValues={":one": {"N": "1"}, ":kind": {"S": discriminator.serialize(SequenceItem)}},
+        ExpressionAttributeValues={":one": {"N": "1"}, ":kind": {"S": SEQUENCE_KIND}},
         ReturnValues="UPDATED_NEW",
     )
     value = int(answer["Attributes"][SequenceItem.value.attr_name]["N"])
