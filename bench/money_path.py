@@ -205,14 +205,15 @@ def checkouts_at_once(threads: int, per_thread: int, shared: bool) -> dict[str, 
         for worker in workers:
             worker.start()
         start.wait()
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         for worker in workers:
             worker.join()
-        wall = time.perf_counter() - began
+        wall, cpu = time.perf_counter() - began, time.process_time() - cpu
     Transaction.commit = commit  # type: ignore[method-assign]
     ordered = sorted(latencies)
     return {
         "per_second": refusals["ok"] / wall,
+        "cpu_ms": 1000 * cpu / max(1, sum(refusals.values())),  # this process's CPU per checkout (not the engine's)
         "p50_ms": 1000 * statistics.median(ordered),
         "p95_ms": 1000 * ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
         "conflicts": refusals["409"],
@@ -366,7 +367,7 @@ def main() -> int:
         print(f"\nCheckouts at once on {name}: {args.per_thread} per thread, one buyer per thread, ", end="")
         print(f"median of {args.rounds} rounds (409 and other refusals summed)")
         print("(real: the invoice number from the shared counter; control: no shared sequence)\n")
-        print(f"  {'threads':>7} {'run':<8} {'checkouts/s':>11} {'p50 ms':>8} {'p95 ms':>8}", end="")
+        print(f"  {'threads':>7} {'run':<8} {'checkouts/s':>11} {'p50 ms':>8} {'p95 ms':>8} {'CPU ms':>7}", end="")
         print(f" {'409':>5} {'other':>6} {'ratio':>7}  refused commits (retried), by cancellation code")
         for row in rows:
             for label in ("control", "real"):
@@ -374,6 +375,7 @@ def main() -> int:
                 ratio = f"{m['per_second'] / row['control']['per_second']:.0%}" if label == "real" else ""
                 print(
                     f"  {row['threads']:>7} {label:<8} {m['per_second']:>11.1f} {m['p50_ms']:>8.1f} {m['p95_ms']:>8.1f}"
+                    f" {m['cpu_ms']:>7.1f}"
                     f" {m['conflicts']:>5} {m['other_errors']:>6} {ratio:>7}",
                     m["refused_commits"],
                     m["refusal_codes"],
