@@ -12,6 +12,7 @@ from chalicelib.auth.routes import bp as auth_routes
 from chalicelib.catalog.routes import bp as catalog_routes
 from chalicelib.checkout.routes import bp as checkout_routes
 from chalicelib.core.config import get_settings
+from chalicelib.dev.routes import bp as dev_routes
 from chalicelib.events.consumers import CONSUMERS
 from chalicelib.health.routes import bp as health_routes
 from chalicelib.health.routes import register_root
@@ -37,6 +38,7 @@ app = create_app(
         subscription_routes,
         token_routes,
         payment_routes,
+        dev_routes,
         apidocs_routes,
     ],
     root=register_root,

@@ -21,7 +21,11 @@ from chalicelib.core.logging import logger
 from chalicelib.events.consumers import BY_NAME, CONSUMERS
 
 _queues: dict[str, tuple[str, str]] = {}
-IN_QUEUE = ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed")
+IN_QUEUE = (
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+)
 
 
 def queue_url(consumer: str) -> str:
