@@ -22,6 +22,7 @@ from chalicelib.jobs import JOBS
 from chalicelib.payments.routes import bp as payment_routes
 from chalicelib.subscriptions.routes import bp as subscription_routes
 from chalicelib.tokens.routes import bp as token_routes
+from chalicelib.usage.routes import bp as usage_routes
 from chalicelib.users.routes import bp as user_routes
 
 settings = get_settings()  # refuses to start (prod) with default secrets
@@ -37,6 +38,7 @@ app = create_app(
         invoice_routes,
         subscription_routes,
         token_routes,
+        usage_routes,
         payment_routes,
         dev_routes,
         apidocs_routes,
