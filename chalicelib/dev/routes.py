@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from chalice.app import Blueprint
 
 from chalicelib.core.lazy import lazy_module, model_refs
+from chalicelib.core.validation import NoBody
 from chalicelib.http.access import admin
 from chalicelib.http.pagination import encode_cursor, page_or_default
 from chalicelib.http.request import Req
@@ -45,8 +46,16 @@ def move_clock(req: Req, body: ClockBody) -> Any:
     return service.move_clock(body).answer()
 
 
-@route(bp, "/admin/dev/jobs/{job}/run", "POST", access=SYSTEM, stage=LOCAL, responses={200: schemas.JobRunAnswer})
-def run_job(req: Req, job: str) -> Any:
+@route(
+    bp,
+    "/admin/dev/jobs/{job}/run",
+    "POST",
+    access=SYSTEM,
+    stage=LOCAL,
+    body=NoBody,
+    responses={200: schemas.JobRunAnswer},
+)
+def run_job(req: Req, job: str, body: NoBody) -> Any:
     """Run a scheduled job now (or `all` of them) and deliver the events and tasks it set going before answering."""
     return service.run_job(job)
 
@@ -68,7 +77,7 @@ def notifications(req: Req, query: NotificationsQuery) -> Any:
     return {"notifications": items, "next_cursor": cursor}
 
 
-@route(bp, "/admin/dev/reseed", "POST", access=SYSTEM, stage=LOCAL, responses={200: schemas.ReseedAnswer})
-def reseed(req: Req) -> Any:
+@route(bp, "/admin/dev/reseed", "POST", access=SYSTEM, stage=LOCAL, body=NoBody, responses={200: schemas.ReseedAnswer})
+def reseed(req: Req, body: NoBody) -> Any:
     """Replace all data by the seed data."""
     return service.reseed()
