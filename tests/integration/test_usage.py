@@ -181,3 +181,16 @@ def test_a_token_holder_sees_consumption_of_this_month_only(api: Api, manual_clo
     assert api.post("/api/v1/user/tokens/consume", {"amount": 4}, token=holder.token).status == 200
     tokens = read(api, USAGE, holder.token)["tokens"]
     assert (tokens["used"], tokens["balance"]) == (4, 86)
+
+
+def test_an_idempotency_key_replays_the_report_without_counting_again(api: Api) -> None:
+    buyer = register_buyer(api, "idempotent")
+    headers = {"Idempotency-Key": "usage-report-1"}
+    body = {"feature": "renders", "quantity": 6}
+    first = api.post(USAGE, body, token=buyer.token, headers=headers)
+    again = api.post(USAGE, body, token=buyer.token, headers=headers)
+    assert first.status == again.status == 200
+    assert again.json == first.json
+    assert read(api, USAGE, buyer.token)["renders"]["used"] == 6
+    other = api.post(USAGE, {**body, "quantity": 7}, token=buyer.token, headers=headers)
+    assert other.status == 422
