@@ -30,6 +30,12 @@ JOBS: tuple[Job, ...] = (
         "chalicelib.events.relay:publish_pending",
         "publish outbox events a stream invocation missed",
     ),
+    Job(
+        "invoice-housekeeping",
+        60,
+        "chalicelib.housekeeping.invoices:sweep",
+        "fill invoice-number gaps a crashed writer left; send overdue unpaid checkouts to invoice-expiry",
+    ),
 )
 
 BY_NAME = {job.name: job for job in JOBS}

@@ -401,6 +401,8 @@ def policy(settings: Settings) -> dict[str, Any]:
         if table.create_args.get("GlobalSecondaryIndexes") or table.create_args.get("LocalSecondaryIndexes"):
             table_arns.append({"Fn::Sub": f"${{{table_id(table.logical_name)}.Arn}}/index/*"})
     queue_arns = [_arn(queue_id(q.consumer.name)) for q in resources.queues(settings)]
+    # Task queues are fed by the functions themselves (a sweeping job sends each due item, chalicelib.events.tasks).
+    task_queue_arns = [_arn(queue_id(q.consumer.name)) for q in resources.queues(settings) if q.rule_name is None]
     statements = [
         {
             "Effect": "Allow",
@@ -411,6 +413,11 @@ def policy(settings: Settings) -> dict[str, Any]:
         {"Effect": "Allow", "Action": STREAM_ACTIONS, "Resource": {"Fn::Sub": f"${{{stream_table}.Arn}}/stream/*"}},
         {"Effect": "Allow", "Action": ["events:PutEvents"], "Resource": _arn("EventBus")},
         {"Effect": "Allow", "Action": QUEUE_ACTIONS, "Resource": queue_arns},
+        *(
+            [{"Effect": "Allow", "Action": ["sqs:GetQueueUrl", "sqs:SendMessage"], "Resource": task_queue_arns}]
+            if task_queue_arns
+            else []
+        ),
         {
             "Effect": "Allow",
             "Action": ["ses:SendEmail", "ses:SendRawEmail"],

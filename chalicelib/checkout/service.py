@@ -1,12 +1,14 @@
 """Checkout (contract checkout-and-payments.md §5.1): one invoice and its pending purchases, in one transaction.
 
 The basket arrives typed, rules 1–2 already checked (`checkout.schemas`). Reads: the buyer, their details and
-token balance, the catalog version and the invoice-number sequence (one BatchGetItem; the catalog snapshot is
-re-read only when its version moved) and the buyer's subscriptions and add-ons (one Query). Then rules 3–8 in the
-contract's order, then one TransactWriteItems — written through the repositories of the records — that holds the
-invoice and its number, the user's invoice counts, the subscription, the purchases, the add-on subscriptions, the
-buyer's trial flag, the events and the stored Idempotency-Key answer. A zero total is captured inside that same
-transaction.
+token balance and the catalog version (one BatchGetItem; the catalog snapshot is re-read only when its version
+moved) and the buyer's live subscriptions and add-ons (one Query of the `live` index, whatever their history). Then
+rules 3–8 in the contract's order; the invoice number (one atomic UpdateItem of the series' counter, shared with
+no one's transaction: concurrent checkouts never wait for each other's number); then one TransactWriteItems —
+written through the repositories of the records — that holds the invoice and its number's guard, the user's
+invoice counts, the subscription, the purchases, the add-on subscriptions, the buyer's trial flag, the events and
+the stored Idempotency-Key answer. A zero total is captured inside that same transaction. A retry reuses the number
+the first attempt took; a checkout that gives up after taking one leaves it voided (`store.numbering`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.catalog.models import AddonItem, CatalogVersionItem, CurrencyItem, PlanItem, TaxItem, TokenBundleItem
 from chalicelib.catalog.pricing import Currencies, applicable_tax
-from chalicelib.catalog.repository import Reference, held_snapshot, reference
+from chalicelib.catalog.repository import Reference, reference
 from chalicelib.core import clock
 from chalicelib.core.errors import BadRequest
 from chalicelib.core.ids import new_id
@@ -34,7 +36,7 @@ from chalicelib.invoices.models import InvoiceItem, TokenBundlePurchaseItem
 from chalicelib.payments.activation import Activation
 from chalicelib.payments.methods import default_method, usable
 from chalicelib.payments.outcomes import Payment
-from chalicelib.store.numbering import UNREAD, SequenceItem, numbering_race, sequence_key
+from chalicelib.store.numbering import guard_refused
 from chalicelib.store.reads import batch_get
 from chalicelib.store.retry import retrying
 from chalicelib.store.transactions import Transaction, TransactionCancelled
@@ -70,8 +72,6 @@ class Context:
     user: UserItem
     details: UserDetailsItem | None
     balance: TokenBalanceItem | None
-    sequence: SequenceItem | None
-    sequence_prefix: str
     ref: Reference
     subscriptions: list[SubscriptionItem]
     addon_subscriptions: list[AddonSubscriptionItem]
@@ -113,21 +113,19 @@ def checkout(principal: Principal, basket: Basket, recorder: AnswerRecorder | No
 
 
 def _buyer_or_number_changed(exc: TransactionCancelled) -> bool:
-    """A concurrent checkout took the number, or the buyer (trial flag) or their balance changed: read again."""
-    return exc.conflict or numbering_race(exc.failed) or "user" in exc.failed or "balance" in exc.failed
+    """The buyer (trial flag) or their balance changed, or the number was voided while this checkout stalled (the
+    next attempt takes a new one): read again."""
+    return exc.conflict or guard_refused(exc.failed) or "user" in exc.failed or "balance" in exc.failed
 
 
 def _load(user_id: str) -> Context:
     now = clock.now()
-    held = held_snapshot()  # read the number sequence in the same batch, by the prefix this instance knows
-    guessed_prefix = str(held.settings["invoice_prefix"]) if held else "INV"
-    user, details, balance, version, sequence = batch_get(
+    user, details, balance, version = batch_get(
         [
             (UserItem, *user_key(user_id)),
             (UserDetailsItem, *details_key(user_id)),
             (TokenBalanceItem, *TokenBalanceItem.key(user_id)),
             (CatalogVersionItem, *CatalogVersionItem.key()),
-            (SequenceItem, *sequence_key(guessed_prefix, now.year)),
         ]
     )
     if not isinstance(user, UserItem):
@@ -140,8 +138,6 @@ def _load(user_id: str) -> Context:
         user=user,
         details=details if isinstance(details, UserDetailsItem) else None,
         balance=balance if isinstance(balance, TokenBalanceItem) else None,
-        sequence=sequence if isinstance(sequence, SequenceItem) else None,
-        sequence_prefix=guessed_prefix,
         ref=ref,
         subscriptions=subscriptions,
         addon_subscriptions=addon_subscriptions,
@@ -347,7 +343,6 @@ def _write(ctx: Context, order: Order, basket: Basket, tx: Transaction) -> dict[
         actor,
         add=not zero,
         choose_method=lambda total: _payment_method(ctx, basket, order, total),
-        sequence=ctx.sequence if prefix == ctx.sequence_prefix else UNREAD,
     )
     if subscription is not None:
         subscription.payment_method_code = invoice.payment_method

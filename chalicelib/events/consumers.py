@@ -75,6 +75,12 @@ CONSUMERS: tuple[Consumer, ...] = (
         ),
         handler="chalicelib.access.consumer:handle_event",
     ),
+    Consumer(
+        name="invoice-expiry",
+        event_types=("invoice.expiry_due",),
+        handler="chalicelib.housekeeping.invoices:handle",
+        fed_by_bus=False,
+    ),
 )
 
 BY_NAME = {consumer.name: consumer for consumer in CONSUMERS}

@@ -3,9 +3,11 @@ trial's new first-period invoice, and later admin and booking invoices all come 
 
 A draft names who is billed, for what (lines with unit prices in the invoice currency), the tax that applies and
 when it is due; `issue` prices every line (net, tax and gross rounded per line, totals the sums of the rounded
-lines), takes the next gapless number of the prefix's series for the year, and adds the invoice with its
-`invoice.created` event to the caller's transaction — the caller adds what the invoice bills (a subscription, its
-add-ons, purchases) to the same transaction, so all of it commits, or none of it.
+lines), takes the next gapless number of the prefix's series for the year of `invoiced_at`
+(`store.numbering.take_number`: an atomic counter step outside the transaction, the number's guard inside it), and
+adds the invoice with its `invoice.created` event to the caller's transaction — the caller adds what the invoice
+bills (a subscription, its add-ons, purchases) to the same transaction, so all of it commits, or none of it. The
+number is taken last, once nothing of the draft can be refused any more, so a refused draft takes none.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from chalicelib.core.ids import new_id
 from chalicelib.core.money import format_money
@@ -23,7 +25,7 @@ from chalicelib.events.catalog import InvoiceCreated
 from chalicelib.events.envelope import Actor, Event
 from chalicelib.invoices import repository as invoice_store
 from chalicelib.invoices.builder import Line, build_invoice
-from chalicelib.store.numbering import UNREAD, take_number
+from chalicelib.store.numbering import take_number
 
 if TYPE_CHECKING:
     from chalicelib.catalog.models import TaxItem
@@ -58,19 +60,17 @@ def issue(
     status: str = "PENDING",
     add: bool = True,
     choose_method: Callable[[Decimal], str | None] | None = None,
-    sequence: Any = UNREAD,
 ) -> InvoiceItem:
-    """Number, price and add the invoice (with `invoice.created`) to `tx`.
+    """Price, number and add the invoice (with `invoice.created`) to `tx`.
 
-    `choose_method` picks the payment method once the total is known (methods have amount bounds); `sequence` is
-    the number sequence when the caller read it already (in a batch with its other reads). `add=False`
-    leaves writing it to the caller — a zero-total checkout captures the new invoice in the same transaction, and
-    the capture writes it.
+    `choose_method` picks the payment method once the total is known (methods have amount bounds; it may refuse).
+    `add=False` leaves writing it to the caller — a zero-total checkout captures the new invoice in the same
+    transaction, and the capture writes it.
     """
     invoice = build_invoice(
         invoice_id=draft.invoice_id,
         user_id=draft.user_id,
-        number=take_number(tx, draft.prefix, now.year, draft.invoice_id, known=sequence),
+        number="",  # taken below, once nothing can refuse the draft
         billing_reason=draft.billing_reason,
         currency=draft.currency,
         places=draft.places,
@@ -86,6 +86,7 @@ def issue(
     )
     if choose_method is not None:
         invoice.payment_method = choose_method(invoice.total_amount)
+    invoice.invoice_number = take_number(tx, draft.prefix, invoice.invoiced_at.year, invoice.id)
     tx.events.append(
         Event(
             InvoiceCreated(

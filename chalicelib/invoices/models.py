@@ -39,6 +39,11 @@ def user_invoices_in(user_id: str, status: str) -> str:
     return f"USER#{user_id}#{status}"
 
 
+def pending_partition(shard: int) -> str:
+    """GSI2 partition: one shard of the PENDING invoices, by due date (invoice housekeeping)."""
+    return f"PENDING#{shard}"
+
+
 class LineItem(MapAttribute[str, object]):
     id = UnicodeAttribute()
     item_type = UnicodeAttribute()
@@ -116,7 +121,7 @@ class InvoiceItem(InvoicesTable, discriminator="INVOICE"):
         self.gsi4pk, self.gsi4sk = user_invoices_in(self.user_id, self.status), newest
         self.gsi3pk, self.gsi3sk = "INVOICES", f"{sortable(self.created_at)}#{self.id}"
         if self.status == "PENDING" and self.due_date is not None:
-            self.gsi2pk = f"PENDING#{zlib.crc32(self.id.encode()) % PENDING_SHARDS}"
+            self.gsi2pk = pending_partition(zlib.crc32(self.id.encode()) % PENDING_SHARDS)
             self.gsi2sk = f"{sortable(self.due_date)}#{self.id}"
         else:
             self.gsi2pk = self.gsi2sk = None

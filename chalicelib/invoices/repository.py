@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,13 +20,16 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.core.paging import WHOLE_LIST_CAP, Page, PageRequest
+from chalicelib.core.times import sortable
 from chalicelib.events.catalog import InvoiceVoided
 from chalicelib.events.envelope import Actor, Event
 from chalicelib.invoices.models import (
+    PENDING_SHARDS,
     CreditNoteItem,
     InvoiceCountsItem,
     InvoiceItem,
     TokenBundlePurchaseItem,
+    pending_partition,
     user_invoices,
     user_invoices_in,
 )
@@ -98,6 +102,15 @@ def invoices_page(user_id: str, request: PageRequest, status: str | None = None)
         partition = user_invoices_in(user_id, status)
         query = functools.partial(InvoiceItem.gsi4.query, partition, scan_index_forward=False)
     return query_page(query, request, total)
+
+
+def overdue_invoices(now: datetime) -> Iterator[InvoiceItem]:
+    """PENDING invoices whose due date is before `now`, oldest first per shard: one Query of each shard of the
+    sparse unpaid-by-due-date index (GSI2), so paid, cancelled and not yet due invoices cost nothing. The index is
+    eventually consistent: whoever acts on an invoice found here reads it again."""
+    for shard in range(PENDING_SHARDS):
+        query = InvoiceItem.gsi2.query(pending_partition(shard), InvoiceItem.gsi2sk < sortable(now))
+        yield from (item for item in query if isinstance(item, InvoiceItem))
 
 
 def invoices_of(user_id: str) -> list[InvoiceItem]:
@@ -195,6 +208,12 @@ def add_purchase(tx: Transaction, purchase: TokenBundlePurchaseItem) -> None:
 
 def update_purchase(tx: Transaction, purchase: TokenBundlePurchaseItem) -> None:
     tx.put(purchase, label=PURCHASE)  # conditional on the version read
+
+
+def cancel_purchase(tx: Transaction, purchase: TokenBundlePurchaseItem) -> None:
+    """A PENDING purchase whose invoice will never be paid: CANCELLED, on the condition of the version read."""
+    purchase.status = "CANCELLED"
+    update_purchase(tx, purchase)
 
 
 def add_credit_note(tx: Transaction, note: CreditNoteItem) -> None:

@@ -26,7 +26,7 @@ from chalicelib.invoices.models import CreditNoteItem, InvoiceItem, TokenBundleP
 from chalicelib.payments.activation import Activation
 from chalicelib.payments.outcomes import Payment
 from chalicelib.payments.providers import refund_reference_for
-from chalicelib.store.numbering import numbering_race
+from chalicelib.store.numbering import guard_refused
 from chalicelib.store.reads import batch_get
 from chalicelib.store.retry import retrying
 from chalicelib.store.transactions import Transaction, TransactionCancelled
@@ -104,7 +104,7 @@ def lost_race(exc: TransactionCancelled) -> bool:
     number: read again and decide again. A refused part of the caller's own (its provider event, its stored
     answer) is not a race and propagates."""
     if exc.failed:
-        return all(label in RACE_LABELS or numbering_race([label]) for label in exc.failed)
+        return all(label in RACE_LABELS or guard_refused([label]) for label in exc.failed)
     return exc.conflict
 
 

@@ -6,6 +6,10 @@ not the commit alone. Retries are spread out with full-jitter exponential backof
 instead of colliding again at once. When every attempt loses, the caller gets 409 `Concurrent modification,
 please retry` (contract README §1.4) — never a 500.
 
+The attempts of one `retrying` call are one business step for document numbers (`store.numbering.reserving`): a
+number taken by an attempt whose transaction was refused is reused by the next attempt, and a number the step
+still holds when it gives up (or no longer needs) is voided, so a lost race costs no number and leaves no gap.
+
 We keep this to a few lines of our own instead of tenacity: it runs on hot write paths, and tenacity's import
 (it pulls in asyncio) costs more than the whole loop.
 """
@@ -18,6 +22,7 @@ from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 from chalicelib.core.errors import Conflict
+from chalicelib.store.numbering import reserving
 from chalicelib.store.transactions import TransactionCancelled
 
 T = TypeVar("T")
@@ -50,10 +55,11 @@ def retrying(
     the reads. One it refuses is the step's own business (a guard it wrote, a rule) and propagates unchanged. After
     `tries` lost races the answer is `Conflict`.
     """
-    for _ in attempts(tries):
-        try:
-            return step()
-        except TransactionCancelled as exc:
-            if not retry_on(exc):
-                raise
-    raise Conflict(CONCURRENT_MODIFICATION)
+    with reserving():
+        for _ in attempts(tries):
+            try:
+                return step()
+            except TransactionCancelled as exc:
+                if not retry_on(exc):
+                    raise
+        raise Conflict(CONCURRENT_MODIFICATION)

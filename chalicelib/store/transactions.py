@@ -43,6 +43,8 @@ class Transaction:
     client_request_token: str | None = None
     events: list[Any] = field(default_factory=list)  # domain events, written as one outbox item at commit
     after_commit: list[Callable[[], None]] = field(default_factory=list)  # run once the transaction committed
+    # run when DynamoDB refused the transaction, before the refusal is raised (a number's holder lets go of it)
+    after_refusal: list[Callable[[TransactionCancelled], None]] = field(default_factory=list)
     _checks: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     _deletes: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     _puts: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
@@ -150,7 +152,10 @@ class Transaction:
             reasons = exc.cancellation_reasons or []
             codes = [reason.code if reason is not None else None for reason in reasons]
             failed = [labels[i] for i, code in enumerate(codes) if code == "ConditionalCheckFailed" and i < len(labels)]
-            raise TransactionCancelled(failed, codes) from exc
+            refusal = TransactionCancelled(failed, codes)
+            for hook in self.after_refusal:
+                hook(refusal)
+            raise refusal from exc
         self._run_hooks()
 
     def _run_hooks(self) -> None:

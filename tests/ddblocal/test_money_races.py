@@ -25,12 +25,11 @@ from chalicelib.events.envelope import Actor
 from chalicelib.invoices.repository import invoices_of
 from chalicelib.payments.capture import NotCapturable, capture
 from chalicelib.payments.outcomes import Payment
-from chalicelib.store.numbering import NumberGuardItem
 from chalicelib.subscriptions.repository import holdings_of
 from chalicelib.tokens.models import TokenBalanceItem, TokenEntryItem
 from chalicelib.tokens.schemas import ConsumeBody
 from chalicelib.tokens.service import consume
-from tests.contract import BASIC, PASSWORD, PRIORITY_SUPPORT, PRO, TOKENS_100
+from tests.contract import BASIC, PASSWORD, PRIORITY_SUPPORT, TOKENS_100
 
 pytestmark = pytest.mark.usefixtures("ddb_stack")
 
@@ -126,38 +125,6 @@ def test_one_reference_consumes_once_under_a_race() -> None:
     assert answered and all(r["transaction"]["id"] == answered[0]["transaction"]["id"] for r in answered)
     balance, entries = ledger_of(buyer.user_id)
     assert balance == 93 and [e.amount for e in entries if e.transaction_type == "USAGE"] == [-7]
-
-
-def test_a_checkout_refused_at_commit_leaves_nothing_behind_and_takes_no_number() -> None:
-    """Every number the checkout could take is made unavailable: its transactions are refused, and no invoice,
-    subscription, purchase or trial flag is left; once the numbers are free the next checkout takes the very
-    next one — the refused attempts took none."""
-    from chalicelib.core import clock
-    from chalicelib.store.numbering import SequenceItem, format_number, sequence_key
-    from chalicelib.users.repository import find_user
-
-    year = clock.now().year
-    pk, sk = sequence_key("INV", year)
-    current = int(SequenceItem.get(pk, sk, consistent_read=True).value)
-    blockers = [
-        NumberGuardItem(*NumberGuardItem.key(format_number("INV", year, n)), owner_id="elsewhere")
-        for n in range(current + 1, current + 10)
-    ]
-    for blocker in blockers:
-        blocker.save()
-    buyer = new_customer()
-    try:
-        with pytest.raises(Conflict):
-            buy(buyer, plan_id=PRO, token_bundle_ids=[TOKENS_100])
-        assert invoices_of(buyer.user_id) == []
-        assert holdings_of(buyer.user_id) == ([], [])
-        assert find_user(buyer.user_id).has_used_trial is False
-        assert int(SequenceItem.get(pk, sk, consistent_read=True).value) == current
-    finally:
-        for blocker in blockers:
-            blocker.delete()
-    answer = buy(buyer, plan_id=BASIC)
-    assert answer["invoice"]["invoice_number"] == format_number("INV", year, current + 1)
 
 
 def test_bad_requests_never_write(ddb_stack: dict[str, object]) -> None:

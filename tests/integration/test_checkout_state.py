@@ -21,10 +21,10 @@ from chalicelib.core import clock
 from chalicelib.core.ids import seed_id
 from chalicelib.invoices.models import InvoiceItem, TokenBundlePurchaseItem
 from chalicelib.store.base import SubscriptionsTable
-from chalicelib.store.numbering import NumberGuardItem, SequenceItem, sequence_key, take_number
+from chalicelib.store.numbering import NumberGuardItem, SequenceItem, sequence_key
 from chalicelib.store.outbox import OutboxItem
-from chalicelib.store.transactions import Transaction
 from chalicelib.subscriptions.models import AddonSubscriptionItem, SubscriptionItem
+from chalicelib.users.models import UserItem, user_key
 from tests.contract import (
     BASIC,
     BASIC_USD,
@@ -318,39 +318,55 @@ def test_a_refused_checkout_writes_nothing_and_takes_no_number(fresh_api):
     assert body["trial_applied"] is True
 
 
-def test_a_checkout_that_loses_its_number_at_commit_retries_with_the_next(fresh_api, monkeypatch):
+def touch_buyer(user_id: str) -> None:
+    """A concurrent write of the buyer's record (a profile change, another checkout's trial flag)."""
+    user = UserItem.get(*user_key(user_id), consistent_read=True)
+    user.update(actions=[UserItem.updated_at.set(clock.now())])
+
+
+def guard_of(value: int) -> NumberGuardItem | None:
+    try:
+        return NumberGuardItem.get(*NumberGuardItem.key(number(value)), consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def test_a_checkout_that_loses_a_race_at_commit_retries_with_the_number_it_holds(fresh_api, monkeypatch):
+    """The buyer changes between the first attempt's reads and its commit (its trial flag is written on the
+    condition of the version read): the retry reads again and commits with the number the first attempt took —
+    even though another checkout took the next number meanwhile. The refused attempt left nothing."""
     import chalicelib.checkout.service as service
 
     buyer = register_buyer(fresh_api, "checkout-state")
+    other = register_buyer(fresh_api, "checkout-state")
     token, user_id = buyer.token, buyer.user_id
     start = sequence_value()
     attempts: list[dict[str, Any]] = []
-    taken: list[str] = []
+    concurrent: list[dict[str, Any]] = []
     load, write = service._load, service._write
 
-    def load_then_lose_the_race(user: str) -> Any:
+    def load_then_the_buyer_changes(user: str) -> Any:
         ctx = load(user)
-        if not taken:  # another request takes the next number between our read and our commit
-            tx = Transaction()
-            taken.append(take_number(tx, "INV", clock.now().year, "a-concurrent-invoice"))
-            tx.commit()
+        if user == user_id and not attempts:
+            touch_buyer(user_id)
         return ctx
 
-    def recording_write(*args: Any) -> Any:
+    def write_while_another_checkout_commits(*args: Any) -> Any:
         attempts.append(write(*args))
+        if len(attempts) == 1:  # between our number and our commit, another checkout takes the next one
+            concurrent.append(checkout(fresh_api, other.token, {"plan_id": BASIC}))
         return attempts[-1]
 
-    monkeypatch.setattr(service, "_load", load_then_lose_the_race)
-    monkeypatch.setattr(service, "_write", recording_write)
+    monkeypatch.setattr(service, "_load", load_then_the_buyer_changes)
+    monkeypatch.setattr(service, "_write", write_while_another_checkout_commits)
     body = {"plan_id": PRO, "token_bundle_ids": [TOKENS_100], "add_on_ids": [EXTRA_STORAGE]}
     answer = checkout(fresh_api, token, body)
 
-    assert taken == [number(start + 1)]
-    assert answer["invoice"]["invoice_number"] == number(start + 2)
-    assert len(attempts) == 2
-    lost, won = attempts
-    assert lost["invoice"]["invoice_number"] == number(start + 1)
-    assert won == answer
+    assert [c["invoice"]["invoice_number"] for c in concurrent] == [number(start + 2)]
+    lost, won = [a for a in attempts if a["invoice"]["user_id"] == user_id]
+    assert (lost["invoice"]["invoice_number"], won["invoice"]["invoice_number"]) == (number(start + 1),) * 2
+    assert won == answer and lost["invoice"]["id"] != won["invoice"]["id"]
+    assert sequence_value() == start + 2  # one number each: the retry took none
     # the refused attempt left nothing: no orphan invoice, subscription, purchase or add-on, no events
     assert stored_of(user_id) == ids_in(answer)
     assert set(ids_in(lost)["subscriptions"]).isdisjoint(stored_of(user_id)["subscriptions"])
@@ -362,28 +378,66 @@ def test_a_checkout_that_loses_its_number_at_commit_retries_with_the_next(fresh_
         e["data"]["subscription_id"] for e in outbox_events("subscription.created") if e["data"]["user_id"] == user_id
     ] == [answer["subscription"]["id"]]
     assert answer["trial_applied"] is True
-    assert NumberGuardItem.get(f"NUMBER#{number(start + 1)}", "NUMBER").owner_id == "a-concurrent-invoice"
-    assert NumberGuardItem.get(f"NUMBER#{number(start + 2)}", "NUMBER").owner_id == answer["invoice"]["id"]
+    assert guard_of(start + 1).owner_id == answer["invoice"]["id"]
+    assert guard_of(start + 2).owner_id == concurrent[0]["invoice"]["id"]
 
 
-def test_a_transaction_refused_at_every_commit_writes_nothing(fresh_api):
-    """A number guard without its sequence step (no request can leave one) refuses every attempt's transaction:
-    the checkout gives up with 409 after its retries, having written nothing and taken no number."""
+def test_a_checkout_refused_at_every_commit_writes_nothing_and_voids_the_one_number_it_took(
+    fresh_api, monkeypatch, manual_clock
+):
+    """The buyer changes under every attempt: the checkout gives up with 409 after its retries, having written
+    nothing. All its attempts used one number, which is now a void record saying why; the next checkout takes the
+    number after it, so the series has no gap."""
+    import chalicelib.checkout.service as service
+
     buyer = register_buyer(fresh_api, "checkout-state")
     token, user_id = buyer.token, buyer.user_id
     start, events = sequence_value(), outbox_size()
-    guard = NumberGuardItem(f"NUMBER#{number(start + 1)}", "NUMBER", owner_id="stray")
-    guard.save()
+    numbers: list[str] = []
+    load, write = service._load, service._write
 
+    def load_then_the_buyer_changes(user: str) -> Any:
+        ctx = load(user)
+        touch_buyer(user)
+        return ctx
+
+    def recording_write(*args: Any) -> Any:
+        answer = write(*args)
+        numbers.append(answer["invoice"]["invoice_number"])
+        return answer
+
+    monkeypatch.setattr(service, "_load", load_then_the_buyer_changes)
+    monkeypatch.setattr(service, "_write", recording_write)
     answer = fresh_api.post(CHECKOUT, {"plan_id": PRO, "token_bundle_ids": [TOKENS_100]}, token=token)
     assert (answer.status, answer.json) == (409, {"error": "Concurrent modification, please retry"})
+    assert numbers == [number(start + 1)] * service.ATTEMPTS
     assert stored_of(user_id) == NOTHING
-    assert (sequence_value(), outbox_size()) == (start, events)
+    assert outbox_size() == events
+    assert sequence_value() == start + 1
+    void = guard_of(start + 1)
+    assert (void.owner_id, void.reason) == ("VOID", "Conflict: Concurrent modification, please retry")
+    assert void.voided_at == clock.now()
 
-    guard.delete()
+    monkeypatch.setattr(service, "_load", load)
     body = checkout(fresh_api, token, {"plan_id": PRO})
-    assert body["invoice"]["invoice_number"] == number(start + 1)
+    assert body["invoice"]["invoice_number"] == number(start + 2)
     assert body["trial_applied"] is True  # the refused attempts did not use the trial
+
+
+def test_a_number_guarded_by_someone_else_is_skipped(fresh_api):
+    """A guard already holds the next number (a void record housekeeping wrote while a checkout stalled): the
+    checkout's transaction is refused on it, and its retry takes the number after it. Nothing is voided twice."""
+    buyer = register_buyer(fresh_api, "checkout-state")
+    token, user_id = buyer.token, buyer.user_id
+    start = sequence_value()
+    NumberGuardItem(*NumberGuardItem.key(number(start + 1)), owner_id="VOID", reason="by housekeeping").save()
+
+    body = checkout(fresh_api, token, {"plan_id": PRO, "token_bundle_ids": [TOKENS_100]})
+    assert body["invoice"]["invoice_number"] == number(start + 2)
+    assert stored_of(user_id) == ids_in(body)
+    assert (guard_of(start + 1).owner_id, guard_of(start + 1).reason) == ("VOID", "by housekeeping")
+    assert guard_of(start + 2).owner_id == body["invoice"]["id"]
+    assert body["trial_applied"] is True
 
 
 def test_an_outbox_item_of_a_refused_transaction_is_never_written(fresh_api):

@@ -72,6 +72,19 @@ def test_a_number_taken_and_left_unvoided(customer):
     assert rules() == set()
 
 
+def test_a_number_the_counter_handed_out_that_nobody_holds_is_a_gap(customer):
+    """A writer took the last number and died before its transaction: the series ends in a gap until housekeeping
+    voids it."""
+    from chalicelib.store.numbering import SequenceItem, format_number, sequence_key, write_void
+
+    year = clock.now().year
+    sequence = SequenceItem.get(*sequence_key("INV", year), consistent_read=True)
+    sequence.update(actions=[SequenceItem.value.add(1)])
+    assert rules() == {"numbering"}
+    write_void(format_number("INV", year, int(sequence.value)), "by housekeeping", clock.now())
+    assert rules() == set()
+
+
 def test_a_period_paid_twice(customer):
     invoice = first(InvoiceItem, user_id=customer.user_id)
     twin = InvoiceItem.from_raw_data(invoice.serialize())

@@ -91,7 +91,7 @@ def test_each_consumer_has_its_queue_dead_letter_queue_rule_and_alarm(template: 
     assert bus["Properties"]["Name"] == PROD.event_bus_name == "vbwd-prod"
     expected = resources.queues(PROD)
     assert set(queues) == {q.queue_name for q in expected} | {q.dlq_name for q in expected}
-    assert set(rules) == {q.rule_name for q in expected}
+    assert set(rules) == {q.rule_name for q in expected if q.rule_name is not None}  # task queues have none
     policies = of_type(template, "AWS::SQS::QueuePolicy").values()
     alarms = of_type(template, "AWS::CloudWatch::Alarm").values()
     for queue in expected:
@@ -102,14 +102,18 @@ def test_each_consumer_has_its_queue_dead_letter_queue_rule_and_alarm(template: 
             "maxReceiveCount": queue.consumer.max_receive_count,
         }
         assert properties["VisibilityTimeout"] == queue.consumer.visibility_timeout_seconds
-        rule_id, rule = rules[queue.rule_name]
-        assert rule["EventBusName"] == {"Ref": bus_id}
-        assert rule["EventPattern"] == queue.event_pattern == {"detail-type": list(queue.consumer.event_types)}
-        assert rule["Targets"] == [{"Id": "queue", "Arn": {"Fn::GetAtt": [queue_id, "Arn"]}}]
-        [policy] = [p["Properties"] for p in policies if p["Properties"]["Queues"] == [{"Ref": queue_id}]]
-        [statement] = policy["PolicyDocument"]["Statement"]
-        assert statement["Principal"] == {"Service": "events.amazonaws.com"}
-        assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}}
+        if queue.rule_name is None:  # a task queue: fed by its sweep's SendMessage, not by the bus
+            assert properties.get("FifoQueue") is True
+            assert not [p for p in policies if p["Properties"]["Queues"] == [{"Ref": queue_id}]]
+        else:
+            rule_id, rule = rules[queue.rule_name]
+            assert rule["EventBusName"] == {"Ref": bus_id}
+            assert rule["EventPattern"] == queue.event_pattern == {"detail-type": list(queue.consumer.event_types)}
+            assert rule["Targets"] == [{"Id": "queue", "Arn": {"Fn::GetAtt": [queue_id, "Arn"]}}]
+            [policy] = [p["Properties"] for p in policies if p["Properties"]["Queues"] == [{"Ref": queue_id}]]
+            [statement] = policy["PolicyDocument"]["Statement"]
+            assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+            assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}}
         [alarm] = [
             a["Properties"] for a in alarms if a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0] == dlq_id
         ]
@@ -195,6 +199,8 @@ def test_the_role_grants_what_the_code_uses_and_no_wildcards(template: dict[str,
     queues = named(template, "AWS::SQS::Queue", "QueueName")
     consumer_queues = [{"Fn::GetAtt": [queues[q.queue_name][0], "Arn"]} for q in resources.queues(PROD)]
     assert granted["sqs:ReceiveMessage"] == granted["sqs:DeleteMessage"] == consumer_queues
+    task_queues = [{"Fn::GetAtt": [queues[q.queue_name][0], "Arn"]} for q in resources.queues(PROD) if not q.rule_name]
+    assert granted["sqs:SendMessage"] == granted["sqs:GetQueueUrl"] == task_queues  # sweeps feed them; no others
     assert "ses:SendRawEmail" in granted and "ses:SendEmail" in granted
 
 
