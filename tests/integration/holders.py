@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.catalog.pricing import Currencies
+from chalicelib.catalog.pricing import Currencies, applicable_tax
 from chalicelib.catalog.repository import reference
 from chalicelib.core import clock
 from chalicelib.core.ids import new_id, seed_id
@@ -27,6 +27,7 @@ from chalicelib.subscriptions.models import AddonSubscriptionItem, SubscriptionI
 from chalicelib.subscriptions.periods import add_period
 from chalicelib.subscriptions.policy import LifecyclePolicy
 from chalicelib.users.models import UserItem, user_key
+from chalicelib.users.repository import find_details
 from tests.contract import PASSWORD
 from tests.integration.buyers import Buyer, basket, checkout, events_about, paid, read, register_buyer
 from tests.integration.conftest import Answer, Api
@@ -159,7 +160,7 @@ def addon_events(event_type: str, addon_subscription_id: str) -> list[dict[str, 
 def open_renewal(user_id: str, subscription_id: str) -> str:
     """The RENEWAL invoice of the subscription's next period, as the lifecycle job writes it (subscriptions.md
     §7.1): the plan to bill next (the pending downgrade's, else the current one) at its current price, its linked
-    recurring add-ons that are ACTIVE and not scheduled to end, `due_date = expires_at`; an unpaid upgrade invoice
+    recurring add-ons that are ACTIVE and not scheduled to end, taxed by the billing country now, `due_date = expires_at`; an unpaid upgrade invoice
     voided (§8.2). One transaction, conditional on the subscription's version; its id."""
 
     def step() -> str:
@@ -192,14 +193,15 @@ def open_renewal(user_id: str, subscription_id: str) -> str:
         ]
         lines += [_addon_line(ref, addon, period) for addon in addons if _renews_with(addon, sub)]
         tx = Transaction()
+        details = find_details(user_id)
         draft = InvoiceDraft(
             user_id=user_id,
             billing_reason="RENEWAL",
             currency=sub.currency,
             places=Currencies.of(ref.currencies).places(sub.currency),
             lines=lines,
-            tax=None,
-            details=None,
+            tax=applicable_tax(details.country if details else None, ref.taxes, ref.tax_classes),
+            details=details,
             due_date=start,
             payment_method=sub.payment_method_code,
             subscription_id=sub.id,
@@ -249,3 +251,56 @@ def configure(**values: Any) -> None:
 
     stored = PluginItem.get(*PluginItem.key("subscription"), consistent_read=True)
     change(PluginItem, *PluginItem.key("subscription"), config={**(stored.config or {}), **values})
+
+
+# --- for scenarios: every line and the events in the order they were written -----------------------------------
+
+
+def line_table(invoice: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Each line as (type, description, unit, net, tax, gross, period start, period end)."""
+    return [
+        (
+            line["item_type"],
+            line["description"],
+            line["unit_price"],
+            line["net_amount"],
+            line["tax_amount"],
+            line["gross_amount"],
+            (line.get("metadata") or {}).get("period_start"),
+            (line.get("metadata") or {}).get("period_end"),
+        )
+        for line in invoice["line_items"]
+    ]
+
+
+def invoice_totals(invoice: dict[str, Any]) -> tuple[str, str, str, str]:
+    return invoice["status"], invoice["subtotal"], invoice["tax_amount"], invoice["total_amount"]
+
+
+class Story:
+    """The events of one user written since the last look, oldest transaction first (the seed's are left out)."""
+
+    def __init__(self, user_id: str) -> None:
+        self.user_id = user_id
+        self.seen: set[str] = set()
+        self.new()
+
+    def new(self) -> list[str]:
+        from chalicelib.store.outbox import OutboxItem
+
+        batches = sorted((i for i in OutboxItem.scan() if i.batch_id not in self.seen), key=lambda i: i.created_at)
+        self.seen.update(batch.batch_id for batch in batches)
+        return [
+            envelope["type"]
+            for batch in batches
+            for envelope in batch.envelopes
+            if (envelope.get("data") or {}).get("user_id") == self.user_id
+        ]
+
+
+def ledger_lines(holder: Holder) -> list[tuple[int, str, str]]:
+    """The holder's token ledger, oldest first, as (amount, type, description)."""
+    from tests.integration.buyers import ledger_of
+
+    entries = ledger_of(holder.api, holder.token)
+    return [(e["amount"], e["transaction_type"], e["description"]) for e in reversed(entries)]
