@@ -14,10 +14,22 @@ from typing import Any
 import pytest
 
 from chalicelib.core.clock import ManualClock
-from tests.contract import BASIC, BASIC_USD, ENTERPRISE, FREE, LEGACY_PLAN, PRO, PROFESSIONAL, STARTER
+from tests.contract import (
+    BASIC,
+    BASIC_USD,
+    ENTERPRISE,
+    EXTRA_STORAGE,
+    FREE,
+    LEGACY_PLAN,
+    ONBOARDING,
+    PRIORITY_SUPPORT,
+    PRO,
+    PROFESSIONAL,
+    STARTER,
+)
 from tests.integration.buyers import ledger_of
 from tests.integration.conftest import Api
-from tests.integration.holders import NOT_FOUND, Holder, configure, events, invoice_events, open_renewal
+from tests.integration.holders import NOT_FOUND, Holder, addon_events, configure, events, invoice_events, open_renewal
 
 PENDING_MESSAGE = "Upgrade invoice created. The plan changes when it is paid."
 SWITCHED_MESSAGE = "Subscription upgraded successfully."
@@ -456,3 +468,29 @@ def test_another_users_subscription_is_not_found(api, holder):
         answer = other.post(subscription_id, "upgrade", {"plan_id": PRO})
         assert (answer.status, answer.json) == (404, NOT_FOUND)
     assert holder.subscription(sub["id"])["pending_invoice_id"] is None
+
+
+# --- add-ons after an upgrade (§10) --------------------------------------------------------------------------------
+
+
+def test_after_an_upgrade_add_ons_bound_to_the_old_plan_end_and_the_others_follow_the_new_period(holder, manual_clock):
+    sub = holder.subscribe("pro", addons=("priority-support", "extra-storage-50gb", "dedicated-onboarding"))
+    by_addon = {a["addon_id"]: a for a in sub["add_ons"]}
+    manual_clock.advance(timedelta(days=21))  # 22 May 09:00
+
+    body = holder.ok(sub["id"], "upgrade", {"plan_id": BASIC})  # paid by the credit: switches now
+
+    assert body["subscription"]["expires_at"] == "2026-06-22T09:00:00Z"
+    after = {a["addon_id"]: a for a in holder.subscription(sub["id"])["add_ons"]}
+    support, storage, onboarding = (after[seed] for seed in (PRIORITY_SUPPORT, EXTRA_STORAGE, ONBOARDING))
+    # Priority Support is sold with Pro and Enterprise only: it ends when its paid period does.
+    assert (support["status"], support["cancel_at_period_end"], support["expires_at"]) == (
+        "ACTIVE",
+        True,
+        by_addon[PRIORITY_SUPPORT]["expires_at"],
+    )
+    # Any plan's add-on stays co-terminous with the subscription: the new period's end.
+    assert (storage["cancel_at_period_end"], storage["expires_at"]) == (False, "2026-06-22T09:00:00Z")
+    assert (onboarding["cancel_at_period_end"], onboarding["expires_at"]) == (False, None)  # one-time: untouched
+    assert len(addon_events("addon.cancellation_scheduled", support["id"])) == 1
+    assert addon_events("addon.cancellation_scheduled", storage["id"]) == []

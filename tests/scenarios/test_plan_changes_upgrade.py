@@ -206,3 +206,38 @@ def test_an_upgrade_replayed_with_its_key_a_day_later_answers_what_it_did(fresh_
     assert (first.status, again.status, again.json) == (200, 200, first.json)
     hal.pay(first.json["invoice"]["id"])
     assert hal.subscription(sub["id"])["tarif_plan_id"] == PRO
+
+
+def test_an_upgrade_with_add_ons_then_the_renewal_bills_them_together(fresh_api: Api, manual_clock: ManualClock):
+    ivy = Holder(fresh_api, "ivy")
+    sub = ivy.subscribe("pro", addons=("extra-storage-50gb", "priority-support"))
+    manual_clock.advance(timedelta(days=16))  # 17 May 09:00, 15 days left
+
+    upgrade = ivy.ok(sub["id"], "upgrade", {"plan_id": ENTERPRISE})["invoice"]
+    # Pro 29.99 / 30 × 15 = 14.995 → 15.00 (half up)
+    assert line_table(upgrade) == [
+        ("SUBSCRIPTION", "Enterprise", "99.99", "99.99", "19.00", "118.99", None, None),
+        ("CUSTOM", "Unused time on Pro", "-15.00", "-15.00", "-2.85", "-17.85", None, None),
+    ]
+    assert invoice_totals(upgrade) == ("PENDING", "84.99", "16.15", "101.14")
+    manual_clock.advance(MINUTE)
+    ivy.pay(upgrade["id"])
+
+    period = ("2026-05-17T09:01:00Z", "2026-06-17T09:01:00Z")
+    after = ivy.subscription(sub["id"])
+    assert (after["current_period_start"], after["expires_at"]) == period
+    # Both add-ons are sold with Enterprise too: they follow the new period.
+    assert [(a["status"], a["expires_at"]) for a in after["add_ons"]] == [("ACTIVE", period[1])] * 2
+
+    manual_clock.set(manual_clock.now().replace(month=6, day=16))
+    renewal = ivy.invoice(open_renewal(ivy.user_id, sub["id"]))
+    june = ("2026-06-17T09:01:00Z", "2026-07-17T09:01:00Z")
+    assert sorted(line_table(renewal)) == [
+        ("ADD_ON", "Extra Storage 50 GB", "4.99", "4.99", "0.95", "5.94", *june),
+        ("ADD_ON", "Priority Support", "9.99", "9.99", "1.90", "11.89", *june),
+        ("SUBSCRIPTION", "Enterprise", "99.99", "99.99", "19.00", "118.99", *june),
+    ]
+    ivy.pay(renewal["id"])
+    renewed = ivy.subscription(sub["id"])
+    assert [a["expires_at"] for a in renewed["add_ons"]] == [june[1]] * 2
+    assert ivy.balance() == 200 + 1000 + 1000
