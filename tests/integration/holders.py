@@ -160,8 +160,9 @@ def addon_events(event_type: str, addon_subscription_id: str) -> list[dict[str, 
 def open_renewal(user_id: str, subscription_id: str) -> str:
     """The RENEWAL invoice of the subscription's next period, as the lifecycle job writes it (subscriptions.md
     §7.1): the plan to bill next (the pending downgrade's, else the current one) at its current price, its linked
-    recurring add-ons that are ACTIVE and not scheduled to end, taxed by the billing country now, `due_date = expires_at`; an unpaid upgrade invoice
-    voided (§8.2). One transaction, conditional on the subscription's version; its id."""
+    recurring add-ons that are ACTIVE and not scheduled to end, taxed by the billing country now, `due_date =
+    expires_at`; an unpaid upgrade invoice voided (§8.2). One transaction, conditional on the subscription's
+    version; its id."""
 
     def step() -> str:
         subscriptions, addons = repository.holdings_of(user_id)
