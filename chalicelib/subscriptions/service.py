@@ -695,8 +695,8 @@ def _schedule_cancel(tx: Transaction, held: Held, reason: str, actor: Actor) -> 
         ending.add(addon_sub.id)
         if addon is None or addon_sub.cancel_at_period_end or not machine.allowed(addon_sub, Move.SCHEDULE_CANCEL):
             continue
-        if addon.billing_period == "ONE_TIME":
-            continue  # never expires: unaffected by the parent's period end (§10)
+        if addon.billing_period == "ONE_TIME" and addon_sub.status == machine.ACTIVE:
+            continue  # paid for good: unaffected by the parent's period end (§10); an unpaid trial's one follows
         machine.move(addon_sub, Move.SCHEDULE_CANCEL, now)
         tx.events.append(Event(AddonCancellationScheduled(**addon_data(addon_sub, addon)), actor, occurred_at=now))
         repository.update_addon_subscription(tx, addon_sub, policy)
@@ -799,8 +799,8 @@ def _reissue_first_invoice(tx: Transaction, held: Held, actor: Actor) -> list[Ad
     billed = []
     for addon_sub in held.linked():
         addon = held.ref.addon(addon_sub.addon_id)
-        if addon is None or addon_sub.status != machine.TRIALING:
-            continue
+        if addon is None or addon_sub.status != machine.TRIALING or addon_sub.cancel_at_period_end:
+            continue  # an add-on whose own cancellation stands is not billed again
         addon_unit, addon_conversion = held.price(addon.price, addon.currency)
         addon_metadata = {
             "addon_id": addon.id,

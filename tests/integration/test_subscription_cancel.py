@@ -246,3 +246,34 @@ def test_cancel_and_reactivate_of_another_users_subscription_are_not_found(api, 
         answer = other.post(sub["id"], action)
         assert (answer.status, answer.json) == (404, NOT_FOUND)
     assert holder.subscription(sub["id"])["cancel_at_period_end"] is False
+
+
+def test_a_trials_unpaid_one_time_add_on_is_scheduled_with_it_and_billed_again_on_reactivation(holder):
+    trial = holder.subscribe("pro", ("dedicated-onboarding", "priority-support"), trial=True)
+
+    holder.ok(trial["id"], "cancel")
+    scheduled = holder.subscription(trial["id"])["add_ons"]
+    assert [(a["status"], a["cancel_at_period_end"]) for a in scheduled] == [("TRIALING", True)] * 2
+
+    reactivated = holder.ok(trial["id"], "reactivate")["subscription"]
+    invoice = holder.invoice(reactivated["pending_invoice_id"])
+    assert sorted(line["description"] for line in invoice["line_items"]) == [
+        "Dedicated Onboarding",
+        "Priority Support",
+        "Pro",
+    ]
+    assert [a["cancel_at_period_end"] for a in holder.subscription(trial["id"])["add_ons"]] == [False, False]
+
+
+def test_an_add_on_cancelled_on_its_own_during_a_trial_is_not_billed_again(holder, manual_clock):
+    trial = holder.subscribe("pro", ("priority-support",), trial=True)
+    [addon] = trial["add_ons"]
+    own = holder.api.post(f"/api/v1/user/addons/{addon['id']}/cancel", None, token=holder.token)
+    assert own.status == 200, own.json
+    manual_clock.advance(timedelta(hours=1))
+    holder.ok(trial["id"], "cancel")
+
+    reactivated = holder.ok(trial["id"], "reactivate")["subscription"]
+
+    invoice = holder.invoice(reactivated["pending_invoice_id"])
+    assert [line["description"] for line in invoice["line_items"]] == ["Pro"]
