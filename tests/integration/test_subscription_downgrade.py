@@ -12,7 +12,7 @@ import pytest
 from chalicelib.core.clock import ManualClock
 from tests.contract import BASIC, ENTERPRISE, FREE, LEGACY_PLAN, PRO, PROFESSIONAL
 from tests.integration.conftest import Api
-from tests.integration.holders import NOT_FOUND, Holder, configure, events, invoice_events, open_renewal
+from tests.integration.holders import NOT_FOUND, Holder, events, invoice_events, open_renewal
 
 SCHEDULED = "Downgrade scheduled for next renewal."
 IS_SINGLE = (
@@ -203,15 +203,6 @@ def test_a_downgrade_while_an_upgrade_is_unpaid_is_a_conflict(holder):
         409,
         {"error": "An upgrade invoice is already pending for this subscription", "invoice_id": upgrade["id"]},
     )
-
-
-def test_downgrades_can_be_disabled(fresh_api, manual_clock):
-    configure(allow_downgrade=False)
-    holder = Holder(fresh_api, "no-downgrades")
-    sub = holder.subscribe("pro")
-    answer = holder.post(sub["id"], "downgrade", {"plan_id": BASIC})
-    assert (answer.status, answer.json) == (400, {"error": "Downgrades are disabled"})
-    assert holder.subscription(sub["id"])["pending_plan_id"] is None
 
 
 def test_another_users_subscription_is_not_found(api, holder):
