@@ -7,6 +7,8 @@ invoices here are written by `open_renewal`, a stand-in for the lifecycle job.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from chalicelib.core.clock import ManualClock
@@ -57,9 +59,10 @@ def test_a_downgrade_names_the_plan_of_the_next_renewal_and_charges_nothing(hold
     assert [e["billing_reason"] for e in events("invoice.created", sub["id"])] == ["SUBSCRIPTION_CREATE"]
 
 
-def test_a_new_downgrade_replaces_the_pending_one(holder):
+def test_a_new_downgrade_replaces_the_pending_one(holder, manual_clock):
     sub = holder.subscribe("pro")
     holder.ok(sub["id"], "downgrade", {"plan_id": BASIC})
+    manual_clock.advance(timedelta(minutes=1))  # the outbox orders events by the moment they were written
 
     body = holder.ok(sub["id"], "downgrade", {"plan_id": FREE})
     again = holder.ok(sub["id"], "downgrade", {"plan_id": FREE})
