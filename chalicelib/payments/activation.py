@@ -25,6 +25,7 @@ from chalicelib.core.money import ZERO, format_money
 from chalicelib.core.times import iso, parse_instant
 from chalicelib.events.catalog import (
     AddonActivated,
+    AddonCancellationScheduled,
     AddonCancelled,
     AddonRenewed,
     InvoicePaid,
@@ -316,6 +317,7 @@ class SubscriptionLine:
         sub.anchor_day = now.day
         sub.expires_at = add_period(now, plan.billing_period, now.day)
         activation.credit_plan_tokens(sub, plan)
+        self._follow_new_plan(activation, sub, plan)
         activation.events.append(
             activation.event(
                 SubscriptionUpgraded(
@@ -327,6 +329,24 @@ class SubscriptionLine:
             )
         )
         return True
+
+    def _follow_new_plan(self, activation: Activation, sub: SubscriptionItem, plan: PlanItem) -> None:
+        """After an upgrade (subscriptions.md §10): a linked recurring add-on sold only with other plans ends when
+        its paid period does (scheduled for cancellation); any other stays co-terminous with the subscription, so
+        the next renewal bills both for the same period. A one-time add-on, or one already ending, is untouched."""
+        for addon_sub in activation.addon_subscriptions.values():
+            if addon_sub.subscription_id != sub.id or addon_sub.status != machine.ACTIVE:
+                continue
+            if addon_sub.expires_at is None or addon_sub.cancel_at_period_end:
+                continue
+            addon = activation.addon(addon_sub)
+            if addon.plan_ids and plan.id not in addon.plan_ids:
+                machine.move(addon_sub, Move.SCHEDULE_CANCEL, activation.now)
+                activation.events.append(activation.event(AddonCancellationScheduled(**addon_data(addon_sub, addon))))
+            else:
+                addon_sub.expires_at = sub.expires_at
+                addon_sub.updated_at = activation.now
+            activation.touch(addon_sub)
 
     def _cancel_exclusive_conflicts(self, activation: Activation, sub: SubscriptionItem) -> None:
         exclusive = set(sub.exclusive_category_ids or [])

@@ -20,7 +20,13 @@ from chalicelib.http.request import Req
 from chalicelib.http.routing import route
 
 if TYPE_CHECKING:
-    from chalicelib.subscriptions.schemas import SubscriptionsQuery
+    from chalicelib.subscriptions.schemas import (
+        CancelBody,
+        CancelQuery,
+        PlanChangeBody,
+        ProrationQuery,
+        SubscriptionsQuery,
+    )
 
 bp = Blueprint(__name__)
 schemas = model_refs("chalicelib.subscriptions.schemas")
@@ -89,3 +95,101 @@ def get_addon(req: Req, addon_subscription_id: str) -> Any:
 def cancel_addon(req: Req, addon_subscription_id: str, body: NoBody) -> Any:
     """Cancel an add-on subscription: a recurring ACTIVE one at its period end, any other at once."""
     return service.cancel_addon(req.user, addon_subscription_id)
+
+
+# --- plan changes, cancel, pause (§8–§9): the caller's own subscription; another user's is 404 ---------------------
+
+SUBSCRIPTION_ID = ("subscription_id",)
+# Upgrade and downgrade refuse while an unpaid upgrade (or renewal) invoice of the subscription is open.
+PENDING_INVOICE = {409: schemas.PendingInvoiceConflict}
+
+
+@user_route(
+    "/user/subscriptions/{subscription_id}/proration",
+    "GET",
+    query=schemas.ProrationQuery,
+    uuid_params=SUBSCRIPTION_ID,
+    responses={200: schemas.ProrationAnswer},
+)
+def proration(req: Req, subscription_id: str, query: ProrationQuery) -> Any:
+    """What changing to `new_plan_id` would bill now (nothing is written)."""
+    return service.proration(req.user, subscription_id, query.plan_id)
+
+
+@user_route(
+    "/user/subscriptions/{subscription_id}/upgrade",
+    "POST",
+    body=schemas.PlanChangeBody,
+    uuid_params=SUBSCRIPTION_ID,
+    idempotent=True,
+    responses={200: schemas.UpgradeAnswer, **PENDING_INVOICE},
+)
+def upgrade(req: Req, subscription_id: str, body: PlanChangeBody) -> Any:
+    """Upgrade: an invoice for the new plan less the unused time; the plan switches when it is paid (or now)."""
+    return service.upgrade(req.user, subscription_id, body.plan_id, req.idempotency)
+
+
+@user_route(
+    "/user/subscriptions/{subscription_id}/downgrade",
+    "POST",
+    body=schemas.PlanChangeBody,
+    uuid_params=SUBSCRIPTION_ID,
+    idempotent=True,
+    responses={200: schemas.DowngradeAnswer, **PENDING_INVOICE},
+)
+def downgrade(req: Req, subscription_id: str, body: PlanChangeBody) -> Any:
+    """Downgrade at the next renewal: that renewal bills the new plan and its payment switches it."""
+    return service.downgrade(req.user, subscription_id, body.plan_id, req.idempotency)
+
+
+@user_route(
+    "/user/subscriptions/{subscription_id}/cancel",
+    "POST",
+    body=schemas.CancelBody,
+    query=schemas.CancelQuery,
+    uuid_params=SUBSCRIPTION_ID,
+    idempotent=True,
+    responses={200: schemas.CancelAnswer},
+)
+def cancel(req: Req, subscription_id: str, body: CancelBody, query: CancelQuery) -> Any:
+    """Cancel at the period end (access continues), or now with `?immediately=true`."""
+    return service.cancel(req.user, subscription_id, body.reason, query.now, req.idempotency)
+
+
+@user_route(
+    "/user/subscriptions/{subscription_id}/reactivate",
+    "POST",
+    body=NoBody,
+    uuid_params=SUBSCRIPTION_ID,
+    idempotent=True,
+    responses={200: schemas.ReactivateAnswer},
+)
+def reactivate(req: Req, subscription_id: str, body: NoBody) -> Any:
+    """Undo a scheduled cancellation."""
+    return service.reactivate(req.user, subscription_id, req.idempotency)
+
+
+@user_route(
+    "/user/subscriptions/{subscription_id}/pause",
+    "POST",
+    body=NoBody,
+    uuid_params=SUBSCRIPTION_ID,
+    idempotent=True,
+    responses={200: schemas.PauseAnswer},
+)
+def pause(req: Req, subscription_id: str, body: NoBody) -> Any:
+    """Pause an ACTIVE subscription with its add-ons: renewals and expiry stop."""
+    return service.pause(req.user, subscription_id, req.idempotency)
+
+
+@user_route(
+    "/user/subscriptions/{subscription_id}/resume",
+    "POST",
+    body=NoBody,
+    uuid_params=SUBSCRIPTION_ID,
+    idempotent=True,
+    responses={200: schemas.ResumeAnswer},
+)
+def resume(req: Req, subscription_id: str, body: NoBody) -> Any:
+    """Resume a paused subscription: its expiry moves on by the pause's length."""
+    return service.resume(req.user, subscription_id, req.idempotency)
