@@ -79,6 +79,7 @@ class SubscriptionItem(SubscriptionsTable, discriminator="SUBSCRIPTION"):
     saved_payment_method = JSONAttribute(null=True)
     pending_invoice_id = UnicodeAttribute(null=True)
     renewal_invoice_id = UnicodeAttribute(null=True)  # the open renewal invoice of the next period, if any
+    non_renewing_reason = UnicodeAttribute(null=True)  # why nothing can bill the next period: it expires at its end
     trial_reminder_sent_at = UTCDateTimeAttribute(null=True)
     due_at = UTCDateTimeAttribute(null=True)  # the lifecycle job's next step (GSI2), derived on every write
     due_step = UnicodeAttribute(null=True)
@@ -124,6 +125,7 @@ class AddonSubscriptionItem(SubscriptionsTable, discriminator="ADDON_SUBSCRIPTIO
     paused_at = UTCDateTimeAttribute(null=True)
     # An independent recurring add-on renews and dunns on its own (subscriptions.md §10).
     renewal_invoice_id = UnicodeAttribute(null=True)
+    non_renewing_reason = UnicodeAttribute(null=True)
     payment_failed_at = UTCDateTimeAttribute(null=True)
     past_due_since = UTCDateTimeAttribute(null=True)
     next_retry_at = UTCDateTimeAttribute(null=True)

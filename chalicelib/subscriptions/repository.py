@@ -129,7 +129,10 @@ def update_addon_subscription(tx: Transaction, addon: AddonSubscriptionItem, pol
     tx.put(addon, label=ADDON_SUBSCRIPTION)
 
 
+UNCHANGED = "unchanged "  # the label prefix of `expect_unchanged` checks
+
+
 def expect_unchanged(tx: Transaction, holding: Holding) -> None:
     """Refuse the transaction if `holding` changed since it was read (its version moved on)."""
     model = type(holding)
-    tx.check(model, holding.pk, holding.sk, model.version == holding.version, label=f"unchanged {holding.sk}")
+    tx.check(model, holding.pk, holding.sk, model.version == holding.version, label=f"{UNCHANGED}{holding.sk}")
