@@ -11,7 +11,7 @@ PACKAGE_STAGE ?= prod
 NODE_STAMP := node_modules/.installed
 FUZZ_EXAMPLES ?= 300
 
-.PHONY: run test lint format unit integration ddblocal e2e fuzz chromium seed bootstrap bench clean install package package-lint
+.PHONY: run test lint format unit integration ddblocal e2e fuzz chromium check seed bootstrap bench clean install package package-lint
 
 install: $(STAMP)
 
@@ -76,6 +76,11 @@ chromium:
 ## Create tables, bus, rules and queues on the running stack (the endpoints `make run` chose, or AWS_ENDPOINT_URL*).
 bootstrap: $(STAMP)
 	$(BIN)/python -m infra.bootstrap
+
+## The money's invariants over the running stack (ledgers, invoice totals and numbering, billed periods, coverage,
+## captures); exits 1 when one is violated.
+check: $(STAMP)
+	$(BIN)/python -m infra.check
 
 ## Seed the running emulator with the data of contract/seed-data.md (idempotent).
 seed: $(STAMP)

@@ -86,6 +86,7 @@ class InvoiceItem(InvoicesTable, discriminator="INVOICE"):
     invoiced_at = UTCDateTimeAttribute()
     due_date = UTCDateTimeAttribute(null=True)
     paid_at = UTCDateTimeAttribute(null=True)
+    capture_count = NumberAttribute(default=0)  # how many captures were applied to it: 1 once paid, never more
     line_items = ListAttribute(of=LineItem, default=list)
     payment_attempts = NumberAttribute(default=0)
     last_payment_error = UnicodeAttribute(null=True)

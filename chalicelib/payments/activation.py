@@ -114,6 +114,7 @@ class Activation:
         invoice = self.invoice
         invoice.status = "PAID"
         invoice.paid_at = self.now
+        invoice.capture_count = int(invoice.capture_count or 0) + 1
         invoice.payment_ref = payment.reference
         invoice.payment_method = payment.provider
         invoice.updated_at = self.now

@@ -190,6 +190,7 @@ def _add_purchase(
         payment_ref=purchase.payment_ref,
         due_date=now,
         paid_at=now,
+        capture_count=1,
     )
     add_invoice(tx, invoice)
     subscription = SubscriptionItem(

@@ -542,6 +542,7 @@ def _add_package_purchase(tx: Transaction, details: UserDetailsItem | None, tax:
         payment_ref="sandbox_seed_package",
         due_date=now,
         paid_at=now,
+        capture_count=1,
     )
     add_invoice(tx, invoice)
     user_package = UserPackageItem(
