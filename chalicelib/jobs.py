@@ -30,6 +30,12 @@ JOBS: tuple[Job, ...] = (
         "chalicelib.events.relay:publish_pending",
         "publish outbox events a stream invocation missed",
     ),
+    Job(
+        "subscription-lifecycle",
+        1,
+        "chalicelib.lifecycle.sweep:sweep",
+        "send every subscription and add-on whose renewal, charge, retry, trial or period end is due to its queue",
+    ),
 )
 
 BY_NAME = {job.name: job for job in JOBS}

@@ -62,6 +62,13 @@ CONSUMERS: tuple[Consumer, ...] = (
         ),
         handler="chalicelib.notifications.consumer:handle_event",
     ),
+    # Fed by the `subscription-lifecycle` sweep: one task per due item (chalicelib.lifecycle).
+    Consumer(
+        name="lifecycle-steps",
+        event_types=("lifecycle.step_due",),
+        handler="chalicelib.lifecycle.steps:handle",
+        fed_by_bus=False,
+    ),
 )
 
 BY_NAME = {consumer.name: consumer for consumer in CONSUMERS}

@@ -151,3 +151,19 @@ class AddonSubscriptionItem(SubscriptionsTable, discriminator="ADDON_SUBSCRIPTIO
         self.gsi1pk, self.gsi1sk = self.by_id(self.id), "ADDONSUB"
         self.live_sk = self.sk if self.status in LIVE_ADDON_STATUSES else None
         self.gsi2pk, self.gsi2sk = due_keys(self.id, self.due_at, "ADDON")
+
+
+class BilledPeriodItem(SubscriptionsTable, discriminator="BILLED_PERIOD"):
+    """pk `PERIOD#<subscription or add-on subscription id>`, sk `<sortable period start>`: the one renewal invoice
+    that bills this period. Created (`attribute_not_exists`) in the transaction that issues it, so no period is
+    ever invoiced twice, however many lifecycle runs overlap."""
+
+    holder_id = UnicodeAttribute()
+    invoice_id = UnicodeAttribute()
+    period_start = UTCDateTimeAttribute()
+    period_end = UTCDateTimeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+
+    @classmethod
+    def key(cls, holder_id: str, period_start: datetime) -> tuple[str, str]:
+        return f"PERIOD#{holder_id}", sortable(period_start)

@@ -91,7 +91,7 @@ def test_each_consumer_has_its_queue_dead_letter_queue_rule_and_alarm(template: 
     assert bus["Properties"]["Name"] == PROD.event_bus_name == "vbwd-prod"
     expected = resources.queues(PROD)
     assert set(queues) == {q.queue_name for q in expected} | {q.dlq_name for q in expected}
-    assert set(rules) == {q.rule_name for q in expected}
+    assert set(rules) == {q.rule_name for q in expected if q.rule_name is not None}
     policies = of_type(template, "AWS::SQS::QueuePolicy").values()
     alarms = of_type(template, "AWS::CloudWatch::Alarm").values()
     for queue in expected:
@@ -102,6 +102,9 @@ def test_each_consumer_has_its_queue_dead_letter_queue_rule_and_alarm(template: 
             "maxReceiveCount": queue.consumer.max_receive_count,
         }
         assert properties["VisibilityTimeout"] == queue.consumer.visibility_timeout_seconds
+        if queue.rule_name is None:  # a task queue: its job sends to it, no rule routes events there
+            assert properties["FifoQueue"] is True
+            continue
         rule_id, rule = rules[queue.rule_name]
         assert rule["EventBusName"] == {"Ref": bus_id}
         assert rule["EventPattern"] == queue.event_pattern == {"detail-type": list(queue.consumer.event_types)}
