@@ -23,6 +23,7 @@ def lifecycle() -> None:
     """One run of the job and of the worker that drains its tasks."""
     run("subscription-lifecycle")
     drain_events()
+    drain_events()  # the events the steps wrote reach their consumers (mail)
 
 
 def subscribed(api: Api, clock: ManualClock, tag: str, plan: str = "basic") -> tuple[Buyer, dict[str, Any]]:

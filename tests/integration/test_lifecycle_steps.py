@@ -22,7 +22,7 @@ from chalicelib.subscriptions.machine import Move
 from chalicelib.subscriptions.models import AddonSubscriptionItem, SubscriptionItem
 from chalicelib.subscriptions.policy import LifecyclePolicy
 from tests.integration.buyers import Buyer, basket, buy, checkout, german_buyer, paid, relogin
-from tests.integration.conftest import ADMIN, Api, drain_events, outbox_events
+from tests.integration.conftest import ADMIN, Api, drain_events, outbox_events, sent_mail
 
 T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 END = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
@@ -31,6 +31,7 @@ END = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 def lifecycle() -> None:
     run("subscription-lifecycle")
     drain_events()
+    drain_events()  # the events the steps wrote reach their consumers (mail)
 
 
 def invoices_of(user_id: str) -> list[InvoiceItem]:
@@ -134,6 +135,10 @@ def test_an_unpaid_bank_transfer_renewal_expires_after_the_last_reminder(api: Ap
     assert stored(buyer, sub_id).status == "EXPIRED"
     assert invoices_of(buyer.user_id)[-1].status == "FAILED"
     assert [e["reason"] for e in events("subscription.expired", "subscription_id", sub_id)] == ["dunning_exhausted"]
+    dunning = [m for m in sent_mail() if m["to"] == [buyer.email] and m["subject"].startswith("Payment for Basic")]
+    assert len(dunning) == 5  # the unpaid period end and four reminders
+    assert "We will try again on 2026-06-02." in dunning[0]["body"]
+    assert "This was the last attempt" in dunning[-1]["body"]
 
 
 # --- trials (§6) ------------------------------------------------------------------------------------------------
@@ -162,6 +167,9 @@ def test_a_trial_is_reminded_the_reminder_days_before_it_ends_then_expires_unpai
     lifecycle()
     reminders = events("subscription.trial_will_end", "subscription_id", sub_id)
     assert [(r["trial_end_at"], r["invoice_id"]) for r in reminders] == [("2026-05-15T09:00:00Z", invoice_id)]
+    [reminder] = [m for m in sent_mail() if m["to"] == [buyer.email] and "trial ends soon" in m["subject"]]
+    assert reminder["subject"] == "Your Starter trial ends soon"
+    assert f"/invoices/{invoice_id}" in reminder["body"] and "2026-05-15" in reminder["body"]
 
     manual_clock.set(trial_end)
     lifecycle()
@@ -171,6 +179,10 @@ def test_a_trial_is_reminded_the_reminder_days_before_it_ends_then_expires_unpai
     assert invoices_of(buyer.user_id)[0].status == "CANCELLED"
     assert [e["reason"] for e in events("subscription.expired", "subscription_id", sub_id)] == ["trial_unpaid"]
     assert [e["reason"] for e in events("addon.expired", "subscription_id", sub_id)] == ["trial_unpaid"]
+    ended = [
+        m for m in sent_mail() if m["to"] == [buyer.email] and m["subject"] == "Your Starter subscription has ended"
+    ]
+    assert len(ended) == 1 and "its trial ended without a payment" in ended[0]["body"]
 
 
 def test_a_trial_paid_early_is_not_ended_and_renews_after_its_first_period(api: Api, manual_clock: ManualClock) -> None:
