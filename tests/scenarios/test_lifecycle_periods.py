@@ -5,6 +5,7 @@ the period, the plan tokens and the events follow.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -163,7 +164,7 @@ def test_quarterly_weekly_and_daily_plans_renew_period_after_period(
     sub = pia.subscribe(plan)
     assert pia.state(sub["id"]) == ("ACTIVE", periods[0], True)
     pia.events()
-    for moment, (period_start, period_end) in zip(lead, zip(periods, periods[1:], strict=False), strict=True):
+    for moment, (period_start, period_end) in zip(lead, pairwise(periods), strict=True):
         at(moment)
         job()
         assert pia.events() == RENEWED
