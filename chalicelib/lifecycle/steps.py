@@ -43,6 +43,7 @@ from chalicelib.invoices.issue import InvoiceDraft, issue
 from chalicelib.invoices.models import InvoiceItem
 from chalicelib.payments import charges
 from chalicelib.payments.capture import NotCapturable, capture
+from chalicelib.payments.methods import default_method
 from chalicelib.payments.outcomes import Payment
 from chalicelib.store.transactions import Transaction, TransactionCancelled
 from chalicelib.subscriptions import machine
@@ -352,11 +353,20 @@ def _issue_renewal(ctx: Ctx) -> None:
         details=details,
         due_date=billing.period_start,
         prefix=str(ctx.ref.settings["invoice_prefix"]),
-        payment_method=item.payment_method_code,
         subscription_id=item.id if isinstance(item, SubscriptionItem) else item.subscription_id,
         tarif_plan_id=billing.plan_id,
     )
-    invoice = issue(tx, draft, ctx.now, ACTOR)
+    country = details.country if details else None
+
+    def method(total: Decimal) -> str | None:
+        """The method the item is paid with; an item that never recorded one (an add-on bought alone) gets the
+        default method for this invoice, as a checkout would."""
+        if item.payment_method_code:
+            return str(item.payment_method_code)
+        default = default_method(ctx.ref, target.code, country, total)
+        return default.code if default else None
+
+    invoice = issue(tx, draft, ctx.now, ACTOR, choose_method=method)
     subscription_store.guard_period(tx, item, billing.period_start, billing.period_end, invoice.id, ctx.now)
     item.renewal_invoice_id = invoice.id
     item.updated_at = ctx.now
