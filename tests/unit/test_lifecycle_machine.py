@@ -184,3 +184,62 @@ def test_linked_add_ons_fall_past_due_and_recover_with_their_parent() -> None:
     assert linked.status == "PAST_DUE"
     machine.move(linked, Move.RENEW, NOW)
     assert linked.status == "ACTIVE"
+
+
+# --- the policy and the tables as a whole ----------------------------------------------------------------------
+
+
+def test_the_policy_moves_every_moment() -> None:
+    policy = LifecyclePolicy.from_config(
+        {"renewal_lead_time_hours": 72, "trial_reminder_days": 5, "dunning_retry_days": [7, 2]}
+    )
+    assert next_step(subscription(), policy) == machine.Due(END - timedelta(hours=72), Step.RENEWAL)
+    trial_end = NOW + timedelta(days=14)
+    trialing = subscription(status="TRIALING", trial_end_at=trial_end, expires_at=trial_end)
+    assert next_step(trialing, policy) == machine.Due(trial_end - timedelta(days=5), Step.TRIAL_REMINDER)
+    assert [retry_after(NOW, n, policy) for n in (1, 2, 3)] == [NOW + timedelta(days=2), NOW + timedelta(days=7), None]
+    zero = LifecyclePolicy.from_config({"renewal_lead_time_hours": 0})
+    assert next_step(subscription(), zero) == machine.Due(END, Step.RENEWAL)
+
+
+def test_a_reminder_that_would_fall_before_the_trial_started_falls_at_its_start() -> None:
+    trial_end = NOW + timedelta(days=1)
+    trialing = subscription(status="TRIALING", trial_end_at=trial_end, expires_at=trial_end)
+    assert step_of(trialing) == (Step.TRIAL_REMINDER, NOW)
+
+
+def test_a_trial_cancelled_for_its_end_is_not_reminded() -> None:
+    trial_end = NOW + timedelta(days=14)
+    trialing = subscription(status="TRIALING", trial_end_at=trial_end, expires_at=trial_end, cancel_at_period_end=True)
+    assert step_of(trialing) == (Step.TRIAL_END, trial_end)
+
+
+def test_a_paused_subscription_or_add_on_is_skipped_by_every_step() -> None:
+    assert step_of(subscription(status="PAUSED", renewal_invoice_id="i1")) is None
+    assert step_of(addon(status="PAUSED")) is None
+
+
+@pytest.mark.parametrize(("table", "make"), [(machine.SUBSCRIPTION_MOVES, subscription), (machine.ADDON_MOVES, addon)])
+def test_every_move_the_table_lacks_is_refused_and_changes_nothing(table: dict[Move, Any], make: Any) -> None:
+    statuses = ["PENDING", "TRIALING", "ACTIVE", "PAST_DUE", "PAUSED", "CANCELLED", "EXPIRED"]
+    for what in Move:
+        starts, target = table.get(what, (frozenset(), None))
+        for status in statuses:
+            item = make(status=status)
+            if status in starts:
+                assert machine.move(item, what, NOW) == status
+                assert item.status == (target or status) and item.updated_at == NOW
+            else:
+                with pytest.raises(NotAllowed):
+                    machine.move(item, what, END)
+                assert (item.status, item.updated_at) == (status, NOW)
+
+
+def test_due_shards_spread_items_over_every_shard_evenly() -> None:
+    from collections import Counter
+    from uuid import uuid4
+
+    counts = Counter(machine.due_shard(str(uuid4())) for _ in range(8000))
+    assert set(counts) == set(range(machine.DUE_SHARDS))
+    assert max(counts.values()) < 1.15 * 1000 and min(counts.values()) > 0.85 * 1000
+    assert machine.due_shard("s1") == machine.due_shard("s1")  # stable: an item stays in its shard
