@@ -98,6 +98,11 @@ def test_a_bank_transfer_renewal_is_mailed_and_falls_past_due_when_the_period_en
     assert stored(buyer, sub_id).status == "ACTIVE"
     created = events("invoice.created", "invoice_id", renewal.id)
     assert [c["billing_reason"] for c in created] == ["RENEWAL"]
+    [mailed] = [
+        m for m in sent_mail() if m["to"] == [buyer.email] and m["subject"] == f"Invoice {renewal.invoice_number}"
+    ]
+    assert "due on 2026-06-01" in mailed["body"] and "quote the invoice number" in mailed["body"]
+    assert list(mailed["attachments"]) == [f"invoice-{renewal.invoice_number}.pdf"]  # the transfer details
 
     manual_clock.set(END - timedelta(seconds=1))
     lifecycle()
