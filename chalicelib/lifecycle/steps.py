@@ -430,8 +430,8 @@ def _on_decline(ctx: Ctx) -> charges.DeclineHook:
 
     def hook(tx: Transaction, invoice: InvoiceItem, declined: charges.Declined) -> None:
         item = read(kind, user_id, item_id)  # fresh: the hook runs again if its transaction lost a race
-        if item is None or item.renewal_invoice_id != invoice.id:
-            return
+        if item is None or item.renewal_invoice_id != invoice.id or item.status not in (ACTIVE, PAST_DUE):
+            return  # paused or ended meanwhile: the failure is recorded on the invoice only
         _record_failure(tx, Ctx(item, ctx.ref, ctx.policy, clock.now()), invoice, declined.message)
 
     return hook
