@@ -338,3 +338,36 @@ def test_the_sweep_sends_one_task_per_due_item_and_nothing_before(api: Api, manu
     shard = machine.due_shard(sub.id)
     assert sub.id not in [i.id for i in subscription_store.due_by(shard, END - timedelta(hours=24, seconds=1))]
     assert sub.id in [i.id for i in subscription_store.due_by(shard, END - timedelta(hours=24))]
+
+
+def test_a_subscription_whose_plan_left_the_catalog_is_not_billed_and_expires_at_its_period_end(
+    fresh_api: Api, manual_clock: ManualClock
+) -> None:
+    """A decision where the contract is silent: nothing can price the next period, so no invoice is issued and the
+    subscription ends with its paid period (`subscription.expired` `{reason: "period_end"}`)."""
+    from chalicelib.catalog.models import PlanItem
+    from chalicelib.catalog.repository import bump_version
+    from chalicelib.core.ids import seed_id
+    from chalicelib.plugins.registry import forget_cached_states
+
+    manual_clock.set(T0)
+    buyer = german_buyer(fresh_api, "orphan")
+    bought = buy(fresh_api, buyer, "weekly-pass")
+    paid(fresh_api, buyer.token, bought["invoice"]["id"])
+    sub_id = bought["subscription"]["id"]
+    plan = PlanItem.get(*PlanItem.key(seed_id("plan", "weekly-pass")), consistent_read=True)
+    tx = Transaction().delete(plan)
+    bump_version(tx, T0)
+    tx.commit()
+    forget_cached_states()
+
+    week = T0 + timedelta(days=7)
+    manual_clock.set(week - timedelta(hours=24))
+    lifecycle()
+    sub = stored(buyer, sub_id)
+    assert (sub.status, sub.non_renewing_reason, sub.due_step, sub.due_at) == ("ACTIVE", "unavailable", "expiry", week)
+    assert len(invoices_of(buyer.user_id)) == 1
+    manual_clock.set(week)
+    lifecycle()
+    assert stored(buyer, sub_id).status == "EXPIRED"
+    assert [e["reason"] for e in events("subscription.expired", "subscription_id", sub_id)] == ["period_end"]
