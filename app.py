@@ -12,6 +12,7 @@ from chalicelib.auth.routes import bp as auth_routes
 from chalicelib.catalog.routes import bp as catalog_routes
 from chalicelib.checkout.routes import bp as checkout_routes
 from chalicelib.core.config import get_settings
+from chalicelib.dev.routes import bp as dev_routes
 from chalicelib.events.consumers import CONSUMERS
 from chalicelib.health.routes import bp as health_routes
 from chalicelib.health.routes import register_root
@@ -21,6 +22,7 @@ from chalicelib.jobs import JOBS
 from chalicelib.payments.routes import bp as payment_routes
 from chalicelib.subscriptions.routes import bp as subscription_routes
 from chalicelib.tokens.routes import bp as token_routes
+from chalicelib.usage.routes import bp as usage_routes
 from chalicelib.users.routes import bp as user_routes
 
 settings = get_settings()  # refuses to start (prod) with default secrets
@@ -36,7 +38,9 @@ app = create_app(
         invoice_routes,
         subscription_routes,
         token_routes,
+        usage_routes,
         payment_routes,
+        dev_routes,
         apidocs_routes,
     ],
     root=register_root,

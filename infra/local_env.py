@@ -1,7 +1,9 @@
 """Environment defaults for running against a local emulator (moto server or LocalStack) and DynamoDB Local.
 
 `make run` records the endpoints it chose in `.local/stack-<AWS_PORT>.json` while it runs, so `make seed`,
-`make bootstrap` and a worker started by hand talk to the same DynamoDB engine as the running API.
+`make bootstrap` and a worker started by hand talk to the same DynamoDB engine as the running API. The stack's one
+clock offset (admin.md §19, `chalicelib/core/clock.py`) lives in `.local/clock-<AWS_PORT>.json`, named to every
+process in `VBWD_CLOCK_FILE`, so the API, the worker, the scheduler and a `make seed` share one "now".
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ def stack_file(aws_port_value: int) -> Path:
     return PROJECT_DIR / ".local" / f"stack-{aws_port_value}.json"
 
 
+def clock_file(aws_port_value: int) -> Path:
+    """The clock offset of the stack on this AWS port (removed when `make run` starts and when it stops)."""
+    return PROJECT_DIR / ".local" / f"clock-{aws_port_value}.json"
+
+
 def running_stack(aws_port_value: int) -> dict[str, str]:
     try:
         recorded = json.loads(stack_file(aws_port_value).read_text())
@@ -52,6 +59,7 @@ def local_environment(aws_port_value: int | None = None) -> dict[str, str]:
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
         "POWERTOOLS_SERVICE_NAME": "vbwd-api",
+        "VBWD_CLOCK_FILE": str(clock_file(port)),
     }
 
 
@@ -60,6 +68,8 @@ def apply_local_environment(aws_port_value: int | None = None) -> None:
     port = aws_port_value if aws_port_value is not None else aws_port()
     for key, value in {**local_environment(port), **running_stack(port)}.items():
         os.environ.setdefault(key, value)
+    from chalicelib.core import clock
     from chalicelib.core.config import reload_settings
 
     reload_settings()
+    clock.use_clock(clock.from_environment(os.environ))  # the module may have been imported before the variables

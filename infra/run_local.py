@@ -4,7 +4,9 @@ Starts DynamoDB Local (AWS's own DynamoDB engine, on Java 17+; infra/dynamodb_lo
 SQS, EventBridge, SES, SSM and SNS (unless AWS_EMULATOR=external, e.g. LocalStack from docker-compose), creates the
 stage's resources, seeds the demo data, then runs `chalice local` (the API), the worker (outbox relay and queue
 consumers) and the scheduler (scheduled jobs) as child processes. SIGINT or SIGTERM stops every child, Java
-included; the ports are free again when this process exits.
+included; the ports are free again when this process exits. Every child names the stack's clock file in
+`VBWD_CLOCK_FILE` (`infra/local_env.py`), so moving the clock with `POST /api/v1/admin/dev/clock` moves the "now"
+of all of them; each run starts on the real time (the file is removed at start and at exit).
 
 `DYNAMODB_ENGINE` picks the DynamoDB: `auto` (the default) is DynamoDB Local when Java 17+ and the npm package are
 present, else moto's server with its DynamoDB calls made one at a time (infra/moto_server.py) — moto interleaves
@@ -194,6 +196,7 @@ def main() -> int:
         env["AWS_ENDPOINT_URL_DYNAMODB"] = f"http://127.0.0.1:{ddb}"
     env["DYNAMODB_ENGINE"] = choice.engine
     os.environ.update(env)
+    clock_path = Path(env["VBWD_CLOCK_FILE"])
     dynamodb_url = env.get("AWS_ENDPOINT_URL_DYNAMODB") or env["AWS_ENDPOINT_URL"]
     if (
         (not external and taken(aws, "AWS_PORT"))
@@ -225,6 +228,10 @@ def main() -> int:
         for port, process in waits:
             wait_for_port(port, dynamodb_local.START_TIMEOUT, process)
         state.parent.mkdir(parents=True, exist_ok=True)
+        _forget_clock(clock_path)  # a new stack starts on the real time
+        from chalicelib.core import clock
+
+        clock.use_clock(clock.from_environment(os.environ))  # the seed below runs on the stack's clock
         recorded = {"AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url, "DYNAMODB_ENGINE": choice.engine}
         state.write_text(json.dumps(recorded))
         from chalicelib.core.config import reload_settings
@@ -257,6 +264,12 @@ def main() -> int:
     finally:
         stack.stop()
         state.unlink(missing_ok=True)
+        _forget_clock(clock_path)
+
+
+def _forget_clock(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    Path(f"{path}.lock").unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -65,6 +65,19 @@ CONSUMERS: tuple[Consumer, ...] = (
         ),
         handler="chalicelib.notifications.consumer:handle_event",
     ),
+    Consumer(
+        name="access-levels",
+        event_types=(  # chalicelib.access.service.EVENT_TYPES (not imported: this table stays cheap to import)
+            "subscription.activated",
+            "subscription.cancelled",
+            "subscription.downgraded",
+            "subscription.expired",
+            "subscription.plan_changed",
+            "subscription.renewed",
+            "subscription.upgraded",
+        ),
+        handler="chalicelib.access.consumer:handle_event",
+    ),
     # Fed by the `subscription-lifecycle` sweep: one task per due item (chalicelib.lifecycle).
     Consumer(
         name="lifecycle-steps",

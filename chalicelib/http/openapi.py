@@ -142,6 +142,8 @@ def operation(spec: RouteSpec, method: str, components: Schemas) -> dict[str, An
         op["description"] = description.strip()
     if spec.plugin:
         op["x-plugin"] = spec.plugin
+    if spec.stage:
+        op["x-stage"] = spec.stage
     if spec.access.level == "admin":
         op["x-permission"] = spec.access.permission
     if spec.access.level in ("user", "admin"):

@@ -82,6 +82,7 @@ class RouteSpec:
     view_name: str = ""
     on_app: bool = False  # declared on the app itself (outside /api/v1)
     hidden: bool = False  # left out of the OpenAPI document (the docs page's own assets)
+    stage: str | None = None  # the one stage the route exists in (404 `Not found` in every other)
 
     @functools.cached_property
     def body(self) -> type[BaseModel] | None:
@@ -138,12 +139,14 @@ def route(
     render: Render | None = None,
     responses: Mapping[int, Any] | None = None,
     hidden: bool = False,
+    stage: str | None = None,
 ) -> Callable[[View], View]:
     """Declare a route. `idempotent` routes honour `Idempotency-Key` (contract README §1.10); `raw_body` routes
     read the bytes themselves (signed webhooks verify them before any parsing). `body` and `query` are the
     pydantic models the request is validated into before the view runs; the view receives them as the keyword
     arguments `body` and `query` — except a `raw_body` route's `body`, which is documented only: its view validates
-    the bytes into it once it has verified them."""
+    the bytes into it once it has verified them. A route with a `stage` exists only there: in any other stage it
+    answers 404 `Not found` before anything else, as a path that does not exist does."""
     method_list = (methods,) if isinstance(methods, str) else tuple(methods)
 
     def decorate(view: View) -> View:
@@ -165,6 +168,7 @@ def route(
             view_name=f"{view.__module__}.{view.__name__}",
             on_app=isinstance(target, Chalice),
             hidden=hidden,
+            stage=stage,
         )
 
         @functools.wraps(view)
@@ -184,6 +188,8 @@ def _handle(view: View, spec: RouteSpec, envelope: Mapping[str, Any] | None, par
     limit_headers: dict[str, str] = {}
     scope: IdempotencyScope | None = None
     try:
+        if spec.stage is not None and get_settings().stage != spec.stage:
+            raise NotFound("Not found")
         limit_headers = enforce(spec.limit, req.client_ip)
         if spec.plugin is not None:
             from chalicelib.plugins.registry import is_enabled

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -99,3 +100,36 @@ def test_the_fallback_server_runs_moto_dynamodb_calls_one_at_a_time(monkeypatch:
     assert answers == ["done"] * 16
     assert most == 1
     assert DynamoHandler.call_action.__wrapped__ is slow_call  # type: ignore[attr-defined]
+
+
+def test_every_process_of_a_stack_names_the_stack_s_one_clock_file(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local_env, "PROJECT_DIR", tmp_path)
+    assert local_env.local_environment(4566)["VBWD_CLOCK_FILE"] == str(tmp_path / ".local" / "clock-4566.json")
+    assert local_env.clock_file(4567) != local_env.clock_file(4566)  # two stacks on one machine keep two clocks
+
+
+def test_a_process_started_by_hand_joins_the_running_stack_s_clock(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`python -m infra.worker` imports the clock before it applies the local environment: the clock is installed
+    again from the variables it then has."""
+    from datetime import UTC, datetime, timedelta
+
+    from chalicelib.core import clock
+    from chalicelib.core.config import reload_settings
+
+    monkeypatch.setattr(local_env, "PROJECT_DIR", tmp_path)
+    shared = clock.OffsetClock(clock.FileOffset(local_env.clock_file(4566)))
+    shared.move(lambda _, __: timedelta(days=3))
+    previous, environment = clock.installed(), dict(os.environ)
+    os.environ.pop("VBWD_CLOCK_FILE", None)
+    try:
+        local_env.apply_local_environment(4566)
+        assert clock.now() - datetime.now(UTC) > timedelta(days=2)
+    finally:  # apply_local_environment sets what was missing, AWS_ENDPOINT_URL too: put the test process back
+        os.environ.clear()
+        os.environ.update(environment)
+        clock.use_clock(previous)
+        reload_settings()

@@ -1,0 +1,13 @@
+"""Writes of a user's access levels (the `users` table): the one write the access-levels consumer makes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from chalicelib.store.transactions import Transaction
+from chalicelib.users.models import UserItem
+
+
+def set_user_levels(tx: Transaction, user: UserItem, level_ids: list[str], now: datetime) -> None:
+    """The user's access levels as decided, on the condition of the version read (label `user`)."""
+    tx.update(user, [UserItem.user_access_level_ids.set(level_ids), UserItem.updated_at.set(now)], label="user")
