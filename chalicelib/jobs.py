@@ -31,6 +31,12 @@ JOBS: tuple[Job, ...] = (
         "publish outbox events a stream invocation missed",
     ),
     Job(
+        "subscription-lifecycle",
+        1,
+        "chalicelib.lifecycle.sweep:sweep",
+        "send every subscription and add-on whose renewal, charge, retry, trial or period end is due to its queue",
+    ),
+    Job(
         "invoice-housekeeping",
         60,
         "chalicelib.housekeeping.invoices:sweep",

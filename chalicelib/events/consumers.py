@@ -59,6 +59,9 @@ CONSUMERS: tuple[Consumer, ...] = (
             "auth.refresh_reuse_detected",
             "invoice.paid",
             "invoice.created",
+            "subscription.trial_will_end",
+            "subscription.payment_failed",
+            "subscription.expired",
         ),
         handler="chalicelib.notifications.consumer:handle_event",
     ),
@@ -75,6 +78,14 @@ CONSUMERS: tuple[Consumer, ...] = (
         ),
         handler="chalicelib.access.consumer:handle_event",
     ),
+    # Fed by the `subscription-lifecycle` sweep: one task per due item (chalicelib.lifecycle).
+    Consumer(
+        name="lifecycle-steps",
+        event_types=("lifecycle.step_due",),
+        handler="chalicelib.lifecycle.steps:handle",
+        fed_by_bus=False,
+    ),
+    # Fed by the `invoice-housekeeping` sweep: one task per overdue unpaid checkout (chalicelib.housekeeping).
     Consumer(
         name="invoice-expiry",
         event_types=("invoice.expiry_due",),

@@ -74,6 +74,10 @@ MAILS: dict[str, Mail] = {
     "auth.refresh_reuse_detected": Mail("session_reuse", templates.session_reuse, _account_of_user),
     "invoice.paid": Mail("receipt", templates.receipt, lambda data: str(data["user_email"]), _invoice_pdf),
     "invoice.created": Mail("invoice", templates.invoice_issued, _account_of_user, _invoice_pdf, _wants_invoice_mail),
+    # The lifecycle (subscriptions.md §6, §7): the trial's pay link, dunning, the end.
+    "subscription.trial_will_end": Mail("trial_will_end", templates.trial_will_end, _account_of_user),
+    "subscription.payment_failed": Mail("payment_failed", templates.payment_failed, _account_of_user),
+    "subscription.expired": Mail("subscription_expired", templates.subscription_expired, _account_of_user),
 }
 
 

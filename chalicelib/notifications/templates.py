@@ -64,3 +64,40 @@ def invoice_issued(data: dict[str, Any]) -> Rendered:
         + (f" and due on {str(data['due_date'])[:10]}" if data.get("due_date") else "")
         + ". Please quote the invoice number with your transfer.\n",
     )
+
+
+def trial_will_end(data: dict[str, Any]) -> Rendered:
+    pay_link = f"/invoices/{data['invoice_id']}" if data.get("invoice_id") else "/subscriptions"
+    return (
+        f"Your {data.get('plan_name') or 'trial'} trial ends soon",
+        f"Hello,\n\nyour trial of {data.get('plan_name') or 'your plan'} ends on {str(data.get('trial_end_at'))[:10]}. "
+        f"To keep it without a gap, pay the first invoice now — the remaining trial days are kept:\n\n{pay_link}\n",
+    )
+
+
+def payment_failed(data: dict[str, Any]) -> Rendered:
+    retry = data.get("next_retry_at")
+    then = (
+        f"We will try again on {str(retry)[:10]}."
+        if retry
+        else "This was the last attempt; the subscription ends unless the invoice is paid."
+    )
+    return (
+        f"Payment for {data.get('plan_name') or 'your subscription'} did not go through",
+        f"Hello,\n\nwe could not collect the renewal of {data.get('plan_name') or 'your subscription'} "
+        f"(attempt {data.get('attempt')}: {data.get('error_message') or 'declined'}). Your access continues for now. "
+        f"{then} You can pay the invoice at any time:\n\n/invoices/{data['invoice_id']}\n",
+    )
+
+
+def subscription_expired(data: dict[str, Any]) -> Rendered:
+    why = {
+        "trial_unpaid": "its trial ended without a payment",
+        "dunning_exhausted": "its renewal could not be collected",
+        "period_end": "its last period ended",
+    }.get(str(data.get("reason")), "it ended")
+    return (
+        f"Your {data.get('plan_name') or ''} subscription has ended".replace("  ", " "),
+        f"Hello,\n\nyour subscription to {data.get('plan_name') or 'your plan'} has ended because {why}. "
+        "You can subscribe again at any time.\n",
+    )

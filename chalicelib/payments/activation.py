@@ -274,8 +274,8 @@ class SubscriptionLine:
         sub.tarif_plan_id = plan.id
         sub.pending_plan_id = None
         sub.current_period_start = sub.expires_at
-        anchor = int(sub.anchor_day) if sub.anchor_day else None
-        sub.expires_at = add_period(sub.expires_at, plan.billing_period, anchor) if sub.expires_at else None
+        # Exactly the period the invoice bills, whenever it is paid (from PAST_DUE too): no free days.
+        sub.expires_at = _period_end(metadata, sub, plan.billing_period)
         sub.payment_failed_at = sub.past_due_since = sub.next_retry_at = None
         sub.dunning_attempts = 0
         sub.renewal_invoice_id = None
@@ -414,12 +414,17 @@ class AddonLine:
         self, activation: Activation, line: LineItem, addon_sub: AddonSubscriptionItem, payment: Payment
     ) -> None:
         metadata = line.metadata or {}
-        if iso(addon_sub.expires_at) != metadata.get("period_start") or not metadata.get("period_end"):
-            return  # this period was already applied
-        if not machine.allowed(addon_sub, Move.RENEW):
+        if not metadata.get("period_end") or not machine.allowed(addon_sub, Move.RENEW):
             return
+        period_end = parse_instant(str(metadata["period_end"]))
+        if addon_sub.subscription_id is not None:
+            # A linked add-on renews with its parent's period: applied once it ends with it.
+            if addon_sub.expires_at is None or addon_sub.expires_at >= period_end:
+                return
+        elif iso(addon_sub.expires_at) != metadata.get("period_start"):
+            return  # this period was already applied
         machine.move(addon_sub, Move.RENEW, activation.now)
-        addon_sub.expires_at = parse_instant(str(metadata["period_end"]))
+        addon_sub.expires_at = period_end
         addon_sub.payment_failed_at = addon_sub.past_due_since = addon_sub.next_retry_at = None
         addon_sub.dunning_attempts = 0
         addon_sub.renewal_invoice_id = None
@@ -432,6 +437,14 @@ class AddonLine:
                 AddonRenewed(**addon_data(addon_sub, activation.addon(addon_sub)), invoice_id=activation.invoice.id)
             )
         )
+
+
+def _period_end(metadata: dict[str, Any], sub: SubscriptionItem, billing_period: str) -> datetime | None:
+    """The end of the period a renewal line bills (a line without one: the next period from `expires_at`)."""
+    if metadata.get("period_end"):
+        return parse_instant(str(metadata["period_end"]))
+    anchor = int(sub.anchor_day) if sub.anchor_day else None
+    return add_period(sub.expires_at, billing_period, anchor) if sub.expires_at else None
 
 
 register_line_handler("SUBSCRIPTION", SubscriptionLine())

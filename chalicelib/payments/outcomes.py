@@ -51,3 +51,25 @@ class PaymentOutcome:
     invoice: dict[str, Any]
     payment: dict[str, Any]
     message: str
+
+
+@dataclass(frozen=True)
+class SavedMethodCharge:
+    """What a provider reports for an off-session charge of a saved method (checkout-and-payments.md §10.7):
+    captured with `payment`, or declined with a code and a message. Domain terms only: never an HTTP status."""
+
+    payment: Payment | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+    @classmethod
+    def captured(cls, payment: Payment) -> SavedMethodCharge:
+        return cls(payment=payment)
+
+    @classmethod
+    def declined(cls, code: str, message: str) -> SavedMethodCharge:
+        return cls(error_code=code, error_message=message)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.payment is not None

@@ -1,4 +1,5 @@
-"""Reads and writes of the payment paths' own records: pay locks and inbound provider events."""
+"""Reads and writes of the payment paths' own records: pay locks, off-session charge attempts, inbound provider
+events, and the sandbox provider's memory (the outcome a user chose, the answers it gave)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ from typing import Any
 from pynamodb.exceptions import DeleteError, DoesNotExist
 
 from chalicelib.core.ids import new_id
-from chalicelib.payments.models import PayLockItem, ProviderEventItem
+from chalicelib.invoices import repository as invoice_store
+from chalicelib.invoices.models import InvoiceItem
+from chalicelib.payments.models import (
+    ChargeAttemptItem,
+    PayLockItem,
+    ProviderEventItem,
+    SandboxChargeItem,
+    SandboxOutcomeItem,
+)
 from chalicelib.store.errors import condition_failed, save_if
 from chalicelib.store.transactions import Transaction
 
@@ -17,6 +26,9 @@ PAY_LOCK = timedelta(seconds=30)  # longer than any provider call; a crashed pay
 LOCK_RETENTION = timedelta(minutes=5)
 EVENT_RETENTION = timedelta(days=90)
 PROVIDER_EVENT = "provider_event"  # the label of the event record in a capture's transaction
+CHARGE_ATTEMPT = "charge_attempt"
+ATTEMPT_RETENTION = timedelta(days=90)
+SANDBOX_MEMORY = timedelta(days=90)
 
 
 def take_pay_lock(invoice_id: str, now: datetime) -> PayLockItem | None:
@@ -64,3 +76,103 @@ def record_provider_event(
         ttl=now + EVENT_RETENTION,
     )
     tx.create(item, label=PROVIDER_EVENT)
+
+
+# --- off-session charge attempts -------------------------------------------------------------------------------
+
+
+def open_attempt(invoice_id: str) -> ChargeAttemptItem | None:
+    """An attempt of the invoice still `CLAIMED` — its charger crashed after the claim (one consistent Query of the
+    invoice's attempts, a handful at most)."""
+    query = ChargeAttemptItem.query(ChargeAttemptItem.partition(invoice_id), consistent_read=True)
+    return next((a for a in query if isinstance(a, ChargeAttemptItem) and a.status == "CLAIMED"), None)
+
+
+def claim_attempt(tx: Transaction, invoice: InvoiceItem, provider: str, now: datetime) -> ChargeAttemptItem:
+    """Count the next attempt on the invoice (version-conditional) and claim its record (`attribute_not_exists`):
+    of two chargers that read the same invoice only one claims the attempt."""
+    attempt = int(invoice.payment_attempts or 0) + 1
+    invoice.payment_attempts = attempt
+    invoice.updated_at = now
+    invoice_store.update_invoice(tx, invoice)
+    record = ChargeAttemptItem(
+        *ChargeAttemptItem.key(invoice.id, attempt),
+        invoice_id=invoice.id,
+        attempt=attempt,
+        provider=provider,
+        status="CLAIMED",
+        claimed_at=now,
+        ttl=now + ATTEMPT_RETENTION,
+    )
+    tx.create(record, label=CHARGE_ATTEMPT)
+    return record
+
+
+def close_attempt(
+    tx: Transaction,
+    record: ChargeAttemptItem,
+    status: str,
+    now: datetime,
+    *,
+    error_code: str | None = None,
+    reference: str | None = None,
+) -> None:
+    """The attempt's outcome, in the transaction that writes it (conditional on the version claimed)."""
+    record.status = status
+    record.finished_at = now
+    record.error_code = error_code
+    record.payment_reference = reference
+    tx.put(record, label=CHARGE_ATTEMPT)
+
+
+# --- the sandbox provider's memory ----------------------------------------------------------------------------
+
+SANDBOX_DEFAULT_OUTCOME = "succeed"
+
+
+def sandbox_outcome(user_id: str) -> str:
+    """How the sandbox answers the user's off-session charges (`succeed` unless the user chose `fail`)."""
+    try:
+        item = SandboxOutcomeItem.get(*SandboxOutcomeItem.key(user_id), consistent_read=True)
+    except DoesNotExist:
+        return SANDBOX_DEFAULT_OUTCOME
+    return str(item.outcome)
+
+
+def set_sandbox_outcome(user_id: str, outcome: str, now: datetime) -> None:
+    """A plain put: the user's own choice, last one wins."""
+    SandboxOutcomeItem(*SandboxOutcomeItem.key(user_id), outcome=outcome, updated_at=now).save()
+
+
+def sandbox_answer(idempotency_key: str) -> SandboxChargeItem | None:
+    try:
+        return SandboxChargeItem.get(*SandboxChargeItem.key(idempotency_key), consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def remember_sandbox_answer(
+    idempotency_key: str,
+    now: datetime,
+    *,
+    reference: str | None = None,
+    saved_method: dict[str, Any] | None = None,
+    error_code: str | None = None,
+    error_message: str | None = None,
+) -> SandboxChargeItem:
+    """Keep the first answer given for a key (`attribute_not_exists`): a charge racing with the same key gets the
+    answer that was stored first, whatever it would have answered itself."""
+    answer = SandboxChargeItem(
+        *SandboxChargeItem.key(idempotency_key),
+        succeeded=reference is not None,
+        reference=reference,
+        saved_method=saved_method,
+        error_code=error_code,
+        error_message=error_message,
+        created_at=now,
+        ttl=now + SANDBOX_MEMORY,
+    )
+    stored = save_if(answer, SandboxChargeItem.pk.does_not_exist())
+    if stored is not None:
+        return stored
+    return SandboxChargeItem.get(answer.pk, answer.sk, consistent_read=True)

@@ -85,6 +85,23 @@ class MarkPaidBody(Body):
         return value
 
 
+OFF_SESSION_OUTCOMES = ("succeed", "fail")
+
+
+class SandboxOutcomeBody(Body):
+    """`PUT /plugins/sandbox/outcome` (§10.2): how the sandbox answers the caller's future off-session charges."""
+
+    outcome: Annotated[Literal["succeed", "fail"], Field(description="`fail` declines renewals, retries, upgrades")]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _outcome(cls, data: Any) -> Any:
+        value = data.get("outcome") if isinstance(data, dict) else None
+        if not isinstance(value, str) or value not in OFF_SESSION_OUTCOMES:
+            raise refuse(f"Invalid outcome: {as_text(value)}")
+        return data
+
+
 REQUIRED_NOTIFICATION_FIELDS = ("invoice_id", "payment_reference", "amount", "currency")
 
 
@@ -251,3 +268,9 @@ class WebhookTestAnswer(Answer):
     status: Literal["ok"]
     message: Literal["Webhook endpoint is reachable"]
     signature_valid: bool | None = Field(None, description="Present when an X-VBWD-Signature header was sent")
+
+
+class SandboxOutcome(Answer):
+    """The result of the caller's future off-session sandbox charges"""
+
+    outcome: Literal["succeed", "fail"]

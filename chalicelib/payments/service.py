@@ -33,7 +33,7 @@ from chalicelib.store.transactions import Transaction
 if TYPE_CHECKING:
     from chalicelib.auth.principal import Principal
     from chalicelib.core.idempotency import AnswerRecorder
-    from chalicelib.payments.schemas import MarkPaidBody, PayBody
+    from chalicelib.payments.schemas import MarkPaidBody, PayBody, SandboxOutcomeBody
 
 IN_PROGRESS = "Payment already in progress for this invoice"
 MESSAGES = {
@@ -53,7 +53,9 @@ def _refuse_unpayable(invoice: InvoiceItem) -> None:
         raise BadRequest("Invoice already paid")
     if invoice.status != "PENDING":
         raise BadRequest(f"Invoice is {invoice.status}, expected PENDING")
-    if invoice.due_date is not None and invoice.due_date <= clock.now():
+    # A renewal invoice is due when its period starts, and stays payable through the dunning that follows
+    # (subscriptions.md §7.2: paying it at any time recovers the subscription) until dunning fails it.
+    if invoice.due_date is not None and invoice.due_date <= clock.now() and invoice.billing_reason != "RENEWAL":
         raise BadRequest("Invoice is past its due date")
 
 
@@ -217,3 +219,15 @@ def _mark_paid_answer(result: CaptureResult) -> dict[str, Any]:
     invoice_json = serializers.invoice(invoice, result.places, clock.now(), result.credit_notes)
     invoice_json["user_email"] = owner.email if owner else None
     return {"invoice": invoice_json, "message": "Invoice marked as paid", "items_activated": result.items_activated}
+
+
+# --- the sandbox's off-session outcome (§10.2) -----------------------------------------------------------------
+
+
+def sandbox_outcome(principal: Principal) -> dict[str, Any]:
+    return {"outcome": repository.sandbox_outcome(principal.user_id)}
+
+
+def set_sandbox_outcome(principal: Principal, body: SandboxOutcomeBody) -> dict[str, Any]:
+    repository.set_sandbox_outcome(principal.user_id, body.outcome, clock.now())
+    return {"outcome": body.outcome}

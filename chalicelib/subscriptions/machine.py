@@ -139,6 +139,8 @@ def move(item: SubscriptionItem | AddonSubscriptionItem, what: Move, now: dateti
         item.paused_at = now
     elif what is Move.RESUME and hasattr(item, "paused_at"):
         item.paused_at = None
+    elif what in (Move.CHANGE_PLAN, Move.REINSTATE):
+        item.non_renewing_reason = None  # a new plan, or an admin's decision, can be billed again
     item.updated_at = now
     return before
 
@@ -180,9 +182,7 @@ def _subscription_step(sub: SubscriptionItem, policy: LifecyclePolicy) -> Due | 
     if sub.status == ACTIVE and sub.expires_at is not None:
         if sub.cancel_at_period_end:
             return Due(sub.expires_at, Step.PERIOD_END)
-        if sub.renewal_invoice_id is not None:
-            return Due(sub.expires_at, Step.RENEWAL_UNPAID)
-        return Due(sub.expires_at - policy.renewal_lead_time, Step.RENEWAL)
+        return _renewal_step(sub, policy)
     if sub.status == PAST_DUE:
         if sub.next_retry_at is not None:
             return Due(sub.next_retry_at, Step.DUNNING)
@@ -201,12 +201,26 @@ def _addon_step(addon: AddonSubscriptionItem, policy: LifecyclePolicy) -> Due | 
     if addon.subscription_id is not None:
         return None
     if addon.status == ACTIVE:
-        if addon.renewal_invoice_id is not None:
-            return Due(addon.expires_at, Step.RENEWAL_UNPAID)
-        return Due(addon.expires_at - policy.renewal_lead_time, Step.RENEWAL)
+        return _renewal_step(addon, policy)
     if addon.status == PAST_DUE:
         return Due(addon.next_retry_at or addon.expires_at, Step.DUNNING if addon.next_retry_at else Step.EXPIRY)
     return None
+
+
+def _renewal_step(item: SubscriptionItem | AddonSubscriptionItem, policy: LifecyclePolicy) -> Due:
+    """An ACTIVE item on a recurring period that is not scheduled to end: its renewal.
+
+    Nothing can bill the next period (`non_renewing_reason`) → it expires at the period end. Otherwise the renewal
+    invoice is issued the lead time before the end, and — with a saved method — charged at once: an issued invoice
+    not yet charged (a crash between the two writes) is still due at that same moment. Without a saved method the
+    invoice waits for its payment until the period ends (`RENEWAL_UNPAID`).
+    """
+    assert item.expires_at is not None
+    if item.non_renewing_reason is not None:
+        return Due(item.expires_at, Step.EXPIRY)
+    if item.renewal_invoice_id is None or item.saved_payment_method:
+        return Due(item.expires_at - policy.renewal_lead_time, Step.RENEWAL)
+    return Due(item.expires_at, Step.RENEWAL_UNPAID)
 
 
 def due_shard(item_id: str) -> int:
@@ -216,3 +230,13 @@ def due_shard(item_id: str) -> int:
 def retry_moments(first_failure: datetime, policy: LifecyclePolicy) -> list[datetime]:
     """The dunning retries after the first failed charge (`dunning_retry_days` days after it)."""
     return [first_failure + timedelta(days=days) for days in policy.dunning_retry_days]
+
+
+def retry_after(first_failure: datetime, attempts: int, policy: LifecyclePolicy) -> datetime | None:
+    """When the next retry falls after `attempts` failed attempts (the first one included); None after the last.
+
+    Attempt 1 is the renewal charge (or, for a bank transfer, the invoice unpaid at the period end); attempts
+    2 … n + 1 fall on the n days of `dunning_retry_days` after the first failure.
+    """
+    moments = retry_moments(first_failure, policy)
+    return moments[attempts - 1] if 1 <= attempts <= len(moments) else None

@@ -79,6 +79,7 @@ class SubscriptionItem(SubscriptionsTable, discriminator="SUBSCRIPTION"):
     saved_payment_method = JSONAttribute(null=True)
     pending_invoice_id = UnicodeAttribute(null=True)
     renewal_invoice_id = UnicodeAttribute(null=True)  # the open renewal invoice of the next period, if any
+    non_renewing_reason = UnicodeAttribute(null=True)  # why nothing can bill the next period: it expires at its end
     trial_reminder_sent_at = UTCDateTimeAttribute(null=True)
     due_at = UTCDateTimeAttribute(null=True)  # the lifecycle job's next step (GSI2), derived on every write
     due_step = UnicodeAttribute(null=True)
@@ -124,6 +125,7 @@ class AddonSubscriptionItem(SubscriptionsTable, discriminator="ADDON_SUBSCRIPTIO
     paused_at = UTCDateTimeAttribute(null=True)
     # An independent recurring add-on renews and dunns on its own (subscriptions.md §10).
     renewal_invoice_id = UnicodeAttribute(null=True)
+    non_renewing_reason = UnicodeAttribute(null=True)
     payment_failed_at = UTCDateTimeAttribute(null=True)
     past_due_since = UTCDateTimeAttribute(null=True)
     next_retry_at = UTCDateTimeAttribute(null=True)
@@ -149,3 +151,19 @@ class AddonSubscriptionItem(SubscriptionsTable, discriminator="ADDON_SUBSCRIPTIO
         self.gsi1pk, self.gsi1sk = self.by_id(self.id), "ADDONSUB"
         self.live_sk = self.sk if self.status in LIVE_ADDON_STATUSES else None
         self.gsi2pk, self.gsi2sk = due_keys(self.id, self.due_at, "ADDON")
+
+
+class BilledPeriodItem(SubscriptionsTable, discriminator="BILLED_PERIOD"):
+    """pk `PERIOD#<subscription or add-on subscription id>`, sk `<sortable period start>`: the one renewal invoice
+    that bills this period. Created (`attribute_not_exists`) in the transaction that issues it, so no period is
+    ever invoiced twice, however many lifecycle runs overlap."""
+
+    holder_id = UnicodeAttribute()
+    invoice_id = UnicodeAttribute()
+    period_start = UTCDateTimeAttribute()
+    period_end = UTCDateTimeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+
+    @classmethod
+    def key(cls, holder_id: str, period_start: datetime) -> tuple[str, str]:
+        return f"PERIOD#{holder_id}", sortable(period_start)

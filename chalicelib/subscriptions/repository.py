@@ -14,11 +14,13 @@ Every write derives the item's index keys from its state, the lifecycle job's ne
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import DoesNotExist
 
+from chalicelib.core.times import sortable
 from chalicelib.store.base import SubscriptionsTable
 from chalicelib.store.reads import Key, batch_get
 from chalicelib.store.transactions import Transaction
@@ -26,7 +28,9 @@ from chalicelib.subscriptions.machine import next_step
 from chalicelib.subscriptions.models import (
     SUBSCRIPTION_PREFIX,
     AddonSubscriptionItem,
+    BilledPeriodItem,
     SubscriptionItem,
+    due_partition,
     user_partition,
 )
 
@@ -94,6 +98,34 @@ def subscription_of(user_id: str, subscription_id: str) -> SubscriptionItem | No
         return None
 
 
+def addon_subscription_of(user_id: str, addon_subscription_id: str) -> AddonSubscriptionItem | None:
+    try:
+        return AddonSubscriptionItem.get(
+            *AddonSubscriptionItem.key(user_id, addon_subscription_id), consistent_read=True
+        )
+    except DoesNotExist:
+        return None
+
+
+DUE_PAGE = 100
+
+
+def due_by(shard: int, moment: datetime) -> Iterator[Holding]:
+    """The items of one due-index shard whose next lifecycle step is due at or before `moment`, oldest first
+    (a Query of GSI2 `DUE#<shard>` with the sort key up to `moment`, read a page of `DUE_PAGE` at a time)."""
+    upper = f"{sortable(moment)}#~"  # every kind and id of the moments up to `moment`
+    query = SubscriptionsTable.gsi2.query(due_partition(shard), SubscriptionsTable.gsi2sk <= upper, page_size=DUE_PAGE)
+    for item in query:
+        if isinstance(item, SubscriptionItem | AddonSubscriptionItem):
+            yield item
+
+
+def linked_addons(user_id: str, subscription_id: str) -> list[AddonSubscriptionItem]:
+    """The add-on subscriptions of one subscription that still count (the user's `live` index)."""
+    _, addons = live_holdings(user_id)
+    return [a for a in addons if a.subscription_id == subscription_id]
+
+
 # --- writes ----------------------------------------------------------------------------------------------------
 
 
@@ -129,7 +161,33 @@ def update_addon_subscription(tx: Transaction, addon: AddonSubscriptionItem, pol
     tx.put(addon, label=ADDON_SUBSCRIPTION)
 
 
+UNCHANGED = "unchanged "  # the label prefix of `expect_unchanged` checks
+
+
 def expect_unchanged(tx: Transaction, holding: Holding) -> None:
     """Refuse the transaction if `holding` changed since it was read (its version moved on)."""
     model = type(holding)
-    tx.check(model, holding.pk, holding.sk, model.version == holding.version, label=f"unchanged {holding.sk}")
+    tx.check(model, holding.pk, holding.sk, model.version == holding.version, label=f"{UNCHANGED}{holding.sk}")
+
+
+PERIOD_GUARD = "billed_period"
+
+
+def guard_period(
+    tx: Transaction,
+    holding: Holding,
+    period_start: datetime,
+    period_end: datetime | None,
+    invoice_id: str,
+    now: datetime,
+) -> None:
+    """Claim the period for this invoice (`attribute_not_exists`): a second renewal invoice of it is refused."""
+    guard = BilledPeriodItem(
+        *BilledPeriodItem.key(holding.id, period_start),
+        holder_id=holding.id,
+        invoice_id=invoice_id,
+        period_start=period_start,
+        period_end=period_end,
+        created_at=now,
+    )
+    tx.create(guard, label=PERIOD_GUARD)

@@ -26,11 +26,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     result = yield
     from chalicelib.audit.invariants import check_all, report
     from chalicelib.core import clock
-    from chalicelib.jobs import BY_NAME
 
     settle()
     violations = check_all(clock.now())
-    if "subscription-lifecycle" not in BY_NAME:  # until the lifecycle job exists nothing ends a paid period
-        violations = [v for v in violations if v.rule != "coverage"]
     assert not violations, report(violations)
     return result

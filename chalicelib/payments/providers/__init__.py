@@ -1,8 +1,10 @@
 """Payment providers behind one interface (contract checkout-and-payments.md §10).
 
 A provider's code is its payment-method code and its plugin name. Each provider module exposes a class with
-`start` (begin paying an invoice: report a capture, an authorization, instructions or a decline — `ProviderStart`)
-and `refund` (give money back; `None` when the money is settled outside, as for bank transfers). A provider talks
+`start` (begin paying an invoice: report a capture, an authorization, instructions or a decline — `ProviderStart`),
+`refund` (give money back; `None` when the money is settled outside, as for bank transfers) and `charge_saved`
+(charge a method saved by an earlier capture, off-session, under the caller's idempotency key: captured with a
+`Payment`, or declined — `SavedMethodCharge`; the flow around it is `chalicelib.payments.charges`). A provider talks
 to its payment service only: it never writes the invoice, so the payments service applies what it reports in one
 transaction (`chalicelib.payments.service`). Providers load on first use, so their SDKs never weigh on a cold
 start.
@@ -12,12 +14,12 @@ from __future__ import annotations
 
 import importlib
 from decimal import Decimal
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from chalicelib.invoices.models import InvoiceItem
     from chalicelib.invoices.repository import InvoiceRecords
-    from chalicelib.payments.outcomes import ProviderStart
+    from chalicelib.payments.outcomes import ProviderStart, SavedMethodCharge
     from chalicelib.payments.schemas import PayBody
 
 _IMPLEMENTATIONS = {
@@ -32,6 +34,10 @@ class PaymentProvider(Protocol):
     def start(self, records: InvoiceRecords, options: PayBody) -> ProviderStart: ...
 
     def refund(self, invoice: InvoiceItem, amount: Decimal) -> str | None: ...
+
+    def charge_saved(
+        self, invoice: InvoiceItem, saved_method: dict[str, Any], idempotency_key: str
+    ) -> SavedMethodCharge: ...
 
 
 def has_provider(code: str) -> bool:

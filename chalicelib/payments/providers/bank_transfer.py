@@ -7,13 +7,13 @@ through the signed payment webhook. There is no saved method and nothing to refu
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.catalog.pricing import Currencies
 from chalicelib.catalog.repository import reference
 from chalicelib.core.money import format_money
 from chalicelib.core.times import iso
-from chalicelib.payments.outcomes import PaymentKind, ProviderStart
+from chalicelib.payments.outcomes import PaymentKind, ProviderStart, SavedMethodCharge
 
 if TYPE_CHECKING:
     from chalicelib.invoices.models import InvoiceItem
@@ -46,3 +46,9 @@ class BankTransferProvider:
 
     def refund(self, invoice: InvoiceItem, amount: Decimal) -> str | None:
         return None  # paid back by the merchant's bank, outside the system
+
+    def charge_saved(
+        self, invoice: InvoiceItem, saved_method: dict[str, Any], idempotency_key: str
+    ) -> SavedMethodCharge:
+        """A bank transfer saves no method: there is nothing to charge (its renewals are mailed and wait)."""
+        return SavedMethodCharge.declined("no_saved_method", "Bank transfer has no saved payment method")

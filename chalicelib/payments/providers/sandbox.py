@@ -3,19 +3,26 @@
 `succeed` takes the money at once (saving a sandbox method on recurring purchases, so renewals can charge it
 later); `authorize` holds it for a later capture; `fail` declines like a card would. The provider only reports
 what happened; the payments service captures, authorizes or records the attempt.
+
+Off-session charges of a saved sandbox method (renewals, trial conversion, dunning retries, upgrades) answer as
+the charged user chose with `PUT /plugins/sandbox/outcome`, and — like a real provider — remember their answer
+per idempotency key: asked again with the same key, the sandbox answers what it answered the first time and takes
+no money twice.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from chalicelib.core import clock
 from chalicelib.core.ids import new_id
-from chalicelib.payments.outcomes import Payment, PaymentKind, ProviderStart
+from chalicelib.payments.outcomes import Payment, PaymentKind, ProviderStart, SavedMethodCharge
 
 if TYPE_CHECKING:
     from chalicelib.invoices.models import InvoiceItem
     from chalicelib.invoices.repository import InvoiceRecords
+    from chalicelib.payments.models import SandboxChargeItem
     from chalicelib.payments.schemas import PayBody
 
 DECLINE_CODE = "card_declined"
@@ -52,3 +59,31 @@ class SandboxProvider:
 
     def refund(self, invoice: InvoiceItem, amount: Decimal) -> str | None:
         return f"sandbox_refund_{new_id()}"  # the sandbox gives money back at once
+
+    def charge_saved(
+        self, invoice: InvoiceItem, saved_method: dict[str, Any], idempotency_key: str
+    ) -> SavedMethodCharge:
+        """Charge the saved sandbox method off-session: the user's chosen outcome, once per idempotency key."""
+        from chalicelib.payments import repository
+
+        answer = repository.sandbox_answer(idempotency_key)
+        if answer is None:
+            now = clock.now()
+            if repository.sandbox_outcome(invoice.user_id) == "fail":
+                answer = repository.remember_sandbox_answer(
+                    idempotency_key, now, error_code=DECLINE_CODE, error_message=DECLINE_MESSAGE
+                )
+            else:
+                answer = repository.remember_sandbox_answer(
+                    idempotency_key, now, reference=f"sandbox_{new_id()}", saved_method=saved_method
+                )
+        return _charge(answer)
+
+
+def _charge(answer: SandboxChargeItem) -> SavedMethodCharge:
+    if answer.succeeded and answer.reference:
+        payment = Payment(
+            "sandbox", answer.reference, transaction_id=answer.reference, saved_method=answer.saved_method
+        )
+        return SavedMethodCharge.captured(payment)
+    return SavedMethodCharge.declined(answer.error_code or DECLINE_CODE, answer.error_message or DECLINE_MESSAGE)
