@@ -85,8 +85,8 @@ def test_jobs_resolve_to_functions() -> None:
         assert callable(job.load())
     assert resources.describe(SETTINGS)["schedules"] == [
         {"job": "outbox-relay", "every_minutes": 1},
-        {"job": "invoice-housekeeping", "every_minutes": 60},
         {"job": "subscription-lifecycle", "every_minutes": 1},
+        {"job": "invoice-housekeeping", "every_minutes": 60},
     ]
 
 
