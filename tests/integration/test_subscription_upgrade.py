@@ -506,3 +506,20 @@ def test_an_upgrade_with_a_saved_method_is_charged_at_once_and_switches_now(hold
     )
     assert holder.subscription(sub["id"]) == {**after, "add_ons": []}
     assert len(events("subscription.upgraded", sub["id"])) == 1
+
+
+def test_a_declined_charge_leaves_the_upgrade_invoice_for_the_user_to_pay(holder, manual_clock):
+    sub = holder.subscribe("basic", saved=True)
+    failing = holder.api.put("/api/v1/plugins/sandbox/outcome", {"outcome": "fail"}, token=holder.token)
+    assert failing.status == 200, failing.json
+    manual_clock.advance(timedelta(days=16))
+
+    body = holder.ok(sub["id"], "upgrade", {"plan_id": PRO})
+
+    assert body["message"] == PENDING_MESSAGE
+    assert (body["invoice"]["status"], body["subscription"]["tarif_plan_id"]) == ("PENDING", BASIC)
+    assert body["subscription"]["pending_invoice_id"] == body["invoice"]["id"]
+    assert events("subscription.upgraded", sub["id"]) == []
+    holder.api.put("/api/v1/plugins/sandbox/outcome", {"outcome": "succeed"}, token=holder.token)
+    holder.pay(body["invoice"]["id"])
+    assert holder.subscription(sub["id"])["tarif_plan_id"] == PRO
