@@ -381,9 +381,10 @@ def upgrade(
     """§8.2: an UPGRADE invoice — the new plan less the unused time of the current one. The plan switches when it
     is paid (`payments.activation`, the UPGRADE line), or now when nothing is due (captured in this transaction).
 
-    Charging a saved off-session method at once (§8.2, second case) belongs after the commit: the invoice is then
-    PENDING and the charge captures it through the ordinary capture path. `payments.charges` does not exist yet, so
-    such an upgrade stays PENDING until the user pays it."""
+    With a saved off-session method (§8.2, second case) the PENDING invoice is charged after the commit
+    (`payments.charges.charge_off_session`, which captures it through the ordinary capture path): the plan switches
+    during the request when the charge succeeds; a decline leaves the invoice PENDING for the user to pay. The
+    answer is then stored for the Idempotency-Key after the charge, as it is finally given."""
 
     def step() -> dict[str, Any]:
         held = _held(principal, subscription_id)
@@ -427,12 +428,32 @@ def upgrade(
             "proration": _proration_json(held, result),
             "message": UPGRADED if free else UPGRADE_INVOICED,
         }
-        if recorder is not None:
+        charge = not free and sub.has_saved_payment_method
+        if recorder is not None and not charge:
             recorder.record(tx, answer)
         tx.commit()
-        return answer
+        return _charged(held, invoice.id, answer, actor) if charge else answer
 
     return retrying(step, tries=CHANGE_ATTEMPTS)
+
+
+def _charged(held: Held, invoice_id: str, answer: dict[str, Any], actor: Actor) -> dict[str, Any]:
+    """Charge the saved method for the committed upgrade invoice; the answer as things stand after it."""
+    from chalicelib.payments.charges import Charged, charge_off_session
+
+    sub = repository.subscription_of(held.sub.user_id, held.sub.id)
+    if sub is None:
+        return answer
+    outcome = charge_off_session(invoice_id, sub, actor=actor)
+    now = clock.now()
+    sub = repository.subscription_of(held.sub.user_id, held.sub.id) or sub
+    records = invoices.invoice_records(invoice_id)
+    return {
+        **answer,
+        "subscription": serializers.with_plan(sub, held.ref, now),
+        "invoice": invoice_json.invoice(records.invoice, held.places, now) if records else answer["invoice"],
+        "message": UPGRADED if isinstance(outcome, Charged) else UPGRADE_INVOICED,
+    }
 
 
 def _upgrade_lines(held: Held, plan: PlanItem, result: Proration, *, switches_now: bool) -> list[Line]:

@@ -484,3 +484,42 @@ def test_after_an_upgrade_add_ons_bound_to_the_old_plan_end_and_the_others_follo
     assert (onboarding["cancel_at_period_end"], onboarding["expires_at"]) == (False, None)  # one-time: untouched
     assert len(addon_events("addon.cancellation_scheduled", support["id"])) == 1
     assert addon_events("addon.cancellation_scheduled", storage["id"]) == []
+
+
+# --- an upgrade with a saved off-session method is charged at once (§8.2) ------------------------------------------
+
+
+def test_an_upgrade_with_a_saved_method_is_charged_at_once_and_switches_now(holder, manual_clock):
+    sub = holder.subscribe("basic", saved=True)
+    assert sub["has_saved_payment_method"] is True
+    manual_clock.advance(timedelta(days=16))
+
+    body = holder.ok(sub["id"], "upgrade", {"plan_id": PRO})
+
+    assert body["message"] == SWITCHED_MESSAGE
+    assert (body["invoice"]["status"], body["invoice"]["total_amount"]) == ("PAID", "29.74")
+    after = body["subscription"]
+    assert (after["tarif_plan_id"], after["pending_invoice_id"], after["expires_at"]) == (
+        PRO,
+        None,
+        "2026-06-17T09:00:00Z",
+    )
+    assert holder.subscription(sub["id"]) == {**after, "add_ons": []}
+    assert len(events("subscription.upgraded", sub["id"])) == 1
+
+
+def test_a_declined_charge_leaves_the_upgrade_invoice_for_the_user_to_pay(holder, manual_clock):
+    sub = holder.subscribe("basic", saved=True)
+    failing = holder.api.put("/api/v1/plugins/sandbox/outcome", {"outcome": "fail"}, token=holder.token)
+    assert failing.status == 200, failing.json
+    manual_clock.advance(timedelta(days=16))
+
+    body = holder.ok(sub["id"], "upgrade", {"plan_id": PRO})
+
+    assert body["message"] == PENDING_MESSAGE
+    assert (body["invoice"]["status"], body["subscription"]["tarif_plan_id"]) == ("PENDING", BASIC)
+    assert body["subscription"]["pending_invoice_id"] == body["invoice"]["id"]
+    assert events("subscription.upgraded", sub["id"]) == []
+    holder.api.put("/api/v1/plugins/sandbox/outcome", {"outcome": "succeed"}, token=holder.token)
+    holder.pay(body["invoice"]["id"])
+    assert holder.subscription(sub["id"])["tarif_plan_id"] == PRO
