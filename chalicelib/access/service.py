@@ -36,7 +36,7 @@ def change_of(event_type: str, data: dict[str, Any], plan_slug_of: Any) -> Chang
 def apply(event_type: str, data: dict[str, Any]) -> list[str] | None:
     """Bring the user's access levels in step with the event; the level ids written, None when nothing changed."""
     from chalicelib.catalog.repository import reference
-    from chalicelib.subscriptions import states
+    from chalicelib.subscriptions import machine
     from chalicelib.subscriptions.policy import LifecyclePolicy
     from chalicelib.subscriptions.repository import live_holdings
     from chalicelib.users.repository import find_user
@@ -55,7 +55,7 @@ def apply(event_type: str, data: dict[str, Any]) -> list[str] | None:
             return str(plan.slug) if plan is not None else None
 
         subscriptions, _ = live_holdings(user_id)
-        valid_plans = {slug_of(s.tarif_plan_id) for s in subscriptions if states.is_valid(s, now)}
+        valid_plans = {slug_of(s.tarif_plan_id) for s in subscriptions if machine.is_valid(s, now)}
         fallback = LifecyclePolicy.of(ref).fallback_access_level_slug
         held = list(user.user_access_level_ids)
         decided = follow(

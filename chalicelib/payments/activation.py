@@ -44,11 +44,10 @@ from chalicelib.store.transactions import Transaction
 from chalicelib.subscriptions import machine
 from chalicelib.subscriptions import repository as subscription_store
 from chalicelib.subscriptions.events import addon_data, subscription_data
-from chalicelib.subscriptions.machine import Move
+from chalicelib.subscriptions.machine import HOLDING_STATUSES, Move
 from chalicelib.subscriptions.models import AddonSubscriptionItem, SubscriptionItem
 from chalicelib.subscriptions.periods import add_period
 from chalicelib.subscriptions.policy import LifecyclePolicy
-from chalicelib.subscriptions.states import HOLDING_STATUSES
 from chalicelib.tokens.ledger import Ledger
 from chalicelib.users.models import UserItem
 

@@ -7,6 +7,10 @@ whole change is then written once, on the condition of the version that was read
 an overlapping job run or a replayed request that read the same version loses the write and decides again from
 what it finds.
 
+What a status *means* lives here too (subscriptions.md §2.1, §2.3, §5.2): whether it grants access (`is_valid`),
+holds its plan's categories, or can still be cancelled — services, serializers and the checkout rules ask these
+functions instead of comparing status strings.
+
 `next_step` says what the lifecycle job must do next with an item and when, from its state and the plugin's
 policy; the repository writes that moment into the sparse due-time index (GSI2) with every write, so "what is due
 now" is one Query per shard and an item that needs nothing is in no index at all.
@@ -18,7 +22,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, get_args
 
 if TYPE_CHECKING:
     from chalicelib.subscriptions.models import AddonSubscriptionItem, SubscriptionItem
@@ -240,3 +244,59 @@ def retry_after(first_failure: datetime, attempts: int, policy: LifecyclePolicy)
     """
     moments = retry_moments(first_failure, policy)
     return moments[attempts - 1] if 1 <= attempts <= len(moments) else None
+
+
+# What the statuses mean.
+
+# SubscriptionStatus (README §1.6), also the statuses of add-on subscriptions; the order is the contract's. The
+# answer models of every domain that shows a subscription name this type.
+SubscriptionStatus = Literal["PENDING", "TRIALING", "ACTIVE", "PAST_DUE", "PAUSED", "CANCELLED", "EXPIRED"]
+STATUSES: tuple[str, ...] = get_args(SubscriptionStatus)
+
+# Statuses that grant access while the period lasts (`is_valid`, §2.1); PAST_DUE is the dunning grace.
+VALID_STATUSES = frozenset({"TRIALING", "ACTIVE", "PAST_DUE"})
+
+# Statuses that hold a place in an is_single category and count towards max_subscriptions_per_user (§5.2;
+# checkout-and-payments.md §5.1 rules 4–5). PENDING does not: several unpaid checkouts may exist.
+HOLDING_STATUSES = frozenset({"TRIALING", "ACTIVE", "PAST_DUE", "PAUSED"})
+
+# Statuses a subscription or add-on subscription never leaves by itself (only an admin or a refund reversal).
+ENDED_STATUSES = ENDED
+
+
+def is_valid(subscription: SubscriptionItem, now: datetime) -> bool:
+    """Grants access: TRIALING or ACTIVE with no end or an end in the future, or PAST_DUE (grace), §2.1."""
+    if subscription.status == "PAST_DUE":
+        return True
+    return subscription.status in VALID_STATUSES and _not_ended(subscription.expires_at, now)
+
+
+def holds_category(subscription: SubscriptionItem) -> bool:
+    return subscription.status in HOLDING_STATUSES
+
+
+def addon_is_valid(addon: AddonSubscriptionItem, now: datetime, parent: SubscriptionItem | None) -> bool:
+    """§2.3: TRIALING or ACTIVE, or PAST_DUE beside a PAST_DUE parent, and no end or an end in the future."""
+    live = addon.status in ("TRIALING", "ACTIVE") or (
+        addon.status == "PAST_DUE" and parent is not None and parent.status == "PAST_DUE"
+    )
+    return live and _not_ended(addon.expires_at, now)
+
+
+def addon_cancellable(addon: AddonSubscriptionItem) -> bool:
+    """§12.2: not when already ended, nor when its cancellation is already scheduled."""
+    return addon.status not in ENDED_STATUSES and not addon.cancel_at_period_end
+
+
+def addon_cancel_waits_for_period_end(addon: AddonSubscriptionItem, billing_period: str) -> bool:
+    """§12.2: an ACTIVE recurring add-on runs to its period end; every other cancellable one ends at once."""
+    return addon.status == "ACTIVE" and billing_period != "ONE_TIME" and addon.expires_at is not None
+
+
+def still_wanted(status: str | None) -> bool:
+    """Whether an invoice line's item (subscription, add-on subscription, purchase) is still to be delivered."""
+    return status is None or status not in ENDED_STATUSES
+
+
+def _not_ended(expires_at: datetime | None, now: datetime) -> bool:
+    return expires_at is None or expires_at > now

@@ -25,9 +25,9 @@ from chalicelib.core.times import iso, sortable
 from chalicelib.store.attributes import string_list
 from chalicelib.store.base import SubscriptionsTable
 
-# What the statuses mean lives in `states`; these names stay importable from here for the modules that use them.
-from chalicelib.subscriptions.states import HOLDING_STATUSES as HOLDING_STATUSES
-from chalicelib.subscriptions.states import VALID_STATUSES as VALID_STATUSES
+# What the statuses mean lives in `machine`; these names stay importable from here for the modules that use them.
+from chalicelib.subscriptions.machine import HOLDING_STATUSES as HOLDING_STATUSES
+from chalicelib.subscriptions.machine import VALID_STATUSES as VALID_STATUSES
 
 SUBSCRIPTION_PREFIX = "SUB#"
 ADDON_PREFIX = "ADDON#"
@@ -95,7 +95,7 @@ class SubscriptionItem(SubscriptionsTable, discriminator="SUBSCRIPTION"):
         return user_partition(user_id), f"{SUBSCRIPTION_PREFIX}{subscription_id}"
 
     def index(self) -> None:
-        from chalicelib.subscriptions.states import HOLDING_STATUSES
+        from chalicelib.subscriptions.machine import HOLDING_STATUSES
 
         self.gsi1pk, self.gsi1sk = f"SUB#{self.id}", "SUB"
         self.gsi3pk, self.gsi3sk = "SUBSCRIPTIONS", f"{iso(self.created_at)}#{self.id}"

@@ -1,7 +1,7 @@
 """Request and answer models of the user's subscription and add-on routes (contract subscriptions.md §2, §12.1–§12.2).
 
 `Subscription` and `AddonSubscription` are the objects of §2.1 and §2.3; other domains that answer with them
-(checkout) document their answers with these models too. Statuses are `states.SubscriptionStatus`, billing periods
+(checkout) document their answers with these models too. Statuses are `machine.SubscriptionStatus`, billing periods
 and plans' short forms the catalog's.
 """
 
@@ -28,8 +28,8 @@ from chalicelib.core.validation import (
 )
 from chalicelib.invoices.schemas import Invoice
 from chalicelib.invoices.statuses import InvoiceStatus
-from chalicelib.subscriptions import states
-from chalicelib.subscriptions.states import SubscriptionStatus
+from chalicelib.subscriptions import machine
+from chalicelib.subscriptions.machine import SubscriptionStatus
 
 
 class SubscriptionsQuery(PagingQuery):
@@ -40,7 +40,7 @@ class SubscriptionsQuery(PagingQuery):
     @field_validator("status")
     @classmethod
     def _status(cls, value: str | None) -> str | None:
-        return one_of(value, states.STATUSES, "status")
+        return one_of(value, machine.STATUSES, "status")
 
 
 # --- answers ---------------------------------------------------------------------------------------------------

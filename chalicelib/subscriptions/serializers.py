@@ -1,6 +1,6 @@
 """JSON shapes of subscriptions and add-on subscriptions (contract subscriptions.md §2; answers in `schemas`).
 
-What a status means (`is_valid`) is asked of `states`; this module only shapes.
+What a status means (`is_valid`) is asked of `machine`; this module only shapes.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from chalicelib.catalog.models import AddonItem, CategoryItem, PlanItem
 from chalicelib.catalog.pricing import Currencies
 from chalicelib.core.money import as_number, format_money
 from chalicelib.core.times import iso
-from chalicelib.subscriptions import states
+from chalicelib.subscriptions import machine
 from chalicelib.subscriptions.models import AddonSubscriptionItem, SubscriptionItem
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def subscription(item: SubscriptionItem, now: datetime) -> dict[str, Any]:
         "tarif_plan_id": item.tarif_plan_id,
         "pending_plan_id": item.pending_plan_id,
         "status": item.status,
-        "is_valid": states.is_valid(item, now),
+        "is_valid": machine.is_valid(item, now),
         "is_trialing": item.status == "TRIALING",
         "days_remaining": days_remaining(item.expires_at, now),
         "started_at": iso(item.started_at),
@@ -87,7 +87,7 @@ def addon_subscription(item: AddonSubscriptionItem, now: datetime, parent: Subsc
         "subscription_id": item.subscription_id,
         "invoice_id": item.invoice_id,
         "status": item.status,
-        "is_valid": states.addon_is_valid(item, now, parent),
+        "is_valid": machine.addon_is_valid(item, now, parent),
         "starts_at": iso(item.starts_at),
         "expires_at": iso(item.expires_at),
         "cancel_at_period_end": item.cancel_at_period_end,

@@ -35,7 +35,7 @@ from chalicelib.payments.outcomes import Payment
 from chalicelib.store.reads import batch_get
 from chalicelib.store.retry import retrying
 from chalicelib.store.transactions import Transaction
-from chalicelib.subscriptions import machine, repository, serializers, states
+from chalicelib.subscriptions import machine, repository, serializers
 from chalicelib.subscriptions.events import addon_data, subscription_data
 from chalicelib.subscriptions.machine import Move
 from chalicelib.subscriptions.models import HOLDING_STATUSES, AddonSubscriptionItem, SubscriptionItem
@@ -79,13 +79,13 @@ def list_subscriptions(principal: Principal, status: str | None) -> dict[str, An
 def active_subscription(principal: Principal) -> dict[str, Any]:
     """The primary subscription: the most recently created one that grants access."""
     now = clock.now()
-    valid = [s for s in _newest_first(repository.subscriptions_of(principal.user_id)) if states.is_valid(s, now)]
+    valid = [s for s in _newest_first(repository.subscriptions_of(principal.user_id)) if machine.is_valid(s, now)]
     return {"subscription": serializers.with_plan(valid[0], reference(), now) if valid else None}
 
 
 def active_subscriptions(principal: Principal) -> dict[str, Any]:
     ref, now = reference(), clock.now()
-    valid = [s for s in _newest_first(repository.subscriptions_of(principal.user_id)) if states.is_valid(s, now)]
+    valid = [s for s in _newest_first(repository.subscriptions_of(principal.user_id)) if machine.is_valid(s, now)]
     return {"subscriptions": [serializers.with_plan(s, ref, now) for s in valid]}
 
 
@@ -161,7 +161,7 @@ def cancel_addon(principal: Principal, addon_subscription_id: str) -> dict[str, 
         owned = _owned_addon(principal, addon_subscription_id)
         ref, now = reference(), clock.now()
         addon = ref.addon(owned.item.addon_id)
-        if addon is None or not states.addon_cancellable(owned.item):
+        if addon is None or not machine.addon_cancellable(owned.item):
             raise BadRequest(CANNOT_CANCEL)
         tx = Transaction()
         _cancel(tx, owned, addon, Actor.user(principal.user_id), now)
@@ -175,7 +175,7 @@ def cancel_addon(principal: Principal, addon_subscription_id: str) -> dict[str, 
 def _cancel(tx: Transaction, owned: OwnedAddon, addon: AddonItem, actor: Actor, now: datetime) -> None:
     item = owned.item
     was_pending = item.status == "PENDING"
-    if states.addon_cancel_waits_for_period_end(item, addon.billing_period):
+    if machine.addon_cancel_waits_for_period_end(item, addon.billing_period):
         machine.move(item, Move.SCHEDULE_CANCEL, now)
         tx.events.append(Event(AddonCancellationScheduled(**addon_data(item, addon)), actor, occurred_at=now))
     else:
@@ -205,7 +205,7 @@ def _settle_unpaid_invoice(tx: Transaction, owned: OwnedAddon, actor: Actor, now
         if holding is not None:
             repository.expect_unchanged(tx, holding)
         status = holding.status if holding is not None else purchases.get(item_id or "")
-        wanted = wanted or states.still_wanted(status)
+        wanted = wanted or machine.still_wanted(status)
     if not wanted:
         invoices.void(tx, records.invoice, "items_cancelled", actor, now)
 

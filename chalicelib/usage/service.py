@@ -70,11 +70,11 @@ def current_period(user_id: str, now: datetime) -> Period:
     """The primary valid subscription's current period and its plan's features; else the calendar month, with no
     limits."""
     from chalicelib.catalog.repository import reference
-    from chalicelib.subscriptions import states
+    from chalicelib.subscriptions import machine
     from chalicelib.subscriptions.repository import live_holdings
 
     subscriptions, _ = live_holdings(user_id)
-    valid = sorted((s for s in subscriptions if states.is_valid(s, now)), key=lambda s: s.created_at, reverse=True)
+    valid = sorted((s for s in subscriptions if machine.is_valid(s, now)), key=lambda s: s.created_at, reverse=True)
     if valid:
         primary = valid[0]
         plan = reference().plan(primary.tarif_plan_id)
