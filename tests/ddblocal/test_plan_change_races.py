@@ -11,6 +11,7 @@ stale invoice left behind would be charged for nothing, or keep the job busy for
 from __future__ import annotations
 
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -54,13 +55,21 @@ def manual() -> Iterator[clock.ManualClock]:
     clock.use_clock(previous)
 
 
-def at_once(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Start the calls at one instant; each gives its result, its domain error, `StillDue`, or the traceback of
-    anything else (which the tests refuse)."""
-    barrier = threading.Barrier(len(calls))
+# Per round, how long the user's call and the job wait after the barrier: the same instant, then each side given
+# a head start in turn, so both orders (and the interleavings between) are exercised, not only the likeliest one.
+STAGGER = [(0.0, 0.0), (0.05, 0.0), (0.25, 0.0), (0.0, 0.05), (0.0, 0.25)]
 
-    def run(call: Callable[[], Any]) -> Any:
+
+def at_once(calls: list[Callable[[], Any]], delays: tuple[float, ...] = ()) -> list[Any]:
+    """Start the calls at one instant (each after its delay, if given); each gives its result, its domain error,
+    `StillDue`, or the traceback of anything else (which the tests refuse)."""
+    barrier = threading.Barrier(len(calls))
+    waits = list(delays) + [0.0] * (len(calls) - len(delays))
+
+    def run(indexed: tuple[int, Callable[[], Any]]) -> Any:
+        index, call = indexed
         barrier.wait()
+        time.sleep(waits[index])
         try:
             return call()
         except (DomainError, StillDue) as exc:
@@ -69,7 +78,7 @@ def at_once(calls: list[Callable[[], Any]]) -> list[Any]:
             return traceback.format_exc()
 
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
+        return list(pool.map(run, enumerate(calls)))
 
 
 def no_crash(results: list[Any]) -> None:
@@ -183,7 +192,7 @@ def test_an_upgrade_racing_the_renewal_bills_each_period_once(manual: clock.Manu
     buyer, sub_id = subscriber()
     manual.set(RACE_AT)
 
-    upgraded, _ = at_once([lambda: upgrade(buyer, sub_id, PRO), renewal(buyer.user_id, sub_id)])
+    upgraded, _ = at_once([lambda: upgrade(buyer, sub_id, PRO), renewal(buyer.user_id, sub_id)], STAGGER[round_])
 
     assert not isinstance(upgraded, str), upgraded
     settle(buyer.user_id, sub_id)
@@ -196,9 +205,14 @@ def test_an_upgrade_racing_the_renewal_bills_each_period_once(manual: clock.Manu
     switched = events_of("subscription.upgraded", sub_id)
     assert [e["invoice_id"] for e in switched] == [i.id for i in upgrades]  # one switch per paid upgrade
     assert sub.tarif_plan_id == (PRO if upgrades else BASIC)
-    if renewals:
-        # the paid renewal's period is never lost: the subscription runs at least to its end
-        assert sub.expires_at is not None and sub.expires_at >= NEXT_END
+    if renewals and upgrades:
+        # upgraded only once the renewal was paid: its credit is for the renewed period's unused days, none lost
+        [paid_renewal], [paid_upgrade] = renewals, upgrades
+        assert paid_renewal.paid_at is not None and paid_upgrade.created_at >= paid_renewal.paid_at
+        [credit] = [line for line in paid_upgrade.lines if (line.metadata or {}).get("kind") == "proration_credit"]
+        assert int(credit.metadata["days_remaining"]) >= (NEXT_END - RACE_AT).days
+    elif renewals:
+        assert sub.expires_at == NEXT_END  # the paid renewal's period, whole
     if not upgrades and not renewals:
         # nothing was paid: the renewal invoice is open for the period that comes next
         assert sub.expires_at == END and sub.renewal_invoice_id is not None
@@ -258,7 +272,8 @@ def test_an_immediate_cancel_racing_the_renewal_charge_keeps_no_money_for_nothin
     buyer, sub_id = subscriber()
     manual.set(RACE_AT)
 
-    cancelled, _ = at_once([lambda: cancel(buyer, sub_id, "leaving", immediately=True), renewal(buyer.user_id, sub_id)])
+    leave = lambda: cancel(buyer, sub_id, "leaving", immediately=True)  # noqa: E731
+    cancelled, _ = at_once([leave, renewal(buyer.user_id, sub_id)], STAGGER[round_])
 
     assert isinstance(cancelled, dict), cancelled  # a cancel is never refused by a renewal in flight
     settle(buyer.user_id, sub_id)
@@ -288,7 +303,7 @@ def test_a_pause_racing_the_renewal_is_before_or_instead_of_it(manual: clock.Man
     buyer, sub_id = subscriber()
     manual.set(RACE_AT)
 
-    paused, _ = at_once([lambda: pause(buyer, sub_id), renewal(buyer.user_id, sub_id)])
+    paused, _ = at_once([lambda: pause(buyer, sub_id), renewal(buyer.user_id, sub_id)], STAGGER[round_])
 
     assert isinstance(paused, dict), paused
     settle(buyer.user_id, sub_id)
