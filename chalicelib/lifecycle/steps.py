@@ -366,6 +366,8 @@ def _issue_renewal(ctx: Ctx) -> None:
         default = default_method(ctx.ref, target.code, country, total)
         return default.code if default else None
 
+    if isinstance(item, SubscriptionItem):
+        _discard_pending_upgrade(tx, ctx, item)
     invoice = issue(tx, draft, ctx.now, ACTOR, choose_method=method)
     subscription_store.guard_period(tx, item, billing.period_start, billing.period_end, invoice.id, ctx.now)
     item.renewal_invoice_id = invoice.id
@@ -384,6 +386,21 @@ def _issue_renewal(ctx: Ctx) -> None:
     tx.commit()
     if invoice.total_amount == ZERO:
         _capture_free(invoice.id)
+
+
+def _discard_pending_upgrade(tx: Transaction, ctx: Ctx, sub: SubscriptionItem) -> None:
+    """An upgrade still unpaid when the renewal is issued is discarded, its invoice voided in the renewal's
+    transaction (as Stripe discards a pending update at the period end). It was priced against the period that is
+    ending: paid after the renewal it would restart the period and lose the one just paid, and the renewal paid
+    after it would bill a period that no longer follows. The user's upgrade already refuses while a renewal invoice
+    is open, so the two never stand open together. A capture of the upgrade that got there first makes this
+    transaction fail (the void is on the version read): the step reads again and finds the new plan's period."""
+    if sub.pending_invoice_id is None or sub.pending_invoice_id == sub.renewal_invoice_id:
+        return
+    invoice = _open_invoice(sub.pending_invoice_id)
+    if invoice is not None and invoice.status == "PENDING" and invoice.billing_reason == "UPGRADE":
+        invoice_store.void(tx, invoice, "superseded_by_renewal", ACTOR, ctx.now)
+        sub.pending_invoice_id = None
 
 
 def _capture_free(invoice_id: str) -> None:
