@@ -28,9 +28,11 @@ from tests.ddblocal.test_money_races import buy, ledger_of, new_customer
 
 pytestmark = pytest.mark.usefixtures("ddb_stack")
 
-T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
-END = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
-NEXT_END = datetime(2026, 7, 1, 9, 0, tzinfo=UTC)
+# Years ahead of the real clock: DynamoDB Local applies TTL, and the outbox items these tests count expire a week
+# after the moment they were written.
+T0 = datetime(2035, 5, 1, 9, 0, tzinfo=UTC)
+END = datetime(2035, 6, 1, 9, 0, tzinfo=UTC)
+NEXT_END = datetime(2035, 7, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
