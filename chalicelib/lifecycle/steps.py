@@ -22,6 +22,7 @@ from typing import Any
 from chalicelib.catalog.pricing import Currencies, applicable_tax
 from chalicelib.catalog.repository import Reference, reference
 from chalicelib.core import clock
+from chalicelib.core.context import request_memo
 from chalicelib.core.ids import new_id
 from chalicelib.core.logging import logger
 from chalicelib.core.money import ZERO, format_fixed, format_money
@@ -82,9 +83,14 @@ class Ctx:
 
 
 def handle(envelope: dict[str, Any]) -> None:
-    """The task consumer's handler (`lifecycle-steps`)."""
+    """The task consumer's handler (`lifecycle-steps`). One task is one unit of work, as a request is: the catalog
+    snapshot is read once for all its steps (`request_memo`), not once per step, charge and capture."""
     data = envelope["data"]
-    advance(str(data["kind"]), str(data["user_id"]), str(data["id"]))
+    memo = request_memo.set({})
+    try:
+        advance(str(data["kind"]), str(data["user_id"]), str(data["id"]))
+    finally:
+        request_memo.reset(memo)
 
 
 def read(kind: str, user_id: str, item_id: str) -> Holding | None:

@@ -122,7 +122,10 @@ def _claim(
         records = invoice_store.invoice_records(invoice_id)
         if records is None or records.invoice.status != "PENDING":
             return NotOpen(records.invoice if records else None)
-        open_attempt = repository.open_attempt(invoice_id)
+        # An attempt record is only ever claimed together with the invoice's count of attempts (one transaction), so
+        # an invoice that counts none has none left open: a first charge skips the search.
+        counted = int(records.invoice.payment_attempts or 0) > 0
+        open_attempt = repository.open_attempt(invoice_id) if counted else None
         if open_attempt is not None:
             logger.warning("asking again for a charge attempt left open", key=open_attempt.idempotency_key)
             return records.invoice, open_attempt
