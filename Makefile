@@ -100,7 +100,7 @@ package-lint: $(STAMP)
 bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/money_path.py
-	$(BIN)/python bench/renewals.py
+	$(BIN)/python bench/renewals.py --sizes 100,1000
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache build
