@@ -32,6 +32,7 @@ from chalicelib.subscriptions.models import SubscriptionItem
 from chalicelib.subscriptions.repository import subscription_of
 from chalicelib.subscriptions.service import cancel, pause, upgrade
 from tests.contract import BASIC, ENTERPRISE, PRO
+from tests.ddblocal.invariants_here import numbered_by_the_product
 from tests.ddblocal.test_lifecycle_races import subscriber
 from tests.ddblocal.test_money_races import ledger_of
 
@@ -162,7 +163,7 @@ def money_is_sound(user_id: str, sub: SubscriptionItem) -> dict[str, list[Invoic
 def assert_invariants(sub_id: str) -> None:
     """`check_all` at the test's clock. The coverage rule is held for this test's subscription only: the tier's
     tables are shared by the session, and other tests leave subscriptions whose period the clock here has passed."""
-    found = [v for v in check_all(clock.now()) if v.rule != "coverage" or v.subject == sub_id]
+    found = [v for v in numbered_by_the_product(check_all(clock.now())) if v.rule != "coverage" or v.subject == sub_id]
     assert not found, report(found)
 
 
