@@ -27,8 +27,21 @@ OPTIONAL = Access("optional")
 USER = Access("user")
 
 
+class UnknownPermission(ValueError):
+    """A route names a permission that `chalicelib.auth.permissions` does not have: a typo, found at import."""
+
+
 def admin(permission: str | None = None) -> Access:
-    """An `/admin` route: role ADMIN or SUPER_ADMIN first, then the permission (README §1.3, difference 46)."""
+    """An `/admin` route: role ADMIN or SUPER_ADMIN first, then the permission (README §1.3, difference 46). The
+    permission must be a key of the one registry, so a misspelt key stops the app from importing instead of
+    silently denying (or, with a wildcard grant, allowing) everyone."""
+    if permission is not None:
+        from chalicelib.auth.permissions import ALL_ADMIN_KEYS
+
+        if permission not in ALL_ADMIN_KEYS:
+            raise UnknownPermission(
+                f"unknown admin permission {permission!r}: add it to chalicelib/auth/permissions.py"
+            )
     return Access("admin", permission)
 
 

@@ -223,6 +223,8 @@ def _handle(view: View, spec: RouteSpec, envelope: Mapping[str, Any] | None, par
             if spec.query is not None:
                 inputs["query"] = parse_query(spec.query, req.query_dict())
             response = _to_response(spec, view(req, **params, **inputs))
+            if spec.access.level == "admin" and req.method != "GET" and response.status_code < 300:
+                _audit(req, spec, params)
     except DomainError as error:
         response = domain_error_response(error, envelope_dict)
     except Exception as exc:
@@ -244,6 +246,21 @@ def _handle(view: View, spec: RouteSpec, envelope: Mapping[str, Any] | None, par
     for name, value in limit_headers.items():
         response.headers.setdefault(name, value)
     return response
+
+
+def _audit(req: Req, spec: RouteSpec, params: dict[str, str]) -> None:
+    """Every admin write that succeeded is in the audit log (admin.md intro): who, which route, the ids in its path
+    and the names of the fields it sent — never their values, so no password or secret reaches the log. A replayed
+    Idempotency-Key answer did nothing and is not logged again. The entry is written after the change; losing it
+    to an outage must not turn a committed change into an error, so a failed write is logged and swallowed."""
+    from chalicelib.activity.audit import admin_request
+
+    try:
+        body = req.json if req.body_bytes else None
+        fields = sorted(body) if isinstance(body, dict) else []
+        admin_request(req.user, req.method, req.path, spec.view_name.rsplit(".", 1)[-1], dict(params), fields)
+    except Exception:
+        logger.exception("audit entry not written")
 
 
 def _to_response(spec: RouteSpec, result: Any) -> Response:
