@@ -16,16 +16,13 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-from chalicelib.catalog.pricing import Currencies, applicable_tax
 from chalicelib.catalog.repository import Reference, reference
 from chalicelib.core import clock
 from chalicelib.core.context import request_memo
-from chalicelib.core.ids import new_id
 from chalicelib.core.logging import logger
-from chalicelib.core.money import ZERO, format_fixed, format_money
+from chalicelib.core.money import ZERO
 from chalicelib.core.times import iso
 from chalicelib.events.catalog import (
     AddonCancelled,
@@ -34,27 +31,22 @@ from chalicelib.events.catalog import (
     SubscriptionExpired,
     SubscriptionPastDue,
     SubscriptionPaymentFailed,
-    SubscriptionRenewalUpcoming,
     SubscriptionTrialWillEnd,
 )
 from chalicelib.events.envelope import Actor, Event
 from chalicelib.invoices import repository as invoice_store
-from chalicelib.invoices.builder import Line
-from chalicelib.invoices.issue import InvoiceDraft, issue
 from chalicelib.invoices.models import InvoiceItem
 from chalicelib.payments import charges
 from chalicelib.payments.capture import NotCapturable, capture
-from chalicelib.payments.methods import default_method
 from chalicelib.payments.outcomes import Payment
 from chalicelib.store.transactions import Transaction, TransactionCancelled
 from chalicelib.subscriptions import machine
+from chalicelib.subscriptions import renewal as renewals
 from chalicelib.subscriptions import repository as subscription_store
 from chalicelib.subscriptions.events import addon_data, subscription_data
 from chalicelib.subscriptions.machine import ACTIVE, ENDED, PAST_DUE, TRIALING, Move, Step, retry_after
 from chalicelib.subscriptions.models import AddonSubscriptionItem, SubscriptionItem
-from chalicelib.subscriptions.periods import add_period
 from chalicelib.subscriptions.policy import LifecyclePolicy
-from chalicelib.users import repository as user_store
 
 Holding = SubscriptionItem | AddonSubscriptionItem
 ACTOR = Actor.system("subscription-lifecycle")
@@ -250,144 +242,33 @@ def renewal(ctx: Ctx) -> None:
     """Issue the renewal invoice of the next period; with a saved method, charge it (the next step, at once)."""
     item = ctx.item
     if item.renewal_invoice_id is None:
-        _issue_renewal(ctx)
+        issue_renewal(ctx)
     else:
         _charge(ctx, str(item.renewal_invoice_id))
 
 
-@dataclass
-class _Billing:
-    lines: list[Line]
-    plan_id: str | None
-    period_start: datetime
-    period_end: datetime | None
-
-
-def _converted(currencies: Currencies, price: Decimal, source: str, target: Any) -> tuple[Decimal, dict[str, Any]]:
-    if source == target.code or source not in currencies.by_code:
-        return price, {}
-    rate = target.exchange_rate / currencies.by_code[source].exchange_rate
-    return currencies.convert(price, source, target), {
-        "original_currency": source,
-        "original_unit_price": format_money(price, currencies.places(source)),
-        "exchange_rate": format_fixed(rate, 6),
-    }
-
-
-def _subscription_billing(ctx: Ctx, sub: SubscriptionItem, currencies: Currencies, target: Any) -> _Billing | None:
-    """What the renewal bills: the plan to bill next (a scheduled downgrade's, else the current one) at its current
-    price, and every linked recurring add-on that is ACTIVE and not scheduled to end — all for the same period."""
-    plan = ctx.ref.plan(sub.pending_plan_id or sub.tarif_plan_id)
-    assert sub.expires_at is not None
-    if plan is None or plan.billing_period == "ONE_TIME":
-        return None
-    start = sub.expires_at
-    end = add_period(start, plan.billing_period, int(sub.anchor_day) if sub.anchor_day else None)
-    period = {"period_start": iso(start), "period_end": iso(end), "billing_reason": "RENEWAL"}
-    unit, extra = _converted(currencies, plan.price, plan.currency, target)
-    metadata = {"plan_id": plan.id, "plan_slug": plan.slug, "billing_period": plan.billing_period, **period, **extra}
-    lines = [Line(new_id(), "SUBSCRIPTION", plan.name, unit, sub.id, plan.id, metadata=metadata)]
-    for addon_sub in _linked(ctx, sub):
-        addon = ctx.ref.addon(addon_sub.addon_id)
-        if addon is None or addon.billing_period == "ONE_TIME" or addon_sub.status != ACTIVE:
-            continue
-        if addon_sub.cancel_at_period_end:
-            continue
-        unit, extra = _converted(currencies, addon.price, addon.currency, target)
-        metadata = {"addon_id": addon.id, "addon_slug": addon.slug, "billing_period": addon.billing_period}
-        lines.append(
-            Line(new_id(), "ADD_ON", addon.name, unit, addon_sub.id, addon.id, metadata={**metadata, **period, **extra})
-        )
-    return _Billing(lines, plan.id, start, end)
-
-
-def _addon_billing(ctx: Ctx, addon_sub: AddonSubscriptionItem, currencies: Currencies, target: Any) -> _Billing | None:
-    addon = ctx.ref.addon(addon_sub.addon_id)
-    assert addon_sub.expires_at is not None
-    if addon is None or addon.billing_period == "ONE_TIME":
-        return None
-    start = addon_sub.expires_at
-    end = add_period(start, addon.billing_period)
-    unit, extra = _converted(currencies, addon.price, addon.currency, target)
-    metadata = {
-        "addon_id": addon.id,
-        "addon_slug": addon.slug,
-        "billing_period": addon.billing_period,
-        "period_start": iso(start),
-        "period_end": iso(end),
-        "billing_reason": "RENEWAL",
-        **extra,
-    }
-    return _Billing(
-        [Line(new_id(), "ADD_ON", addon.name, unit, addon_sub.id, addon.id, metadata=metadata)], None, start, end
-    )
-
-
-def _currency_of(ctx: Ctx, item: Holding, currencies: Currencies) -> Any:
-    code = getattr(item, "currency", None)
-    if code is None and isinstance(item, AddonSubscriptionItem):
-        addon = ctx.ref.addon(item.addon_id)
-        code = addon.currency if addon else None
-    return currencies.by_code.get(str(code)) or currencies.default
-
-
-def _issue_renewal(ctx: Ctx) -> None:
+def issue_renewal(ctx: Ctx) -> None:
+    """The issuing step: the renewal invoice of the next period (`subscriptions.renewal`) with the period's guard,
+    an unpaid upgrade discarded, in one transaction on the item's version."""
     item = ctx.item
-    currencies = Currencies.of(ctx.ref.currencies)
-    target = _currency_of(ctx, item, currencies)
-    if isinstance(item, SubscriptionItem):
-        billing = _subscription_billing(ctx, item, currencies, target)
-    else:
-        billing = _addon_billing(ctx, item, currencies, target)
     tx = Transaction()
-    if billing is None:
+    linked = _linked(ctx, item) if isinstance(item, SubscriptionItem) else []
+    renewal = renewals.issue_renewal(tx, item, ctx.ref, linked, ctx.now, ACTOR)
+    if renewal is None:
         # Nothing can bill the next period (its plan or add-on left the catalog): it expires at its end.
         item.non_renewing_reason = "unavailable"
         item.updated_at = ctx.now
         _write(tx, ctx, item)
         tx.commit()
         return
-    details = user_store.find_details(item.user_id)
-    places = int(target.decimal_places)
-    draft = InvoiceDraft(
-        user_id=item.user_id,
-        billing_reason="RENEWAL",
-        currency=target.code,
-        places=places,
-        lines=billing.lines,
-        tax=applicable_tax(details.country if details else None, ctx.ref.taxes, ctx.ref.tax_classes),
-        details=details,
-        due_date=billing.period_start,
-        prefix=str(ctx.ref.settings["invoice_prefix"]),
-        subscription_id=item.id if isinstance(item, SubscriptionItem) else item.subscription_id,
-        tarif_plan_id=billing.plan_id,
-    )
-    country = details.country if details else None
-
-    def method(total: Decimal) -> str | None:
-        """The method the item is paid with; an item that never recorded one (an add-on bought alone) gets the
-        default method for this invoice, as a checkout would."""
-        if item.payment_method_code:
-            return str(item.payment_method_code)
-        default = default_method(ctx.ref, target.code, country, total)
-        return default.code if default else None
-
+    invoice = renewal.invoice
     if isinstance(item, SubscriptionItem):
         _discard_pending_upgrade(tx, ctx, item)
-    invoice = issue(tx, draft, ctx.now, ACTOR, choose_method=method)
-    subscription_store.guard_period(tx, item, billing.period_start, billing.period_end, invoice.id, ctx.now)
+    subscription_store.guard_period(tx, item, renewal.period_start, renewal.period_end, invoice.id, ctx.now)
     item.renewal_invoice_id = invoice.id
-    item.updated_at = ctx.now
     if isinstance(item, SubscriptionItem):
-        upcoming = SubscriptionRenewalUpcoming(
-            **_sub_data(ctx, item, billing.plan_id),
-            invoice_id=invoice.id,
-            amount=format_money(invoice.total_amount, places),
-            currency=invoice.currency,
-            period_start=iso(billing.period_start),
-            period_end=iso(billing.period_end),
-        )
-        tx.events.append(ctx.event(upcoming))
+        item.pending_invoice_id = invoice.id  # "the open invoice of this subscription" (subscriptions.md §2.1)
+    item.updated_at = ctx.now
     _write(tx, ctx, item)
     tx.commit()
     if invoice.total_amount == ZERO:

@@ -173,6 +173,15 @@ def expect_unchanged(tx: Transaction, holding: Holding) -> None:
 PERIOD_GUARD = "billed_period"
 
 
+def release_period(tx: Transaction, holder_id: str, period_start: datetime, invoice_id: str) -> None:
+    """Give a period back: its renewal invoice was voided before it was paid (a scheduled cancel, a pause), so a
+    reactivation can bill the same period again. Only the guard that names that invoice is removed (a guard of
+    another invoice is left alone, and a missing one is no refusal)."""
+    guard = BilledPeriodItem(*BilledPeriodItem.key(holder_id, period_start))
+    names_it = BilledPeriodItem.pk.does_not_exist() | (BilledPeriodItem.invoice_id == invoice_id)
+    tx.delete(guard, names_it, label=PERIOD_GUARD)
+
+
 def guard_period(
     tx: Transaction,
     holding: Holding,

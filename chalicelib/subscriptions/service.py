@@ -13,7 +13,7 @@ from chalicelib.core import clock
 from chalicelib.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from chalicelib.core.ids import new_id
 from chalicelib.core.money import ZERO, format_fixed, format_money
-from chalicelib.core.times import iso
+from chalicelib.core.times import iso, parse_instant
 from chalicelib.events.catalog import (
     AddonCancellationScheduled,
     AddonCancelled,
@@ -22,7 +22,6 @@ from chalicelib.events.catalog import (
     SubscriptionDowngradeScheduled,
     SubscriptionPaused,
     SubscriptionReactivated,
-    SubscriptionRenewalUpcoming,
     SubscriptionResumed,
 )
 from chalicelib.events.envelope import Actor, Event
@@ -36,6 +35,7 @@ from chalicelib.store.reads import batch_get
 from chalicelib.store.retry import retrying
 from chalicelib.store.transactions import Transaction
 from chalicelib.subscriptions import machine, repository, serializers
+from chalicelib.subscriptions import renewal as renewals
 from chalicelib.subscriptions.events import addon_data, subscription_data
 from chalicelib.subscriptions.machine import Move
 from chalicelib.subscriptions.models import HOLDING_STATUSES, AddonSubscriptionItem, SubscriptionItem
@@ -551,7 +551,7 @@ def downgrade(
         )
         if open_invoice is not None and open_invoice.billing_reason == "RENEWAL":
             invoices.void(tx, open_invoice, "downgrade_scheduled", actor, now)
-            _reissue_renewal(tx, held, plan, actor)
+            _reissue_renewal(tx, held, actor)
         repository.update_subscription(tx, sub, held.policy)
         answer = {"subscription": serializers.with_plan(sub, held.ref, now), "message": DOWNGRADE_SCHEDULED}
         if recorder is not None:
@@ -565,78 +565,13 @@ def downgrade(
 DOWNGRADE_SCHEDULED = "Downgrade scheduled for next renewal."
 
 
-def _reissue_renewal(tx: Transaction, held: Held, plan: PlanItem, actor: Actor) -> None:
-    """The renewal invoice of the next period again, for `plan` (§7.1 rule 1): the plan at its current price, the
-    linked recurring add-ons that are ACTIVE and not scheduled to end, `due_date = expires_at`, taxed as of now."""
-    sub, now = held.sub, held.now
-    assert sub.expires_at is not None
-    start = sub.expires_at
-    end = add_period(start, plan.billing_period, int(sub.anchor_day) if sub.anchor_day else None)
-    period = {"period_start": iso(start), "period_end": iso(end)}
-    unit, conversion = held.price(plan.price, plan.currency)
-    plan_metadata = {
-        "billing_reason": "RENEWAL",
-        "plan_id": plan.id,
-        "plan_slug": plan.slug,
-        "billing_period": plan.billing_period,
-        **period,
-        **conversion,
-    }
-    lines = [
-        Line(new_id(), "SUBSCRIPTION", plan.name, unit, item_id=sub.id, catalog_item_id=plan.id, metadata=plan_metadata)
-    ]
-    for addon_sub in held.linked():
-        addon = held.ref.addon(addon_sub.addon_id)
-        if addon is None or addon.billing_period == "ONE_TIME" or addon_sub.status != machine.ACTIVE:
-            continue
-        if addon_sub.cancel_at_period_end or addon_sub.expires_at is None:
-            continue
-        addon_unit, addon_conversion = held.price(addon.price, addon.currency)
-        metadata = {
-            "addon_id": addon.id,
-            "addon_slug": addon.slug,
-            "billing_period": addon.billing_period,
-            "billing_reason": "RENEWAL",
-            **period,
-            **addon_conversion,
-        }
-        lines.append(
-            Line(
-                new_id(),
-                "ADD_ON",
-                addon.name,
-                addon_unit,
-                item_id=addon_sub.id,
-                catalog_item_id=addon.id,
-                metadata=metadata,
-            )
-        )
-    tax, details = _tax(held)
-    draft = InvoiceDraft(
-        user_id=sub.user_id,
-        billing_reason="RENEWAL",
-        currency=sub.currency,
-        places=held.places,
-        lines=lines,
-        tax=tax,
-        details=details,
-        due_date=start,
-        prefix=str(held.ref.settings["invoice_prefix"]),
-        payment_method=sub.payment_method_code,
-        subscription_id=sub.id,
-        tarif_plan_id=plan.id,
-    )
-    invoice = issue(tx, draft, now, actor)
-    sub.renewal_invoice_id = sub.pending_invoice_id = invoice.id
-    upcoming = SubscriptionRenewalUpcoming(
-        **subscription_data(sub, plan),
-        invoice_id=invoice.id,
-        amount=format_money(invoice.total_amount, held.places),
-        currency=invoice.currency,
-        period_start=period["period_start"],
-        period_end=period["period_end"],
-    )
-    tx.events.append(Event(upcoming, actor, occurred_at=now))
+def _reissue_renewal(tx: Transaction, held: Held, actor: Actor) -> None:
+    """The renewal invoice of the next period again, for the plan it will have (§7.1 rule 1), issued the one way a
+    renewal is (`subscriptions.renewal`); the period's guard stays with the period."""
+    sub = held.sub
+    renewal = renewals.issue_renewal(tx, sub, held.ref, held.linked(), held.now, actor)
+    if renewal is not None:
+        sub.renewal_invoice_id = sub.pending_invoice_id = renewal.invoice.id
 
 
 def _void_unpaid(
@@ -652,12 +587,23 @@ def _void_unpaid(
         if all(line.item_id in ending for line in records.invoice.lines):
             invoices.void(tx, records.invoice, reason, actor, held.now)
             voided.add(invoice_id)
+            if invoice_id == held.sub.renewal_invoice_id:
+                _release_billed_period(tx, held.sub, records.invoice)
     sub = held.sub
     if sub.pending_invoice_id in voided:
         sub.pending_invoice_id = None
     if sub.renewal_invoice_id in voided:
         sub.renewal_invoice_id = None
     return voided
+
+
+def _release_billed_period(tx: Transaction, sub: SubscriptionItem, renewal: InvoiceItem) -> None:
+    """A voided renewal leaves its period unbilled: free the period's guard, so the renewal of a reactivated
+    subscription can be issued for it again."""
+    for line in renewal.lines:
+        start = (line.metadata or {}).get("period_start")
+        if line.item_id == sub.id and start:
+            repository.release_period(tx, sub.id, parse_instant(str(start)), renewal.id)
 
 
 def _subscription_answer(held: Held, message: str) -> dict[str, Any]:

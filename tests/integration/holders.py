@@ -11,23 +11,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.catalog.pricing import Currencies, applicable_tax
 from chalicelib.catalog.repository import reference
 from chalicelib.core import clock
-from chalicelib.core.ids import new_id, seed_id
-from chalicelib.core.times import iso
-from chalicelib.events.envelope import Actor
-from chalicelib.invoices import repository as invoices
-from chalicelib.invoices.builder import Line
-from chalicelib.invoices.issue import InvoiceDraft, issue
+from chalicelib.core.ids import seed_id
 from chalicelib.store.retry import retrying
 from chalicelib.store.transactions import Transaction
 from chalicelib.subscriptions import repository
-from chalicelib.subscriptions.models import AddonSubscriptionItem, SubscriptionItem
-from chalicelib.subscriptions.periods import add_period
+from chalicelib.subscriptions.models import SubscriptionItem
 from chalicelib.subscriptions.policy import LifecyclePolicy
 from chalicelib.users.models import UserItem, user_key
-from chalicelib.users.repository import find_details
 from tests.contract import PASSWORD
 from tests.integration.buyers import Buyer, basket, checkout, events_about, paid, read, register_buyer
 from tests.integration.conftest import Answer, Api
@@ -158,91 +150,22 @@ def addon_events(event_type: str, addon_subscription_id: str) -> list[dict[str, 
 
 
 def open_renewal(user_id: str, subscription_id: str) -> str:
-    """The RENEWAL invoice of the subscription's next period, as the lifecycle job writes it (subscriptions.md
-    §7.1): the plan to bill next (the pending downgrade's, else the current one) at its current price, its linked
-    recurring add-ons that are ACTIVE and not scheduled to end, taxed by the billing country now, `due_date =
-    expires_at`; an unpaid upgrade invoice voided (§8.2). One transaction, conditional on the subscription's
-    version; its id."""
+    """The RENEWAL invoice of the subscription's next period, issued by the lifecycle job's own issuing step
+    (`steps.issue_renewal`, subscriptions.md §7.1) but not charged yet — the moment a plan change meets an open
+    renewal. Its id."""
+    from chalicelib.catalog.repository import reference
+    from chalicelib.lifecycle import steps
 
     def step() -> str:
-        subscriptions, addons = repository.holdings_of(user_id)
-        sub = next(s for s in subscriptions if s.id == subscription_id)
-        assert sub.expires_at is not None
-        ref, now = reference(), clock.now()
-        actor = Actor.system("subscription-lifecycle")
-        plan = ref.plan(sub.pending_plan_id or sub.tarif_plan_id)
-        assert plan is not None
-        start = sub.expires_at
-        end = add_period(start, plan.billing_period, int(sub.anchor_day) if sub.anchor_day else None)
-        period = {"period_start": iso(start), "period_end": iso(end)}
-        lines = [
-            Line(
-                new_id(),
-                "SUBSCRIPTION",
-                plan.name,
-                plan.price,
-                item_id=sub.id,
-                catalog_item_id=plan.id,
-                metadata={
-                    "billing_reason": "RENEWAL",
-                    "plan_id": plan.id,
-                    "plan_slug": plan.slug,
-                    "billing_period": plan.billing_period,
-                    **period,
-                },
-            )
-        ]
-        lines += [_addon_line(ref, addon, period) for addon in addons if _renews_with(addon, sub)]
-        tx = Transaction()
-        details = find_details(user_id)
-        draft = InvoiceDraft(
-            user_id=user_id,
-            billing_reason="RENEWAL",
-            currency=sub.currency,
-            places=Currencies.of(ref.currencies).places(sub.currency),
-            lines=lines,
-            tax=applicable_tax(details.country if details else None, ref.taxes, ref.tax_classes),
-            details=details,
-            due_date=start,
-            payment_method=sub.payment_method_code,
-            subscription_id=sub.id,
-            tarif_plan_id=plan.id,
-        )
-        invoice = issue(tx, draft, now, actor)
-        if sub.pending_invoice_id:
-            records = invoices.invoice_records(sub.pending_invoice_id)
-            if records is not None and records.invoice.status == "PENDING":
-                invoices.void(tx, records.invoice, "renewal_created", actor, now)
-        sub.renewal_invoice_id = sub.pending_invoice_id = invoice.id
-        sub.updated_at = now
-        repository.update_subscription(tx, sub, LifecyclePolicy.of(ref))
-        tx.commit()
-        return invoice.id
+        sub = repository.subscription_of(user_id, subscription_id)
+        assert sub is not None and sub.renewal_invoice_id is None
+        ref = reference()
+        steps.issue_renewal(steps.Ctx(sub, ref, LifecyclePolicy.of(ref), clock.now()))
+        issued = repository.subscription_of(user_id, subscription_id)
+        assert issued is not None and issued.renewal_invoice_id is not None
+        return str(issued.renewal_invoice_id)
 
     return retrying(step)
-
-
-def _renews_with(addon: AddonSubscriptionItem, sub: SubscriptionItem) -> bool:
-    return (
-        addon.subscription_id == sub.id
-        and addon.status == "ACTIVE"
-        and addon.expires_at is not None
-        and not addon.cancel_at_period_end
-    )
-
-
-def _addon_line(ref: Any, addon_sub: AddonSubscriptionItem, period: dict[str, Any]) -> Line:
-    addon = ref.addon(addon_sub.addon_id)
-    metadata = {
-        "addon_id": addon.id,
-        "addon_slug": addon.slug,
-        "billing_period": addon.billing_period,
-        "billing_reason": "RENEWAL",
-        **period,
-    }
-    return Line(
-        new_id(), "ADD_ON", addon.name, addon.price, item_id=addon_sub.id, catalog_item_id=addon.id, metadata=metadata
-    )
 
 
 def configure(**values: Any) -> None:

@@ -43,6 +43,7 @@ def test_pro_to_basic_is_applied_at_the_renewal(fresh_api: Api, manual_clock: Ma
     assert ledger_lines(ida) == [(200, "SUBSCRIPTION", "Plan tokens: Pro"), (50, "SUBSCRIPTION", "Plan tokens: Basic")]
     assert story.new() == [
         "invoice.created",
+        "subscription.renewal_upcoming",  # the renewal names the plan it bills: Basic
         "invoice.paid",
         "subscription.renewed",
         "subscription.downgraded",
