@@ -281,7 +281,8 @@ def _plain_index(arg: Node) -> bool:
 @functools.cache
 def _environment(html: bool) -> Environment:
     from jinja2 import Undefined
-    from jinja2.sandbox import SandboxedEnvironment, SecurityError
+    from jinja2.exceptions import SecurityError
+    from jinja2.sandbox import SandboxedEnvironment
 
     class MailSandbox(SandboxedEnvironment):
         # Routed through call_binop at run time (and so never folded at compile time, where `9**9**9` would hang).

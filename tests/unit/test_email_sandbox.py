@@ -115,7 +115,8 @@ def test_a_subject_is_one_line_whatever_the_values() -> None:
 
 def test_what_a_template_may_say() -> None:
     source = (
-        "{# a comment #}{% if amount|float > 10 %}big{% elif name is defined %}{{ name|upper|truncate(5, true, '', 0) }}"
+        "{# a comment #}{% if amount|float > 10 %}big"
+        "{% elif name is defined %}{{ name|upper|truncate(5, true, '', 0) }}"
         "{% else %}none{% endif %} {{ when[:10] }} {{ (amount|float * 2)|round(2) }} {{ name ~ '!' }}"
         "{{ ' ' ~ [1, 2]|length }}{% raw %}{{ kept }}{% endraw %}"
     )
