@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib.core.ids import new_id
 from chalicelib.email_templates.models import PARTITION, EmailTemplateItem
@@ -58,10 +59,8 @@ def create(item: EmailTemplateItem) -> None:
 def update(item: EmailTemplateItem, changes: Mapping[str, Any], now: datetime) -> EmailTemplateItem | None:
     """Set `changes` on the stored template `item` names (only those fields: a concurrent change of another field is
     kept); None when it was deleted — or deleted and created anew — in the meantime."""
-    actions = [getattr(EmailTemplateItem, name).set(value) for name, value in changes.items()]
-    actions.append(EmailTemplateItem.updated_at.set(now))
     try:
-        item.update(actions=actions, condition=EmailTemplateItem.id == item.id)
+        item.update(actions=_set(changes, now), condition=EmailTemplateItem.id == item.id)
     except UpdateError as exc:
         if is_condition_failure(exc):
             return None
@@ -89,7 +88,13 @@ def upsert_all(
     for item in created:
         tx.create(item, label=f"create {item.event_type}")
     for item, changes in updated:
-        actions = [getattr(EmailTemplateItem, name).set(value) for name, value in changes.items()]
-        actions.append(EmailTemplateItem.updated_at.set(now))
-        tx.update(item, actions, EmailTemplateItem.id == item.id, label=f"update {item.event_type}")
+        tx.update(item, _set(changes, now), EmailTemplateItem.id == item.id, label=f"update {item.event_type}")
     tx.commit()
+
+
+def _set(changes: Mapping[str, Any], now: datetime) -> list[Action]:
+    """SET of the changed fields and `updated_at`."""
+    return [
+        *(getattr(EmailTemplateItem, name).set(value) for name, value in changes.items()),
+        EmailTemplateItem.updated_at.set(now),
+    ]

@@ -30,8 +30,10 @@ if TYPE_CHECKING:
     from jinja2 import Environment, Template
     from jinja2.nodes import Node
 
-MAX_SOURCE_CHARS = 100_000  # one part of a template (subject, html_body or text_body)
-MAX_OUTPUT_CHARS = 500_000  # one rendered part
+# One part of a template (subject, html_body or text_body), in UTF-8: three of them fit one DynamoDB item (400 KB).
+MAX_SOURCE_BYTES = 100_000
+MAX_OUTPUT_CHARS = 90_000  # one rendered body: the notification log keeps the text one in a DynamoDB item
+MAX_SUBJECT_CHARS = 998  # one header line (RFC 5322)
 MAX_VALUE_CHARS = 10_000  # one variable's text
 MAX_POWER_BASE = 10**6
 MAX_POWER_EXPONENT = 100
@@ -186,11 +188,11 @@ def check(source: str) -> None:
 
 def render(parts: Parts, variables: Mapping[str, Any], declared: frozenset[str]) -> Rendered:
     """Render the three parts with the declared variables of `variables` (others are dropped). The subject is one
-    line: line breaks in it (a header injection) become spaces."""
+    line: line breaks in it (a header injection) become spaces, and it is cut at MAX_SUBJECT_CHARS."""
     values = {name: _value(value) for name, value in variables.items() if name in declared}
     subject = _render(parts.subject, values, html=False)
     return Rendered(
-        subject=" ".join(subject.split()),
+        subject=" ".join(subject.split())[:MAX_SUBJECT_CHARS],
         html_body=_render(parts.html_body, values, html=True),
         text_body=_render(parts.text_body, values, html=False),
     )
@@ -234,8 +236,8 @@ def _message(exc: Exception) -> str:
 def _compiled(source: str, *, html: bool) -> Template:
     from jinja2 import TemplateError
 
-    if len(source) > MAX_SOURCE_CHARS:
-        raise TemplateInvalid(f"longer than {MAX_SOURCE_CHARS} characters")
+    if len(source.encode("utf-8", "surrogatepass")) > MAX_SOURCE_BYTES:
+        raise TemplateInvalid(f"longer than {MAX_SOURCE_BYTES} bytes")
     env = _environment(html)
     try:
         tree = env.parse(source)

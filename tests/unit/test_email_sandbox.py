@@ -141,6 +141,19 @@ def test_a_bad_template_is_refused_with_its_reason(source: str, reason: str) -> 
         check(source)
 
 
+def test_a_template_part_is_at_most_100_kb() -> None:
+    check("é" * 50_000)
+    with pytest.raises(TemplateInvalid, match="longer than 100000 bytes"):
+        check("é" * 50_001)
+
+
+def test_a_body_longer_than_the_cap_is_refused_and_a_subject_is_cut() -> None:
+    long_value = "x" * 10_000
+    with pytest.raises(TemplateFailed, match="longer than 90000 characters"):
+        text("{{ name }}" * 10, name=long_value)
+    assert len(render(Parts("{{ name }}", "", ""), {"name": long_value}, DECLARED).subject) == 998
+
+
 def test_arithmetic_on_an_undefined_value_fails_while_rendering() -> None:
     with pytest.raises(TemplateFailed, match="undefined"):
         text("{{ missing + 1 }}")
