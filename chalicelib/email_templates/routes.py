@@ -51,7 +51,8 @@ def create_email_template(req: Req, body: CreateTemplateBody) -> Any:
     "POST",
     access=MANAGE,
     plugin=PLUGIN,
-    raw_body=True,
+    raw_body=True,  # the body is an array: read by the view, `body` only documents it
+    body=schemas.ImportBody,
     responses={200: schemas.ImportAnswer},
 )
 def import_email_templates(req: Req) -> Any:

@@ -199,13 +199,18 @@ def render(parts: Parts, variables: Mapping[str, Any], declared: frozenset[str])
 
 
 def _value(value: Any) -> Any:
-    """What a template sees of a value: text (at most MAX_VALUE_CHARS), a number or a boolean; nothing else."""
+    """What a template sees of a value: text (at most MAX_VALUE_CHARS; a list or an object as its JSON), a number or
+    a boolean; nothing else."""
     if value is None:
         return ""
     if isinstance(value, bool | int | float):
         return value
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, dict | list):
+        from chalicelib.core.jsontext import dumps
+
+        return dumps(value)[:MAX_VALUE_CHARS]
     return str(value)[:MAX_VALUE_CHARS]
 
 

@@ -36,6 +36,11 @@ class CreateTemplateBody(TemplateFields):
     event_type: str | None = Field(default=None, description="One of `GET /admin/email/event-types`")
 
 
+class ImportBody(RootModel[list[CreateTemplateBody]]):
+    """`POST /admin/email/templates/import`: a JSON array of templates (documented here; the service checks it item by
+    item, so that one bad item refuses the whole import with the contract's message)"""
+
+
 class PreviewBody(Body):
     """`POST /admin/email/templates/preview`: the stored (or built-in) template, or the unsaved parts given"""
 

@@ -229,3 +229,31 @@ def test_the_observer_and_users_are_refused(api: Api, method: str, path: str, bo
     assert (user.status, user.json) == (403, {"error": "Admin access required"})
     anonymous = api.request(method, path, json_body=body)
     assert anonymous.status == 401
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "message"),
+    [
+        (TEMPLATES, {"event_type": 5}, "event_type: Not a valid string."),
+        (TEMPLATES, {"event_type": "auth.locked", "subject": ["x"]}, "subject: Not a valid string."),
+        (TEMPLATES, {"event_type": "auth.locked", "is_active": "maybe"}, "is_active: Not a valid boolean."),
+        (f"{TEMPLATES}/preview", {"event_type": "auth.locked", "context": "text"}, "context: Not a valid mapping."),
+        (f"{TEMPLATES}/import", [{"event_type": "auth.locked", "text_body": 7}], "text_body: Not a valid string."),
+        (f"{TEMPLATES}/import", [{"event_type": ["auth.locked"]}], "event_type: Not a valid string."),
+        (f"{BASE}/test-send", {"event_type": "auth.locked", "to_address": 5}, "to_address: Not a valid string."),
+        (
+            f"{BASE}/test-send",
+            {"event_type": "auth.locked", "to_address": "a@b.co" + "m" * 300},
+            "Invalid email format",
+        ),
+    ],
+)
+def test_wrong_types_are_refused_field_by_field(api: Api, admin: str, path: str, body: Any, message: str) -> None:
+    answer = api.post(path, body, token=admin)
+    assert (answer.status, answer.json["error"]) == (400, message)
+
+
+def test_a_structured_context_value_previews_as_json(api: Api, admin: str) -> None:
+    body = {"event_type": "auth.locked", "context": {"until": {"deep": [1, None]}}, "text_body": "{{ until }}"}
+    answer = api.post(f"{TEMPLATES}/preview", body, token=admin)
+    assert (answer.status, answer.json["text_body"]) == (200, '{"deep":[1,null]}')
