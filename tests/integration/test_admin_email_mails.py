@@ -4,11 +4,15 @@ default."""
 
 from __future__ import annotations
 
+from email import message_from_string, policy
+
+from moto.backends import get_backend
+
 from chalicelib.activity.models import ActivityItem
 from chalicelib.notifications.models import NotificationItem
 from tests.contract import PLUGIN_NOT_ENABLED
-from tests.integration.buyers import set_plugin
-from tests.integration.conftest import ADMIN, Api, at_once
+from tests.integration.buyers import buy_basic_and_tokens, paid, register_buyer, set_plugin
+from tests.integration.conftest import ADMIN, Api, at_once, drain_events
 from tests.integration.test_admin_email_templates import BASE, ROUTES, TEMPLATES, create, delete, mails_to, register
 
 WELCOME = {
@@ -150,3 +154,34 @@ def test_the_test_send_uses_the_stored_active_template(fresh_api: Api) -> None:
     assert fresh_api.post(f"{BASE}/test-send", body, token=token).status == 200
     [mail] = mails_to("stored@example.com")
     assert (mail["subject"], mail["body"]) == ("Hi ada@example.com", "Welcome aboard, ada@example.com (self).")
+
+
+def test_a_stored_receipt_template_keeps_the_pdf_and_adds_its_html_part(fresh_api: Api) -> None:
+    token = fresh_api.token(*ADMIN)
+    receipt = {
+        "event_type": "invoice.paid",
+        "subject": "Paid: {{ invoice_number }}",
+        "html_body": "<p>{{ amount }} {{ currency }} from <b>{{ user_email }}</b></p>",
+        "text_body": "Thank you, {{ user_email }}: {{ amount }} {{ currency }}.",
+    }
+    create(fresh_api, token, receipt)
+    buyer = register_buyer(fresh_api, "templated")
+    bought = buy_basic_and_tokens(fresh_api, buyer.token, payment_method_code="sandbox")
+    invoice = paid(fresh_api, buyer.token, bought["invoice"]["id"])["invoice"]
+    drain_events()
+
+    [mail] = [m for m in mails_to(buyer.email) if m["subject"].startswith("Paid: ")]
+    assert mail["subject"] == f"Paid: {invoice['invoice_number']}"
+    assert mail["body"] == f"Thank you, {buyer.email}: {invoice['total_amount']} {invoice['currency']}.\n"
+    assert list(mail["attachments"]) == [f"invoice-{invoice['invoice_number']}.pdf"]
+    [raw] = [
+        m
+        for m in get_backend("ses")["123456789012"]["us-east-1"].sent_messages
+        if hasattr(m, "raw_data") and buyer.email in m.destinations
+    ]
+    html = message_from_string(raw.raw_data, policy=policy.default).get_body(preferencelist=("html",))
+    assert html is not None
+    assert (
+        html.get_content().strip()
+        == f"<p>{invoice['total_amount']} {invoice['currency']} from <b>{buyer.email}</b></p>"
+    )
