@@ -166,3 +166,10 @@ def test_every_built_in_default_is_a_valid_template_of_its_declared_variables(ev
         check(part)
     rendered = render(declared.default, declared.examples(), declared.names)
     assert rendered.subject and rendered.text_body
+
+
+def test_every_mail_the_consumer_sends_has_an_event_type_with_a_default() -> None:
+    from chalicelib.events.consumers import BY_NAME
+    from chalicelib.notifications.consumer import MAILS
+
+    assert set(MAILS) == set(EVENT_TYPES) == set(BY_NAME["mail"].event_types)
