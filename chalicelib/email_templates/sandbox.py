@@ -237,7 +237,7 @@ def _message(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 
 
-@functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=64)
 def _compiled(source: str, *, html: bool) -> Template:
     from jinja2 import TemplateError
 
@@ -252,9 +252,9 @@ def _compiled(source: str, *, html: bool) -> Template:
         raise
     except TemplateError as exc:
         raise TemplateInvalid(exc.message or type(exc).__name__) from exc
-    except (RecursionError, MemoryError) as exc:
+    except (RecursionError, MemoryError, SyntaxError) as exc:  # the parser's, or Python's on the compiled code
         raise TemplateInvalid("too deeply nested") from exc
-    except (ValueError, OverflowError) as exc:  # a literal Python cannot hold (a number of 5,000 digits)
+    except Exception as exc:  # a literal Python cannot hold (a number of 5,000 digits), or any other refusal
         raise TemplateInvalid(_message(exc)) from exc
 
 

@@ -84,6 +84,9 @@ RESOURCE_ABUSE = [
     "{% for a in name %}{% for b in name %}{% for c in name %}{% endfor %}{% endfor %}{% endfor %}",
     "{{ 1" + "0" * 6000 + " }}",
     "{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}",
+    "{{ " + "(" * 199 + "1" + ")" * 199 + " }}",  # past Python's own limit on the compiled code
+    "{% if name %}" * 150 + "{% endif %}" * 150,
+    "{{ " + "[" * 199 + "]" * 199 + " }}",
 ]
 
 
