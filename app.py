@@ -13,6 +13,7 @@ from chalicelib.catalog.routes import bp as catalog_routes
 from chalicelib.checkout.routes import bp as checkout_routes
 from chalicelib.core.config import get_settings
 from chalicelib.dev.routes import bp as dev_routes
+from chalicelib.email_templates.routes import bp as email_template_routes
 from chalicelib.events.consumers import CONSUMERS
 from chalicelib.health.routes import bp as health_routes
 from chalicelib.health.routes import register_root
@@ -40,6 +41,7 @@ app = create_app(
         token_routes,
         usage_routes,
         payment_routes,
+        email_template_routes,
         dev_routes,
         apidocs_routes,
     ],

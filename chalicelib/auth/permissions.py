@@ -27,6 +27,10 @@ ADMIN_PERMISSIONS: dict[str, tuple[tuple[str, str], ...]] = {
         ("subscription.configure", "Configure the subscription plugin"),
     ),
     "payments": (("payments.configure", "Configure payment providers"),),
+    "email": (
+        ("email.templates.view", "View e-mail templates"),
+        ("email.templates.manage", "Edit e-mail templates and send test e-mails"),
+    ),
     "booking": (
         ("booking.resources.view", "View booking resources"),
         ("booking.resources.manage", "Manage booking resources"),

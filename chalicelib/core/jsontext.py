@@ -57,6 +57,14 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
     Numbers with a fraction become `Decimal` (money inputs stay exact)."""
     if not body:
         return {}
+    parsed = parse_json(body)
+    if not isinstance(parsed, dict):
+        raise BadRequest("Request body must be a JSON object")
+    return parsed
+
+
+def parse_json(body: bytes) -> Any:
+    """Any JSON value under the rules of `parse_json_object` (the few routes whose body is an array)."""
     if json_depth_exceeds(body):
         raise BadRequest(INVALID_JSON, max_depth=MAX_JSON_DEPTH)
     try:
@@ -65,8 +73,6 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
         raise BadRequest(INVALID_JSON) from exc
     if _SURROGATE_ESCAPE.search(body) and _has_lone_surrogate(parsed):
         raise BadRequest(INVALID_JSON)
-    if not isinstance(parsed, dict):
-        raise BadRequest("Request body must be a JSON object")
     return parsed
 
 

@@ -94,10 +94,16 @@ class Req:
             raise PayloadTooLarge("Request body too large", max_bytes=max_bytes)
         if not body or not parse:
             return
+        self.require_json_media_type()
+        _ = self.json
+
+    def require_json_media_type(self) -> None:
+        """A non-empty body must say it is JSON (415 otherwise); `raw_body` routes that take JSON call it too."""
+        if not self.body_bytes:
+            return
         content_type = (self.header("content-type") or "").split(";", 1)[0].strip().lower()
         if content_type != "application/json":
             raise UnsupportedMediaType("Unsupported media type")
-        _ = self.json
 
     @cached_property
     def json(self) -> dict[str, Any]:

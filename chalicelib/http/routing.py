@@ -256,7 +256,9 @@ def _audit(req: Req, spec: RouteSpec, params: dict[str, str]) -> None:
     from chalicelib.activity.audit import admin_request
 
     try:
-        body = req.json if req.body_bytes else None
+        from chalicelib.core.jsontext import parse_json
+
+        body = parse_json(req.body_bytes) if req.body_bytes else None  # an array body (an import) names no fields
         fields = sorted(body) if isinstance(body, dict) else []
         admin_request(req.user, req.method, req.path, spec.view_name.rsplit(".", 1)[-1], dict(params), fields)
     except Exception:

@@ -1,4 +1,7 @@
-"""The `mail` consumer: turns events into e-mails (contract events.md §2, consumer `mail`)."""
+"""The `mail` consumer: turns events into e-mails (contract events.md §2, consumer `mail`).
+
+Which events mail whom, with which attachments, is here; what a mail says is its event type's e-mail template
+(admin.md §20: the stored active one, else the built-in default — `chalicelib.email_templates.service.compose`)."""
 
 from __future__ import annotations
 
@@ -7,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.core.logging import logger
-from chalicelib.notifications import templates
 from chalicelib.notifications.mail import Attachment, send_email
 
 
@@ -59,25 +61,24 @@ def _wants_invoice_mail(data: dict[str, Any]) -> bool:
 
 @dataclass(frozen=True)
 class Mail:
-    template_name: str
-    render: Callable[[dict[str, Any]], tuple[str, str]]
+    template_name: str  # the notification log's name of the mail
     recipient: Callable[[dict[str, Any]], str | None]
     attachments: Callable[[dict[str, Any]], list[Attachment]] | None = None
     wanted: Callable[[dict[str, Any]], bool] | None = None
 
 
 MAILS: dict[str, Mail] = {
-    "user.registered": Mail("welcome", templates.welcome, _given_email),
-    "user.password_reset_requested": Mail("password_reset", templates.password_reset, _given_email),
-    "user.password_changed": Mail("password_changed", templates.password_changed, _account_of_user),
-    "auth.locked": Mail("account_locked", templates.account_locked, _account_of_email),
-    "auth.refresh_reuse_detected": Mail("session_reuse", templates.session_reuse, _account_of_user),
-    "invoice.paid": Mail("receipt", templates.receipt, lambda data: str(data["user_email"]), _invoice_pdf),
-    "invoice.created": Mail("invoice", templates.invoice_issued, _account_of_user, _invoice_pdf, _wants_invoice_mail),
+    "user.registered": Mail("welcome", _given_email),
+    "user.password_reset_requested": Mail("password_reset", _given_email),
+    "user.password_changed": Mail("password_changed", _account_of_user),
+    "auth.locked": Mail("account_locked", _account_of_email),
+    "auth.refresh_reuse_detected": Mail("session_reuse", _account_of_user),
+    "invoice.paid": Mail("receipt", lambda data: str(data["user_email"]), _invoice_pdf),
+    "invoice.created": Mail("invoice", _account_of_user, _invoice_pdf, _wants_invoice_mail),
     # The lifecycle (subscriptions.md §6, §7): the trial's pay link, dunning, the end.
-    "subscription.trial_will_end": Mail("trial_will_end", templates.trial_will_end, _account_of_user),
-    "subscription.payment_failed": Mail("payment_failed", templates.payment_failed, _account_of_user),
-    "subscription.expired": Mail("subscription_expired", templates.subscription_expired, _account_of_user),
+    "subscription.trial_will_end": Mail("trial_will_end", _account_of_user),
+    "subscription.payment_failed": Mail("payment_failed", _account_of_user),
+    "subscription.expired": Mail("subscription_expired", _account_of_user),
 }
 
 
@@ -90,6 +91,15 @@ def handle_event(envelope: dict[str, Any]) -> None:
     if recipient is None:
         logger.info("mail skipped: no recipient", event_type=envelope["type"], event_id=envelope.get("id"))
         return
-    subject, body = mail.render(data)
+    from chalicelib.email_templates.service import compose
+
+    rendered = compose(envelope["type"], data)
     attachments = mail.attachments(data) if mail.attachments else None
-    send_email(recipient, subject, body, mail.template_name, attachments)
+    send_email(
+        recipient,
+        rendered.subject,
+        rendered.text_body,
+        mail.template_name,
+        attachments,
+        html_body=rendered.html_body or None,
+    )

@@ -3,7 +3,8 @@
 Every counted request costs one UpdateItem: `ADD` on the window's counters, returning their new values. The
 per-IP default keeps one item per IP and UTC day, holding the day's count (`d`) and one counter per hour
 (`h00`…`h23`), so the hourly and the daily window are counted by the same write; the auth routes count one item
-per IP and minute (`c`). Items expire (TTL) once no window can still read them.
+per IP and minute (`c`); a limited admin action (test e-mails) one item per actor and hour (`c`). Items expire
+(TTL) once no window can still read them.
 """
 
 from __future__ import annotations
@@ -29,6 +30,13 @@ class DayCounts:
 def count_auth_request(ip: str, minute: datetime) -> int:
     """Count one auth-route request of `ip` in the minute starting at `minute`; the minute's count so far."""
     counts = _add_one(f"AUTH#{ip}#{minute:%Y%m%d%H%M}", ["c"], minute + timedelta(minutes=2))
+    return counts["c"]
+
+
+def count_action(action: str, actor: str, hour: datetime) -> int:
+    """Count one `action` of `actor` (an admin's test e-mails) in the UTC hour starting at `hour`; the hour's count
+    so far."""
+    counts = _add_one(f"ACTION#{action}#{actor}#{hour:%Y%m%d%H}", ["c"], hour + timedelta(hours=2))
     return counts["c"]
 
 

@@ -32,8 +32,7 @@ def test_plugin_routes_of_products_we_do_not_ship_are_not_found(api: Api) -> Non
         "/api/v1/cms/pages",
         "/api/v1/shop/products",
         "/api/v1/taro/readings",
-        "/api/v1/admin/email/templates",
-    ):
+    ):  # (the e-mail template admin is ours: admin.md §20, test_admin_email_templates.py)
         assert api.get(path).json == {"error": "Not found"}
 
 

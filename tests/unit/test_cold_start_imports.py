@@ -15,6 +15,7 @@ DEFERRED = (
     "jwt",
     "bcrypt",
     "fpdf",
+    "jinja2",  # the e-mail template sandbox, loaded by the first mail or template request
     "stripe",
     "moto",
     "aws_lambda_powertools.utilities.batch",  # only the queue consumers use it, on their first batch
