@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.attributes import JSONAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
 from chalicelib.core.ids import new_id
 from chalicelib.core.times import iso
@@ -62,3 +62,16 @@ class ActivityItem(AnalyticsTable, discriminator="ACTIVITY"):
             gsi1sk=order,
             ttl=now + RETENTION,
         )
+
+
+class ActivityCountsItem(AnalyticsTable, discriminator="ACTIVITY_COUNTS"):
+    """pk `COUNT#ACTIVITY`, sk `COUNT`: entries written, in all and per source (moved with each entry)."""
+
+    total = NumberAttribute(default=0)
+    domain = NumberAttribute(default=0)
+    client = NumberAttribute(default=0)
+    admin = NumberAttribute(default=0)
+
+    @staticmethod
+    def key() -> tuple[str, str]:
+        return "COUNT#ACTIVITY", "COUNT"
