@@ -10,14 +10,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from chalicelib.activity import repository as activity_store
 from chalicelib.activity.models import ActivityItem
-from chalicelib.analytics import consumer
+from chalicelib.analytics import consumer, schemas
 from chalicelib.core.clock import ManualClock
 from chalicelib.events.consumers import BY_NAME
+from tests.contract import BASIC
 from tests.integration.buyers import register_buyer
-from tests.integration.conftest import ADMIN, Api
+from tests.integration.conftest import ADMIN, Api, drain_events
 from tests.integration.test_invoice_list_paging import Calls, counted  # noqa: F401 (the fixture)
 
 BASE = "/api/v1/admin/analytics"
@@ -212,3 +214,22 @@ def test_a_range_over_new_year_costs_one_query_more(
         assert api.get(f"{BASE}/{route}?{span}", token=token).status == 200
         counts.append(sum(1 for action, _ in calls[-1].made if action == "Query"))
     assert counts[1] == counts[0] + 1
+
+
+@pytest.mark.parametrize(
+    ("route", "model"),
+    [
+        ("dashboard", schemas.DashboardAnswer),
+        ("mrr", schemas.MrrAnswer),
+        ("revenue", schemas.RevenueAnswer),
+        ("users/growth", schemas.GrowthAnswer),
+        ("churn", schemas.ChurnAnswer),
+        ("plans/distribution", schemas.DistributionAnswer),
+        ("activity", schemas.ActivityAnswer),
+    ],
+)
+def test_every_answer_has_the_documented_shape(api: Api, route: str, model: type[BaseModel]) -> None:
+    buyer = register_buyer(api, "shaped")
+    api.post("/api/v1/user/checkout", {"plan_id": BASIC, "payment_method_code": "sandbox"}, token=buyer.token)
+    drain_events()
+    model.model_validate(get(api, route))
