@@ -11,15 +11,22 @@ from pynamodb.expressions.condition import Condition
 
 from chalicelib.activity.models import RETENTION, ActivityCountsItem, ActivityItem
 from chalicelib.core.paging import Page, PageRequest
-from chalicelib.store.transactions import Transaction
+from chalicelib.store.transactions import Transaction, TransactionCancelled
 
 
-def add(entry: ActivityItem) -> None:
-    """One new entry (its key is unique: its time and a fresh id), counted in the log's totals."""
+def add(entry: ActivityItem) -> bool:
+    """One new entry, counted in the log's totals in the same transaction. False when an entry of the same moment
+    and id exists already (an event recorded before): nothing is written or counted again."""
     tx = Transaction()
     tx.create(entry, label="activity")
     tx.count(ActivityCountsItem, *ActivityCountsItem.key(), {"total": 1, entry.source: 1})
-    tx.commit()
+    try:
+        tx.commit()
+    except TransactionCancelled as refused:
+        if refused.failed == ["activity"]:
+            return False
+        raise
+    return True
 
 
 def counts() -> ActivityCountsItem | None:
@@ -44,7 +51,7 @@ def _filter(type_prefix: str | None, user_id: str | None) -> Condition | None:
     if type_prefix:
         condition = ActivityItem.type.startswith(type_prefix)
     if user_id:
-        about = (ActivityItem.actor_id == user_id) | (ActivityItem.subject_id == user_id)
+        about = (ActivityItem.actor_id == user_id) | (ActivityItem.user_id == user_id)
         condition = about if condition is None else condition & about
     return condition
 

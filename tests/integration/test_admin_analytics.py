@@ -12,14 +12,16 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from chalicelib.activity import consumer as activity_consumer
 from chalicelib.activity import repository as activity_store
 from chalicelib.activity.models import ActivityItem
 from chalicelib.analytics import consumer, schemas
 from chalicelib.core.clock import ManualClock
+from chalicelib.events import catalog as event_catalog
 from chalicelib.events.consumers import BY_NAME
 from tests.contract import BASIC
 from tests.integration.buyers import register_buyer
-from tests.integration.conftest import ADMIN, Api, drain_events
+from tests.integration.conftest import ADMIN, Api, drain_events, outbox_events
 from tests.integration.test_invoice_list_paging import Calls, counted  # noqa: F401 (the fixture)
 
 BASE = "/api/v1/admin/analytics"
@@ -233,3 +235,41 @@ def test_every_answer_has_the_documented_shape(api: Api, route: str, model: type
     api.post("/api/v1/user/checkout", {"plan_id": BASIC, "payment_method_code": "sandbox"}, token=buyer.token)
     drain_events()
     model.model_validate(get(api, route))
+
+
+def test_the_activity_consumer_hears_every_domain_event() -> None:
+    types = {cls.TYPE for cls in vars(event_catalog).values() if isinstance(cls, type) and hasattr(cls, "TYPE")}
+    assert set(BY_NAME["activity"].event_types) == types
+
+
+def test_domain_events_are_in_the_log_once(api: Api) -> None:
+    buyer = register_buyer(api, "logged")
+    bought = api.post("/api/v1/user/checkout", {"plan_id": BASIC, "payment_method_code": "sandbox"}, token=buyer.token)
+    drain_events()
+    [registered] = outbox_events_about(buyer.user_id, "user.registered")
+    counts = activity_store.counts()
+    assert counts is not None
+    activity_consumer.handle_event(registered)  # delivered again: no second entry, no second count
+
+    body = get(api, f"activity?source=domain&user_id={buyer.user_id}")
+
+    assert sorted(e["type"] for e in body["activity"]) == ["invoice.created", "subscription.created", "user.registered"]
+    by_type = {e["type"]: e for e in body["activity"]}
+    invoice = bought.json["invoice"]
+    assert by_type["invoice.created"]["description"] == f"Invoice {invoice['invoice_number']} created"
+    assert by_type["invoice.created"]["subject"] == {"type": "invoice", "id": invoice["id"]}
+    assert by_type["user.registered"] == {
+        "id": registered["id"],
+        "type": "user.registered",
+        "source": "domain",
+        "description": f"User {buyer.email} registered",
+        "actor": {"type": registered["actor"]["type"], "id": registered["actor"]["id"], "email": None},
+        "subject": {"type": "user", "id": buyer.user_id},
+        "created_at": registered["occurred_at"],
+    }
+    assert activity_store.counts().attribute_values == counts.attribute_values  # type: ignore[union-attr]
+    assert get(api, "activity?source=domain&limit=1")["total"] == int(counts.domain)
+
+
+def outbox_events_about(user_id: str, event_type: str) -> list[dict[str, Any]]:
+    return [e for e in outbox_events(event_type) if e["data"].get("user_id") == user_id]
