@@ -7,6 +7,7 @@ from typing import Any
 
 from chalice import Rate
 
+from chalicelib.analytics.routes import bp as analytics_routes
 from chalicelib.apidocs.routes import bp as apidocs_routes
 from chalicelib.auth.routes import bp as auth_routes
 from chalicelib.catalog.routes import bp as catalog_routes
@@ -42,6 +43,7 @@ app = create_app(
         usage_routes,
         payment_routes,
         email_template_routes,
+        analytics_routes,
         dev_routes,
         apidocs_routes,
     ],

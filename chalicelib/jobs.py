@@ -42,6 +42,12 @@ JOBS: tuple[Job, ...] = (
         "chalicelib.housekeeping.invoices:sweep",
         "fill invoice-number gaps a crashed writer left; send overdue unpaid checkouts to invoice-expiry",
     ),
+    Job(
+        "analytics-snapshot",
+        1440,
+        "chalicelib.analytics.snapshot:take",
+        "record the day's MRR for the MRR history (admin.md §17.2)",
+    ),
 )
 
 BY_NAME = {job.name: job for job in JOBS}

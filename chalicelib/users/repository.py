@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist
@@ -103,3 +104,10 @@ def mark_trial_used(tx: Transaction, user: UserItem, now: datetime) -> None:
     """The user has had their one trial (subscriptions.md §6): on the condition of the version read, so two
     checkouts racing for it cannot both grant one. The part is labelled `user`."""
     tx.update(user, [UserItem.has_used_trial.set(True), UserItem.updated_at.set(now)], label="user")
+
+
+def all_user_ids() -> Iterator[str]:
+    """Every user's id, newest first: a Query of the users' list index (GSI1 `USERS`), a page at a time."""
+    for user in UserItem.gsi1.query("USERS", scan_index_forward=False):
+        if isinstance(user, UserItem):
+            yield user.id

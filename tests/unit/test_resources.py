@@ -87,6 +87,7 @@ def test_jobs_resolve_to_functions() -> None:
         {"job": "outbox-relay", "every_minutes": 1},
         {"job": "subscription-lifecycle", "every_minutes": 1},
         {"job": "invoice-housekeeping", "every_minutes": 60},
+        {"job": "analytics-snapshot", "every_minutes": 1440},
     ]
 
 
