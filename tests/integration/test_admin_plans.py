@@ -34,6 +34,16 @@ def token(api: Api) -> str:
     return admin_token(api)
 
 
+@pytest.fixture(scope="module")
+def customer(api: Api) -> str:
+    return german_buyer(api, "nosy").token
+
+
+@pytest.fixture(scope="module")
+def observer(api: Api) -> str:
+    return observer_token(api)
+
+
 def test_a_created_plan_has_its_defaults_and_is_offered_at_once(api: Api, token: str) -> None:
     name = unique("Team Plan!")
     answer = api.post(f"{PLANS}/", {"name": name, "price": 12.5, "category_ids": [ROOT]}, token=token)
@@ -286,17 +296,19 @@ WRITES = [
 
 
 @pytest.mark.parametrize(("method", "path"), READS)
-def test_the_observer_reads_plans(api: Api, method: str, path: str) -> None:
-    assert api.request(method, path, token=observer_token(api)).status == 200
+def test_the_observer_reads_plans(api: Api, observer: str, method: str, path: str) -> None:
+    assert api.request(method, path, token=observer).status == 200
 
 
 @pytest.mark.parametrize(("method", "path"), WRITES)
-def test_the_observer_and_a_customer_are_refused_every_plan_write(api: Api, method: str, path: str) -> None:
-    observed = api.request(method, path, json_body={"name": "x"}, token=observer_token(api))
+def test_the_observer_and_a_customer_are_refused_every_plan_write(
+    api: Api, observer: str, customer: str, method: str, path: str
+) -> None:
+    observed = api.request(method, path, json_body={"name": "x"}, token=observer)
     assert (observed.status, observed.json) == (
         403,
         {"error": "Permission denied", "required": "subscription.plans.manage"},
     )
-    customer = api.request(method, path, json_body={}, token=german_buyer(api, "nosy").token)
-    assert refusal(customer) == (403, "Admin access required")
+    refused = api.request(method, path, json_body={}, token=customer)
+    assert refusal(refused) == (403, "Admin access required")
     assert api.request(method, path, json_body={}).status == 401
