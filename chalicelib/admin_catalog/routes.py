@@ -8,13 +8,16 @@ bundle lists are slices of the catalog snapshot (one partition, read once per ca
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint
 
 from chalicelib.core.lazy import lazy_module, model_refs
 from chalicelib.core.paging import slice_page
-from chalicelib.http.access import admin
+from chalicelib.core.validation import NoBody
+from chalicelib.http.access import Access, admin
 from chalicelib.http.pagination import page_keys, page_or_default
 from chalicelib.http.request import Req
 from chalicelib.http.routing import route
@@ -131,26 +134,41 @@ def delete_plan(req: Req, plan_id: str) -> Any:
     return service.delete_plan(plan_id)
 
 
-def _plan_state(action: str, summary: str) -> None:
-    def view(req: Req, plan_id: str) -> Any:
-        return service.set_plan_state(plan_id, action)
+def _state_route(
+    path: str, action: str, noun: str, access: Access, plugin: str | None, answer: Any, change: Callable[[str], Any]
+) -> None:
+    """`POST <path>/<action>` (`path` ends in its one id parameter): `change(id)` answers; the view is named
+    `<action>_<noun>` (the audit log's `admin.<action>_<noun>`)."""
+    id_name = path.rsplit("{", 1)[1].rstrip("}")
 
-    view.__name__ = view.__qualname__ = f"{action}_plan"
-    view.__doc__ = summary
+    def view(req: Req, body: NoBody, **ids: str) -> Any:
+        return change(ids[id_name])
+
+    view.__name__ = view.__qualname__ = f"{action}_{noun}"
+    view.__doc__ = f"{action.capitalize()} the {noun.replace('_', ' ')}."
     route(
         bp,
-        f"/admin/tarif-plans/{{plan_id}}/{action}",
+        f"{path}/{action}",
         "POST",
-        access=PLANS_MANAGE,
-        plugin=SUBSCRIPTION,
-        uuid_params=PLAN_ID,
-        responses={200: schemas.PlanStateAnswer},
+        access=access,
+        plugin=plugin,
+        uuid_params=(id_name,),
+        body=NoBody,
+        responses={200: answer},
     )(view)
 
 
-_plan_state("activate", "Open the plan to new checkouts.")
-_plan_state("deactivate", "Close the plan to new checkouts; its subscriptions renew on.")
-_plan_state("archive", "Archive the plan: closed to new checkouts; its subscriptions renew on.")
+PLAN = "/admin/tarif-plans/{plan_id}"
+for _action in ("activate", "deactivate", "archive"):  # deactivate and archive: closed to checkouts, renewing on
+    _state_route(
+        PLAN,
+        _action,
+        "plan",
+        PLANS_MANAGE,
+        SUBSCRIPTION,
+        schemas.PlanStateAnswer,
+        functools.partial(lambda action, plan_id: service.set_plan_state(plan_id, action), _action),
+    )
 
 
 @route(
@@ -160,10 +178,11 @@ _plan_state("archive", "Archive the plan: closed to new checkouts; its subscript
     access=PLANS_MANAGE,
     plugin=SUBSCRIPTION,
     uuid_params=PLAN_ID,
+    body=NoBody,
     status=201,
     responses={201: schemas.PlanCreated},
 )
-def copy_plan(req: Req, plan_id: str) -> Any:
+def copy_plan(req: Req, plan_id: str, body: NoBody) -> Any:
     """A new active plan with the same price, period, features and trial; no categories."""
     return service.copy_plan(plan_id)
 
@@ -375,32 +394,16 @@ def delete_addon(req: Req, addon_id: str) -> Any:
     return service.delete_addon(addon_id)
 
 
-@route(
-    bp,
-    "/admin/addons/{addon_id}/activate",
-    "POST",
-    access=ADDONS,
-    plugin=SUBSCRIPTION,
-    uuid_params=ADDON_ID,
-    responses={200: schemas.AddonStateAnswer},
-)
-def activate_addon(req: Req, addon_id: str) -> Any:
-    """Offer the add-on again."""
-    return service.set_addon_state(addon_id, True)
-
-
-@route(
-    bp,
-    "/admin/addons/{addon_id}/deactivate",
-    "POST",
-    access=ADDONS,
-    plugin=SUBSCRIPTION,
-    uuid_params=ADDON_ID,
-    responses={200: schemas.AddonStateAnswer},
-)
-def deactivate_addon(req: Req, addon_id: str) -> Any:
-    """Stop offering the add-on; held ones run on."""
-    return service.set_addon_state(addon_id, False)
+for _active, _action in ((True, "activate"), (False, "deactivate")):
+    _state_route(
+        "/admin/addons/{addon_id}",
+        _action,
+        "addon",
+        ADDONS,
+        SUBSCRIPTION,
+        schemas.AddonStateAnswer,
+        functools.partial(lambda active, addon_id: service.set_addon_state(addon_id, active), _active),
+    )
 
 
 # --- token bundles (§7) -----------------------------------------------------------------------------------------
@@ -473,27 +476,13 @@ def delete_token_bundle(req: Req, bundle_id: str) -> Any:
     return service.delete_bundle(bundle_id)
 
 
-@route(
-    bp,
-    "/admin/token-bundles/{bundle_id}/activate",
-    "POST",
-    access=SETTINGS_MANAGE,
-    uuid_params=BUNDLE_ID,
-    responses={200: schemas.BundleStateAnswer},
-)
-def activate_token_bundle(req: Req, bundle_id: str) -> Any:
-    """Offer the bundle again."""
-    return service.set_bundle_state(bundle_id, True)
-
-
-@route(
-    bp,
-    "/admin/token-bundles/{bundle_id}/deactivate",
-    "POST",
-    access=SETTINGS_MANAGE,
-    uuid_params=BUNDLE_ID,
-    responses={200: schemas.BundleStateAnswer},
-)
-def deactivate_token_bundle(req: Req, bundle_id: str) -> Any:
-    """Stop offering the bundle."""
-    return service.set_bundle_state(bundle_id, False)
+for _active, _action in ((True, "activate"), (False, "deactivate")):
+    _state_route(
+        "/admin/token-bundles/{bundle_id}",
+        _action,
+        "token_bundle",
+        SETTINGS_MANAGE,
+        None,
+        schemas.BundleStateAnswer,
+        functools.partial(lambda active, bundle_id: service.set_bundle_state(bundle_id, active), _active),
+    )

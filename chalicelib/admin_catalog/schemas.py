@@ -12,7 +12,7 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from chalicelib.catalog.schemas import Addon, Category, Plan, TokenBundle
 from chalicelib.core.ids import is_uuid
@@ -112,10 +112,50 @@ def _ids(value: Any, message: str) -> list[str]:
 # --- tariff plans (§4) ------------------------------------------------------------------------------------------
 
 
-class PlanFields(Body):
-    """Any field of a plan; the fields in the contract's order of checks."""
+class CatalogRules(Body):
+    """The rules of the fields plans, categories, add-ons and bundles share; each body declares the fields it has,
+    in its own order of checks. `NAME_EMPTY` is the message for a blank name."""
 
     NAME_EMPTY: ClassVar[str] = "Name is required"
+
+    @field_validator("name", mode="before", check_fields=False)
+    @classmethod
+    def _name(cls, value: Any) -> str:
+        return _name(value, cls.NAME_EMPTY)
+
+    @field_validator("price", mode="before", check_fields=False)
+    @classmethod
+    def _price(cls, value: Any) -> Decimal:
+        return _price(value)
+
+    @field_validator("billing_period", mode="before", check_fields=False)
+    @classmethod
+    def _period(cls, value: Any) -> str:
+        return _period(value)
+
+    @field_validator("currency", mode="before", check_fields=False)
+    @classmethod
+    def _currency(cls, value: Any) -> str | None:
+        return _currency(value)
+
+    @field_validator("description", mode="before", check_fields=False)
+    @classmethod
+    def _description(cls, value: Any) -> str | None:
+        return _text(value)
+
+    @field_validator("is_active", "is_single", mode="before", check_fields=False)
+    @classmethod
+    def _flag(cls, value: Any, info: ValidationInfo) -> bool:
+        return _flag(value, str(info.field_name))
+
+    @field_validator("sort_order", mode="before", check_fields=False)
+    @classmethod
+    def _sort_order(cls, value: Any) -> int:
+        return _int(value, "sort_order must be an integer")
+
+
+class PlanFields(CatalogRules):
+    """Any field of a plan; the fields in the contract's order of checks."""
 
     name: Annotated[str | None, Field(description="≤ 100 characters")] = None
     price: Annotated[Decimal | None, Field(description="≥ 0, in `currency`")] = None
@@ -128,26 +168,6 @@ class PlanFields(Body):
     description: str | None = None
     is_active: bool | None = None
     sort_order: int | None = None
-
-    @field_validator("name", mode="before")
-    @classmethod
-    def _name(cls, value: Any) -> str:
-        return _name(value, cls.NAME_EMPTY)
-
-    @field_validator("price", mode="before")
-    @classmethod
-    def _price(cls, value: Any) -> Decimal:
-        return _price(value)
-
-    @field_validator("billing_period", mode="before")
-    @classmethod
-    def _period(cls, value: Any) -> str:
-        return _period(value)
-
-    @field_validator("currency", mode="before")
-    @classmethod
-    def _currency(cls, value: Any) -> str | None:
-        return _currency(value)
 
     @field_validator("slug", mode="before")
     @classmethod
@@ -179,21 +199,6 @@ class PlanFields(Body):
             if unknown is not None:
                 raise refuse(f"Category {unknown} not found")
         return _ids(value, "category_ids must be a list of ids")
-
-    @field_validator("description", mode="before")
-    @classmethod
-    def _description(cls, value: Any) -> str | None:
-        return _text(value)
-
-    @field_validator("is_active", mode="before")
-    @classmethod
-    def _is_active(cls, value: Any) -> bool:
-        return _flag(value, "is_active")
-
-    @field_validator("sort_order", mode="before")
-    @classmethod
-    def _sort_order(cls, value: Any) -> int:
-        return _int(value, "sort_order must be an integer")
 
 
 class PlanBody(PlanFields):
@@ -265,7 +270,7 @@ class SubscriberCountAnswer(Answer):
 # --- categories (§5) -----------------------------------------------------------------------------------------------
 
 
-class CategoryFields(Body):
+class CategoryFields(CatalogRules):
     name: str | None = None
     slug: Annotated[str | None, Field(description="Slug pattern; default from the name")] = None
     description: str | None = None
@@ -273,20 +278,10 @@ class CategoryFields(Body):
     is_single: bool | None = None
     sort_order: int | None = None
 
-    @field_validator("name", mode="before")
-    @classmethod
-    def _name(cls, value: Any) -> str:
-        return _name(value, "Name is required")
-
     @field_validator("slug", mode="before")
     @classmethod
     def _slug(cls, value: Any) -> str | None:
         return _slug(value)
-
-    @field_validator("description", mode="before")
-    @classmethod
-    def _description(cls, value: Any) -> str | None:
-        return _text(value)
 
     @field_validator("parent_id", mode="before")
     @classmethod
@@ -296,16 +291,6 @@ class CategoryFields(Body):
         if not is_uuid(value):
             raise refuse(f"Parent category {value} not found")
         return str(value).lower()
-
-    @field_validator("is_single", mode="before")
-    @classmethod
-    def _is_single(cls, value: Any) -> bool:
-        return _flag(value, "is_single")
-
-    @field_validator("sort_order", mode="before")
-    @classmethod
-    def _sort_order(cls, value: Any) -> int:
-        return _int(value, "sort_order must be an integer")
 
 
 class CategoryBody(CategoryFields):
@@ -366,7 +351,9 @@ class CategoryCreated(Answer):
 # --- add-ons (§6) -----------------------------------------------------------------------------------------------
 
 
-class AddonFields(Body):
+class AddonFields(CatalogRules):
+    NAME_EMPTY: ClassVar[str] = "Name cannot be empty"
+
     name: str | None = None
     price: Decimal | None = None
     billing_period: str | None = None
@@ -377,26 +364,6 @@ class AddonFields(Body):
     config: dict[str, Any] | None = None
     is_active: bool | None = None
     sort_order: int | None = None
-
-    @field_validator("name", mode="before")
-    @classmethod
-    def _name(cls, value: Any) -> str:
-        return _name(value, "Name cannot be empty")
-
-    @field_validator("price", mode="before")
-    @classmethod
-    def _price(cls, value: Any) -> Decimal:
-        return _price(value)
-
-    @field_validator("billing_period", mode="before")
-    @classmethod
-    def _period(cls, value: Any) -> str:
-        return _period(value)
-
-    @field_validator("currency", mode="before")
-    @classmethod
-    def _currency(cls, value: Any) -> str | None:
-        return _currency(value)
 
     @field_validator("slug", mode="before")
     @classmethod
@@ -412,11 +379,6 @@ class AddonFields(Body):
     def _plan_ids(cls, value: Any) -> list[str]:
         return _ids(value, "One or more tariff plan IDs are invalid")
 
-    @field_validator("description", mode="before")
-    @classmethod
-    def _description(cls, value: Any) -> str | None:
-        return _text(value)
-
     @field_validator("config", mode="before")
     @classmethod
     def _config(cls, value: Any) -> dict[str, Any]:
@@ -424,27 +386,13 @@ class AddonFields(Body):
             raise refuse("config must be an object")
         return value
 
-    @field_validator("is_active", mode="before")
-    @classmethod
-    def _is_active(cls, value: Any) -> bool:
-        return _flag(value, "is_active")
-
-    @field_validator("sort_order", mode="before")
-    @classmethod
-    def _sort_order(cls, value: Any) -> int:
-        return _int(value, "sort_order must be an integer")
-
 
 class AddonBody(AddonFields):
+    NAME_EMPTY: ClassVar[str] = "Name is required"
     REQUIRED_PLAIN: ClassVar[dict[str, str]] = {"name": "Name is required", "price": "Price is required"}
 
     name: str
     price: Decimal
-
-    @field_validator("name", mode="before")
-    @classmethod
-    def _name(cls, value: Any) -> str:
-        return _name(value, "Name is required")
 
 
 class AddonChanges(AddonFields):
@@ -480,7 +428,9 @@ class AddonStateAnswer(Answer):
 # --- token bundles (§7) -----------------------------------------------------------------------------------------
 
 
-class BundleFields(Body):
+class BundleFields(CatalogRules):
+    NAME_EMPTY: ClassVar[str] = "Name cannot be empty"
+
     name: str | None = None
     token_amount: int | None = None
     price: Decimal | None = None
@@ -488,11 +438,6 @@ class BundleFields(Body):
     description: str | None = None
     is_active: bool | None = None
     sort_order: int | None = None
-
-    @field_validator("name", mode="before")
-    @classmethod
-    def _name(cls, value: Any) -> str:
-        return _name(value, "Name cannot be empty")
 
     @field_validator("token_amount", mode="before")
     @classmethod
@@ -504,33 +449,9 @@ class BundleFields(Body):
             raise refuse("Token amount must be positive")
         return amount
 
-    @field_validator("price", mode="before")
-    @classmethod
-    def _price(cls, value: Any) -> Decimal:
-        return _price(value)
-
-    @field_validator("currency", mode="before")
-    @classmethod
-    def _currency(cls, value: Any) -> str | None:
-        return _currency(value)
-
-    @field_validator("description", mode="before")
-    @classmethod
-    def _description(cls, value: Any) -> str | None:
-        return _text(value)
-
-    @field_validator("is_active", mode="before")
-    @classmethod
-    def _is_active(cls, value: Any) -> bool:
-        return _flag(value, "is_active")
-
-    @field_validator("sort_order", mode="before")
-    @classmethod
-    def _sort_order(cls, value: Any) -> int:
-        return _int(value, "sort_order must be an integer")
-
 
 class BundleBody(BundleFields):
+    NAME_EMPTY: ClassVar[str] = "Name is required"
     REQUIRED_PLAIN: ClassVar[dict[str, str]] = {
         "name": "Name is required",
         "token_amount": "Token amount is required",
@@ -540,11 +461,6 @@ class BundleBody(BundleFields):
     name: str
     token_amount: int
     price: Decimal
-
-    @field_validator("name", mode="before")
-    @classmethod
-    def _name(cls, value: Any) -> str:
-        return _name(value, "Name is required")
 
 
 class BundleChanges(BundleFields):

@@ -8,8 +8,8 @@ every subscription write (`subscriptions.repository.plan_subscribers`), never fr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from chalicelib.admin_catalog.schemas import (
     AddonBody,
@@ -24,12 +24,13 @@ from chalicelib.admin_catalog.schemas import (
     plan_slug,
 )
 from chalicelib.catalog import repository, serializers, writes
-from chalicelib.catalog.models import AddonItem, CategoryItem, PlanItem, TokenBundleItem
+from chalicelib.catalog.models import AddonItem, CategoryItem, PlanItem, Stamped, TokenBundleItem
 from chalicelib.catalog.pricing import Currencies
 from chalicelib.catalog.repository import Reference
 from chalicelib.core.clock import now as clock_now
 from chalicelib.core.errors import BadRequest, Conflict, NotFound
 from chalicelib.core.ids import new_id
+from chalicelib.core.validation import Body
 from chalicelib.subscriptions import repository as subscriptions
 from chalicelib.subscriptions.machine import HOLDING_STATUSES
 from chalicelib.subscriptions.models import PlanSubscribersItem
@@ -37,6 +38,8 @@ from chalicelib.subscriptions.models import PlanSubscribersItem
 COUNTED = ("TRIALING", "ACTIVE", "PAST_DUE", "PAUSED")  # admin.md §4: a plan's subscribers
 assert set(COUNTED) == HOLDING_STATUSES
 RETRY = "Concurrent modification, please retry"
+SLUG_TAKEN = "Slug already exists"
+PERIOD_HELD = "Cannot change billing period of a plan with subscribers"
 
 
 def _ordered(items: Iterable[Any]) -> list[Any]:
@@ -50,6 +53,37 @@ def _currency(ref: Reference, code: str | None) -> str:
 
 def _gone(what: str) -> NotFound:
     return NotFound(f"{what} not found")
+
+
+R = TypeVar("R", bound=Stamped)
+
+
+def _fresh(model: type[R], record_id: str, what: str) -> R:
+    """The record as stored now, to change; 404 `<what> not found`."""
+    record = writes.fresh(model, record_id)
+    if record is None:
+        raise _gone(what)
+    return record
+
+
+CLEARABLE = frozenset({"description"})  # a null clears these; a null of any other field leaves it as it is
+
+
+def _apply(record: Stamped, body: Body, names: Iterable[str]) -> None:
+    """The fields of `names` (and `description`) that the body sent."""
+    sent = body.model_fields_set
+    for name in (*names, "description"):
+        value = getattr(body, name)
+        if name in sent and (value is not None or name in CLEARABLE):
+            setattr(record, name, value)
+
+
+def _committed(write: Callable[[], None], taken: str) -> None:
+    """Run a catalog write; a slug another record holds is 400 `taken`."""
+    try:
+        write()
+    except writes.ValueTaken as refusal:
+        raise BadRequest(taken) from refusal
 
 
 # --- tariff plans (§4) ------------------------------------------------------------------------------------------
@@ -91,13 +125,6 @@ def _check_categories(ref: Reference, category_ids: list[str]) -> None:
         raise BadRequest(f"Category {missing} not found")
 
 
-def _commit_plan(write: Any) -> None:
-    try:
-        write()
-    except writes.ValueTaken as taken:
-        raise BadRequest("Slug already exists") from taken
-
-
 def create_plan(body: PlanBody) -> dict[str, Any]:
     ref = repository.reference()
     currency = _currency(ref, body.currency)
@@ -122,14 +149,12 @@ def create_plan(body: PlanBody) -> dict[str, Any]:
         sort_order=body.sort_order or 0,
         category_ids=category_ids,
     )
-    _commit_plan(lambda: writes.create_plan(plan, clock_now()))
+    _committed(lambda: writes.create_plan(plan, clock_now()), SLUG_TAKEN)
     return {"plan": _plan_answer(plan_id), "plan_id": plan_id, "message": "Plan created successfully"}
 
 
 def update_plan(plan_id: str, body: PlanChanges) -> dict[str, Any]:
-    plan = writes.fresh(PlanItem, plan_id)
-    if plan is None:
-        raise _gone("Plan")
+    plan = _fresh(PlanItem, plan_id, "Plan")
     ref = repository.reference()
     sent = body.model_fields_set
     slug_before = plan.slug
@@ -138,24 +163,23 @@ def update_plan(plan_id: str, body: PlanChanges) -> dict[str, Any]:
     if body.category_ids is not None:
         _check_categories(ref, body.category_ids)
         plan.category_ids = body.category_ids
-    if body.billing_period is not None and body.billing_period != plan.billing_period:
+    period_changes = body.billing_period is not None and body.billing_period != plan.billing_period
+    if period_changes:
         if _subscriber_count(subscriptions.plan_subscribers(plan_id)):
-            raise BadRequest("Cannot change billing period of a plan with subscribers")
+            raise BadRequest(PERIOD_HELD)
         plan.billing_period = body.billing_period
-    for name in ("name", "price", "slug", "features", "trial_days", "is_active", "sort_order"):
-        value = getattr(body, name)
-        if name in sent and value is not None:
-            setattr(plan, name, value)
-    if "description" in sent:
-        plan.description = body.description
-    _commit_plan(lambda: writes.update_plan(plan, slug_before, clock_now()))
+    _apply(plan, body, ("name", "price", "slug", "features", "trial_days", "is_active", "sort_order"))
+    try:
+        # the counter is checked again in the write's transaction: a checkout meanwhile refuses the change
+        held_by = COUNTED if period_changes else ()
+        _committed(lambda: writes.update_plan(plan, slug_before, clock_now(), unsubscribed=held_by), SLUG_TAKEN)
+    except writes.StillSubscribed as held:
+        raise BadRequest(PERIOD_HELD) from held
     return {"plan": _plan_answer(plan_id)}
 
 
 def delete_plan(plan_id: str) -> dict[str, Any]:
-    plan = writes.fresh(PlanItem, plan_id)
-    if plan is None:
-        raise _gone("Plan")
+    plan = _fresh(PlanItem, plan_id, "Plan")
     bound = [a.id for a in repository.reference().addons if plan_id in a.plan_ids]
     addons = writes.fresh_many(AddonItem, bound)
     for addon in addons:
@@ -174,9 +198,7 @@ PLAN_STATES["archive"] = (False, "Plan archived")
 def set_plan_state(plan_id: str, action: str) -> dict[str, Any]:
     """`activate`, `deactivate` or `archive` (both of the latter stop new checkouts; subscriptions renew on)."""
     active, message = PLAN_STATES[action]
-    plan = writes.fresh(PlanItem, plan_id)
-    if plan is None:
-        raise _gone("Plan")
+    plan = _fresh(PlanItem, plan_id, "Plan")
     plan.is_active = active
     writes.update_plan(plan, plan.slug, clock_now())
     return {"plan": _plan_answer(plan_id), "message": message}
@@ -252,13 +274,6 @@ def get_category(category_id: str) -> dict[str, Any]:
     return {"category": _one_category(category_id)}
 
 
-def _commit_category(slug: str, write: Any) -> None:
-    try:
-        write()
-    except writes.ValueTaken as taken:
-        raise BadRequest(f"Category with slug '{slug}' already exists") from taken
-
-
 def create_category(body: CategoryBody) -> dict[str, Any]:
     ref = repository.reference()
     slug = body.slug or plan_slug(body.name)
@@ -277,7 +292,7 @@ def create_category(body: CategoryBody) -> dict[str, Any]:
         is_single=True if body.is_single is None else body.is_single,
         sort_order=body.sort_order or 0,
     )
-    _commit_category(slug, lambda: writes.create_category(category, clock_now()))
+    _committed(lambda: writes.create_category(category, clock_now()), _category_taken(slug))
     return {"category": _one_category(category_id), "message": "Category created successfully"}
 
 
@@ -298,32 +313,27 @@ def _check_parent(ref: Reference, category_id: str, parent_id: str) -> None:
 
 
 def update_category(category_id: str, body: CategoryChanges) -> dict[str, Any]:
-    category = writes.fresh(CategoryItem, category_id)
-    if category is None:
-        raise _gone("Category")
+    category = _fresh(CategoryItem, category_id, "Category")
     sent = body.model_fields_set
     if "parent_id" in sent:
         if body.parent_id is not None:
             _check_parent(repository.reference(), category_id, body.parent_id)
         category.parent_id = body.parent_id
     slug_before = category.slug
-    for name in ("name", "slug", "is_single", "sort_order"):
-        value = getattr(body, name)
-        if name in sent and value is not None:
-            setattr(category, name, value)
-    if "description" in sent:
-        category.description = body.description
-    _commit_category(category.slug, lambda: writes.update_category(category, slug_before, clock_now()))
+    _apply(category, body, ("name", "slug", "is_single", "sort_order"))
+    _committed(lambda: writes.update_category(category, slug_before, clock_now()), _category_taken(category.slug))
     return {"category": _one_category(category_id)}
 
 
 ROOT = "root"
 
 
+def _category_taken(slug: str) -> str:
+    return f"Category with slug '{slug}' already exists"
+
+
 def delete_category(category_id: str) -> dict[str, Any]:
-    category = writes.fresh(CategoryItem, category_id)
-    if category is None:
-        raise _gone("Category")
+    category = _fresh(CategoryItem, category_id, "Category")
     if category.slug == ROOT:
         raise BadRequest("Cannot delete root category")
     ref = repository.reference()
@@ -393,13 +403,6 @@ def _check_plans(ref: Reference, plan_ids: list[str]) -> None:
         raise BadRequest("One or more tariff plan IDs are invalid")
 
 
-def _commit_addon(write: Any) -> None:
-    try:
-        write()
-    except writes.ValueTaken as taken:
-        raise BadRequest("Slug already exists") from taken
-
-
 def create_addon(body: AddonBody) -> dict[str, Any]:
     ref = repository.reference()
     currency = _currency(ref, body.currency)
@@ -423,14 +426,12 @@ def create_addon(body: AddonBody) -> dict[str, Any]:
         sort_order=body.sort_order or 0,
         plan_ids=plan_ids,
     )
-    _commit_addon(lambda: writes.create_addon(addon, clock_now()))
+    _committed(lambda: writes.create_addon(addon, clock_now()), SLUG_TAKEN)
     return {"addon": _one_addon(addon_id), "message": "Add-on created successfully"}
 
 
 def update_addon(addon_id: str, body: AddonChanges) -> dict[str, Any]:
-    addon = writes.fresh(AddonItem, addon_id)
-    if addon is None:
-        raise _gone("Add-on")
+    addon = _fresh(AddonItem, addon_id, "Add-on")
     ref = repository.reference()
     sent = body.model_fields_set
     if "currency" in sent:
@@ -439,20 +440,13 @@ def update_addon(addon_id: str, body: AddonChanges) -> dict[str, Any]:
         _check_plans(ref, body.tarif_plan_ids)
         addon.plan_ids = body.tarif_plan_ids
     slug_before = addon.slug
-    for name in ("name", "price", "billing_period", "slug", "config", "is_active", "sort_order"):
-        value = getattr(body, name)
-        if name in sent and value is not None:
-            setattr(addon, name, value)
-    if "description" in sent:
-        addon.description = body.description
-    _commit_addon(lambda: writes.update_addon(addon, slug_before, clock_now()))
+    _apply(addon, body, ("name", "price", "billing_period", "slug", "config", "is_active", "sort_order"))
+    _committed(lambda: writes.update_addon(addon, slug_before, clock_now()), SLUG_TAKEN)
     return {"addon": _one_addon(addon_id)}
 
 
 def delete_addon(addon_id: str) -> dict[str, Any]:
-    addon = writes.fresh(AddonItem, addon_id)
-    if addon is None:
-        raise _gone("Add-on")
+    addon = _fresh(AddonItem, addon_id, "Add-on")
     try:
         writes.delete_addon(addon, clock_now())
     except writes.StillSubscribed as held:
@@ -461,9 +455,7 @@ def delete_addon(addon_id: str) -> dict[str, Any]:
 
 
 def set_addon_state(addon_id: str, active: bool) -> dict[str, Any]:
-    addon = writes.fresh(AddonItem, addon_id)
-    if addon is None:
-        raise _gone("Add-on")
+    addon = _fresh(AddonItem, addon_id, "Add-on")
     addon.is_active = active
     writes.update_addon(addon, addon.slug, clock_now())
     return {"addon": _one_addon(addon_id), "message": "Add-on activated" if active else "Add-on deactivated"}
@@ -510,9 +502,7 @@ def create_bundle(body: BundleBody) -> dict[str, Any]:
 
 
 def _fresh_bundle(bundle_id: str) -> TokenBundleItem:
-    bundle = writes.fresh(TokenBundleItem, bundle_id)
-    if bundle is None:
-        raise _gone("Token bundle")
+    bundle = _fresh(TokenBundleItem, bundle_id, "Token bundle")
     return bundle
 
 
@@ -521,12 +511,7 @@ def update_bundle(bundle_id: str, body: BundleChanges) -> dict[str, Any]:
     sent = body.model_fields_set
     if "currency" in sent:
         bundle.currency = _currency(repository.reference(), body.currency)
-    for name in ("name", "token_amount", "price", "is_active", "sort_order"):
-        value = getattr(body, name)
-        if name in sent and value is not None:
-            setattr(bundle, name, value)
-    if "description" in sent:
-        bundle.description = body.description
+    _apply(bundle, body, ("name", "token_amount", "price", "is_active", "sort_order"))
     writes.update_bundle(bundle, clock_now())
     return {"bundle": _one_bundle(bundle_id)}
 

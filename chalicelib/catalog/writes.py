@@ -28,6 +28,12 @@ from chalicelib.catalog.models import (
 from chalicelib.catalog.repository import bump_version, written
 from chalicelib.store.reads import batch_get
 from chalicelib.store.transactions import Transaction, TransactionCancelled
+from chalicelib.subscriptions.models import (
+    LIVE_ADDON_STATUSES,
+    AddonSubscribersItem,
+    PlanSubscribersItem,
+    SubscriberCounts,
+)
 
 GUARD = "unique guard"
 SUBSCRIBERS = "no subscribers"
@@ -63,7 +69,8 @@ class CatalogWrite:
     changed: list[Stamped] = field(default_factory=list)
     deleted: list[Stamped] = field(default_factory=list)
     slugs: list[tuple[Slug, str]] = field(default_factory=list)
-    unsubscribed: list[tuple[str, str]] = field(default_factory=list)  # ("plan" | "addon", id)
+    # (counter, owner id, statuses): the owner's subscriber counter must hold none of these (absent or 0)
+    unsubscribed: list[tuple[type[SubscriberCounts], str, Sequence[str]]] = field(default_factory=list)
 
     def commit(self) -> None:
         tx = Transaction()
@@ -77,8 +84,8 @@ class CatalogWrite:
             tx.delete(item, label="deleted")  # conditional on the version read
         for slug, owner in self.slugs:
             _move_guard(tx, slug, owner)
-        for kind, owner in self.unsubscribed:
-            _require_no_subscribers(tx, kind, owner)
+        for counts, owner, statuses in self.unsubscribed:
+            _require_none(tx, counts, owner, statuses)
         bump_version(tx, self.now)
         try:
             tx.commit()
@@ -100,25 +107,15 @@ def _move_guard(tx: Transaction, slug: Slug, owner_id: str) -> None:
         tx.create(UniqueGuardItem(*UniqueGuardItem.key(slug.kind, slug.after), owner_id=owner_id), label=GUARD)
 
 
-HELD = ("PENDING", "TRIALING", "ACTIVE", "PAST_DUE", "PAUSED")  # an add-on subscription that has not ended
-
-
-def _require_no_subscribers(tx: Transaction, kind: str, owner_id: str) -> None:
-    """A plan: no subscription of any status (`total` absent or 0); an add-on: none that has not ended."""
-    from chalicelib.subscriptions.models import AddonSubscribersItem, PlanSubscribersItem
-
-    if kind == "plan":
-        counts: type[PlanSubscribersItem | AddonSubscribersItem] = PlanSubscribersItem
-        statuses: Sequence[str] = ("total",)
-    else:
-        counts, statuses = AddonSubscribersItem, HELD
+def _require_none(tx: Transaction, counts: type[SubscriberCounts], owner_id: str, statuses: Sequence[str]) -> None:
+    """A condition check that the owner's subscriber counter holds no subscription of `statuses`."""
     condition = None
     for name in statuses:
         attribute = getattr(counts, name)
         zero = attribute.does_not_exist() | (attribute == 0)
         condition = zero if condition is None else condition & zero
-    assert condition is not None
-    tx.check(counts, *counts.key(owner_id), condition, label=SUBSCRIBERS)
+    if condition is not None:
+        tx.check(counts, *counts.key(owner_id), condition, label=SUBSCRIBERS)
 
 
 # --- the writes the admin service makes -----------------------------------------------------------------------
@@ -128,9 +125,12 @@ def create_plan(plan: PlanItem, now: datetime) -> None:
     CatalogWrite(now, created=[plan], slugs=[(Slug(PLAN_SLUG, None, plan.slug), plan.id)]).commit()
 
 
-def update_plan(plan: PlanItem, slug_before: str, now: datetime, addons: Iterable[AddonItem] = ()) -> None:
-    """The plan as changed (its slug guard follows a new slug)."""
-    write = CatalogWrite(now, changed=[plan, *addons], slugs=[(Slug(PLAN_SLUG, slug_before, plan.slug), plan.id)])
+def update_plan(plan: PlanItem, slug_before: str, now: datetime, *, unsubscribed: Sequence[str] = ()) -> None:
+    """The plan as changed (its slug guard follows a new slug); `unsubscribed`: statuses none of its subscriptions
+    may have (a new billing period needs a plan nobody holds)."""
+    write = CatalogWrite(now, changed=[plan], slugs=[(Slug(PLAN_SLUG, slug_before, plan.slug), plan.id)])
+    if unsubscribed:
+        write.unsubscribed.append((PlanSubscribersItem, plan.id, unsubscribed))
     write.commit()
 
 
@@ -142,7 +142,7 @@ def delete_plan(plan: PlanItem, addons: Iterable[AddonItem], now: datetime) -> N
         changed=list(addons),
         deleted=[plan],
         slugs=[(Slug(PLAN_SLUG, plan.slug, None), plan.id)],
-        unsubscribed=[("plan", plan.id)],
+        unsubscribed=[(PlanSubscribersItem, plan.id, ("total",))],
     ).commit()
 
 
@@ -177,7 +177,8 @@ def update_addon(addon: AddonItem, slug_before: str, now: datetime) -> None:
 def delete_addon(addon: AddonItem, now: datetime) -> None:
     """The add-on and its slug guard, if no subscription of it is still held."""
     slug = Slug(ADDON_SLUG, addon.slug, None)
-    CatalogWrite(now, deleted=[addon], slugs=[(slug, addon.id)], unsubscribed=[("addon", addon.id)]).commit()
+    held = (AddonSubscribersItem, addon.id, tuple(sorted(LIVE_ADDON_STATUSES)))
+    CatalogWrite(now, deleted=[addon], slugs=[(slug, addon.id)], unsubscribed=[held]).commit()
 
 
 def create_bundle(bundle: TokenBundleItem, now: datetime) -> None:

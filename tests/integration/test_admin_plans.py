@@ -199,6 +199,33 @@ def test_the_billing_period_of_a_plan_with_subscribers_stays(api: Api, token: st
     assert same.status == 200 and same.json["plan"]["name"] == "Renamed"
 
 
+def test_a_subscription_made_after_the_check_still_stops_a_period_change(
+    api: Api, token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The counter read before deciding may be stale (a checkout in between): the write's transaction checks it."""
+    from chalicelib.subscriptions import repository
+
+    plan = new_plan(api, token, trial_days=3)
+    subscribe(api, german_buyer(api, "racing").token, plan["id"])
+    monkeypatch.setattr(repository, "plan_subscribers", lambda plan_id: None)  # what a read before it saw
+
+    answer = api.put(f"{PLANS}/{plan['id']}", {"billing_period": "YEARLY"}, token=token)
+    assert refusal(answer) == (400, "Cannot change billing period of a plan with subscribers")
+    monkeypatch.undo()
+    assert api.get(f"{PLANS}/{plan['id']}", token=token).json["plan"]["billing_period"] == "MONTHLY"
+
+
+def test_a_write_is_audited_with_its_target_and_fields(api: Api, token: str) -> None:
+    from chalicelib.activity.models import ActivityItem
+
+    plan = new_plan(api, token)
+    api.put(f"{PLANS}/{plan['id']}", {"price": "3", "sort_order": 2}, token=token)
+
+    [entry] = [e for e in ActivityItem.gsi1.query("SOURCE#admin") if e.subject_id == plan["id"]]
+    assert (entry.type, entry.subject_type) == ("admin.update_plan", "plan")
+    assert (entry.data["targets"], entry.data["fields"]) == ({"plan_id": plan["id"]}, ["price", "sort_order"])
+
+
 def test_a_plan_without_subscriptions_is_deleted_with_its_guard(api: Api, token: str) -> None:
     plan = new_plan(api, token)
     answer = delete(api, f"{PLANS}/{plan['id']}", token)
