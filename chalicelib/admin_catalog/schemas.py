@@ -24,6 +24,8 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_NAME = 100
 MAX_SLUG = 100
 TRUE_WORDS = frozenset({"true", "1", "yes"})
+MAX_PRICE = Decimal(10) ** 12  # far above any price, far below what a DynamoDB number holds
+MAX_INT = 2**31
 
 
 def plan_slug(name: str) -> str:
@@ -55,6 +57,8 @@ def _price(value: Any) -> Decimal:
         raise refuse("Invalid price") from exc
     if price < 0:
         raise refuse("Price cannot be negative")
+    if price >= MAX_PRICE:
+        raise refuse("Invalid price")
     return price
 
 
@@ -91,7 +95,8 @@ def _text(value: Any) -> str | None:
 
 
 def _int(value: Any, message: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    """A JSON integer a DynamoDB number holds with room to spare (|n| < 2³¹)."""
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) >= MAX_INT:
         raise refuse(message)
     return value
 

@@ -30,6 +30,7 @@ from chalicelib.catalog.repository import Reference
 from chalicelib.core.clock import now as clock_now
 from chalicelib.core.errors import BadRequest, Conflict, NotFound
 from chalicelib.core.ids import new_id
+from chalicelib.core.money import round_money
 from chalicelib.core.validation import Body
 from chalicelib.subscriptions import repository as subscriptions
 from chalicelib.subscriptions.machine import HOLDING_STATUSES
@@ -49,6 +50,13 @@ def _ordered(items: Iterable[Any]) -> list[Any]:
 def _currency(ref: Reference, code: str | None) -> str:
     currencies = Currencies.of(ref.currencies)
     return currencies.default.code if code is None else currencies.active(code).code
+
+
+def _check_price(ref: Reference, record: PlanItem | AddonItem | TokenBundleItem) -> None:
+    """A price is a whole number of its currency's smallest unit (no fraction of a cent)."""
+    places = Currencies.of(ref.currencies).places(record.currency)
+    if record.price != round_money(record.price, places):
+        raise BadRequest("Invalid price")
 
 
 def _gone(what: str) -> NotFound:
@@ -149,6 +157,7 @@ def create_plan(body: PlanBody) -> dict[str, Any]:
         sort_order=body.sort_order or 0,
         category_ids=category_ids,
     )
+    _check_price(ref, plan)
     _committed(lambda: writes.create_plan(plan, clock_now()), SLUG_TAKEN)
     return {"plan": _plan_answer(plan_id), "plan_id": plan_id, "message": "Plan created successfully"}
 
@@ -169,6 +178,7 @@ def update_plan(plan_id: str, body: PlanChanges) -> dict[str, Any]:
             raise BadRequest(PERIOD_HELD)
         plan.billing_period = body.billing_period
     _apply(plan, body, ("name", "price", "slug", "features", "trial_days", "is_active", "sort_order"))
+    _check_price(ref, plan)
     try:
         # the counter is checked again in the write's transaction: a checkout meanwhile refuses the change
         held_by = COUNTED if period_changes else ()
@@ -426,6 +436,7 @@ def create_addon(body: AddonBody) -> dict[str, Any]:
         sort_order=body.sort_order or 0,
         plan_ids=plan_ids,
     )
+    _check_price(ref, addon)
     _committed(lambda: writes.create_addon(addon, clock_now()), SLUG_TAKEN)
     return {"addon": _one_addon(addon_id), "message": "Add-on created successfully"}
 
@@ -441,6 +452,7 @@ def update_addon(addon_id: str, body: AddonChanges) -> dict[str, Any]:
         addon.plan_ids = body.tarif_plan_ids
     slug_before = addon.slug
     _apply(addon, body, ("name", "price", "billing_period", "slug", "config", "is_active", "sort_order"))
+    _check_price(ref, addon)
     _committed(lambda: writes.update_addon(addon, slug_before, clock_now()), SLUG_TAKEN)
     return {"addon": _one_addon(addon_id)}
 
@@ -484,7 +496,8 @@ def get_bundle(bundle_id: str) -> dict[str, Any]:
 
 
 def create_bundle(body: BundleBody) -> dict[str, Any]:
-    currency = _currency(repository.reference(), body.currency)
+    ref = repository.reference()
+    currency = _currency(ref, body.currency)
     bundle_id = new_id()
     bundle = TokenBundleItem(
         *TokenBundleItem.key(bundle_id),
@@ -497,6 +510,7 @@ def create_bundle(body: BundleBody) -> dict[str, Any]:
         is_active=True if body.is_active is None else body.is_active,
         sort_order=body.sort_order or 0,
     )
+    _check_price(ref, bundle)
     writes.create_bundle(bundle, clock_now())
     return {"bundle": _one_bundle(bundle_id), "message": "Token bundle created successfully"}
 
@@ -508,10 +522,11 @@ def _fresh_bundle(bundle_id: str) -> TokenBundleItem:
 
 def update_bundle(bundle_id: str, body: BundleChanges) -> dict[str, Any]:
     bundle = _fresh_bundle(bundle_id)
-    sent = body.model_fields_set
-    if "currency" in sent:
-        bundle.currency = _currency(repository.reference(), body.currency)
+    ref = repository.reference()
+    if "currency" in body.model_fields_set:
+        bundle.currency = _currency(ref, body.currency)
     _apply(bundle, body, ("name", "token_amount", "price", "is_active", "sort_order"))
+    _check_price(ref, bundle)
     writes.update_bundle(bundle, clock_now())
     return {"bundle": _one_bundle(bundle_id)}
 
