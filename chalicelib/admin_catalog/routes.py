@@ -145,7 +145,7 @@ def _state_route(
         return change(ids[id_name])
 
     view.__name__ = view.__qualname__ = f"{action}_{noun}"
-    view.__doc__ = f"{action.capitalize()} the {noun.replace('_', ' ')}."
+    view.__doc__ = f"{action.capitalize()} the {noun.replace('_', ' ').replace('addon', 'add-on')}."
     route(
         bp,
         f"{path}/{action}",
