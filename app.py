@@ -7,6 +7,7 @@ from typing import Any
 
 from chalice import Rate
 
+from chalicelib.admin_catalog.routes import bp as admin_catalog_routes
 from chalicelib.analytics.routes import bp as analytics_routes
 from chalicelib.apidocs.routes import bp as apidocs_routes
 from chalicelib.auth.routes import bp as auth_routes
@@ -44,6 +45,7 @@ app = create_app(
         payment_routes,
         email_template_routes,
         analytics_routes,
+        admin_catalog_routes,
         dev_routes,
         apidocs_routes,
     ],

@@ -12,6 +12,8 @@
    paid period (`expires_at` in the future, or none for a one-time plan).
 5. Every captured invoice was captured exactly once: its capture count (kept by the capture's own transaction) is
    1 once it has been paid and 0 before, and the outbox holds at most one `payment.captured` event for it.
+6. The subscriber counts of every plan and add-on (`COUNT#PLAN#<id>#SUBS`, `COUNT#ADDON#<id>#SUBS`, moved by the
+   subscription repository) equal the subscriptions and add-on subscriptions stored, per status and in all.
 
 This is an audit, not a request path: it reads every item of the tables it checks (Scan), which is fine for the
 local stack, the tests and an operator's `make check`; nothing on a request path or in a job calls it.
@@ -187,9 +189,39 @@ def check_captures() -> list[Violation]:
     return found
 
 
+def check_subscriber_counts() -> list[Violation]:
+    from chalicelib.subscriptions.machine import STATUSES
+    from chalicelib.subscriptions.models import (
+        AddonSubscribersItem,
+        AddonSubscriptionItem,
+        PlanSubscribersItem,
+        SubscriptionItem,
+    )
+
+    stored: Counter[tuple[str, str, str]] = Counter()
+    for sub in _scan(SubscriptionItem):
+        stored["plan", str(sub.tarif_plan_id), str(sub.status)] += 1
+    for addon in _scan(AddonSubscriptionItem):
+        stored["addon", str(addon.addon_id), str(addon.status)] += 1
+    counted: dict[tuple[str, str], Any] = {}
+    for kind, model in (("plan", PlanSubscribersItem), ("addon", AddonSubscribersItem)):
+        for counts in _scan(model):
+            counted[kind, str(counts.pk).split("#")[2]] = counts
+    owners = {(kind, owner) for kind, owner, _ in stored} | set(counted)
+    found: list[Violation] = []
+    for kind, owner in sorted(owners):
+        counts = counted.get((kind, owner))
+        for status in (*STATUSES, "total"):
+            held = sum(n for (k, o, s), n in stored.items() if (k, o) == (kind, owner) and status in (s, "total"))
+            number = int(getattr(counts, status) or 0) if counts is not None else 0
+            if number != held:
+                found.append(Violation("subscribers", f"{kind} {owner}", f"{status}: {number} counted, {held} stored"))
+    return found
+
+
 def check_all(now: datetime) -> list[Violation]:
     found: list[Violation] = []
-    for check in (check_ledgers, check_invoices, check_billed_periods, check_captures):
+    for check in (check_ledgers, check_invoices, check_billed_periods, check_captures, check_subscriber_counts):
         found += check()
     found += check_coverage(now)
     return found

@@ -100,6 +100,7 @@ class CategoryItem(Stamped, discriminator="CATEGORY"):
     parent_id = UnicodeAttribute(null=True)
     is_single = BooleanAttribute(default=False)
     sort_order = NumberAttribute(default=0)
+    version = VersionAttribute()
 
 
 class PlanItem(Stamped, discriminator="PLAN"):

@@ -138,6 +138,14 @@ def bump_version(tx: Transaction, now: datetime) -> None:
     tx.put(CatalogVersionItem(*CatalogVersionItem.key(), token=new_id(), updated_at=now), label="catalog_version")
 
 
+def written() -> None:
+    """This request changed the catalog: its next `reference()` reads the new version instead of the snapshot it
+    already holds (the write's answer shows the write)."""
+    memo = request_memo.get()
+    if memo is not None:
+        memo.pop("catalog", None)
+
+
 def held_snapshot() -> Reference | None:
     """The snapshot this instance holds, whatever its version (for guesses that a later read confirms)."""
     cached = _cached

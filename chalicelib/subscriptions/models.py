@@ -23,7 +23,7 @@ from pynamodb.attributes import (
 
 from chalicelib.core.times import iso, sortable
 from chalicelib.store.attributes import string_list
-from chalicelib.store.base import SubscriptionsTable
+from chalicelib.store.base import CountersTable, SubscriptionsTable
 
 # What the statuses mean lives in `machine`; these names stay importable from here for the modules that use them.
 from chalicelib.subscriptions.machine import HOLDING_STATUSES as HOLDING_STATUSES
@@ -86,6 +86,8 @@ class SubscriptionItem(SubscriptionsTable, discriminator="SUBSCRIPTION"):
     provider_subscription_id = UnicodeAttribute(null=True)
     # The plan's is_single categories when it was bought: activation cancels the user's other subscriptions in them.
     exclusive_category_ids = string_list(default=list)
+    # `<plan id>#<status>` the plan's subscriber counts hold this item under (set by the repository on every write)
+    counted_as = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
@@ -134,6 +136,8 @@ class AddonSubscriptionItem(SubscriptionsTable, discriminator="ADDON_SUBSCRIPTIO
     saved_payment_method = JSONAttribute(null=True)
     due_at = UTCDateTimeAttribute(null=True)
     due_step = UnicodeAttribute(null=True)
+    # `<add-on id>#<status>` the add-on's subscriber counts hold this item under (set by the repository)
+    counted_as = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
@@ -167,3 +171,42 @@ class BilledPeriodItem(SubscriptionsTable, discriminator="BILLED_PERIOD"):
     @classmethod
     def key(cls, holder_id: str, period_start: datetime) -> tuple[str, str]:
         return f"PERIOD#{holder_id}", sortable(period_start)
+
+
+class SubscriberCounts(CountersTable):
+    """How many subscriptions (or add-on subscriptions) one plan (add-on) has, in all and per status.
+
+    Moved by `ADD` in the transaction of every write that creates a subscription or changes its plan or status
+    (`subscriptions.repository`), so an admin reads a plan's subscribers with one GetItem and never counts them."""
+
+    total = NumberAttribute(default=0)
+    PENDING = NumberAttribute(default=0)
+    TRIALING = NumberAttribute(default=0)
+    ACTIVE = NumberAttribute(default=0)
+    PAST_DUE = NumberAttribute(default=0)
+    PAUSED = NumberAttribute(default=0)
+    CANCELLED = NumberAttribute(default=0)
+    EXPIRED = NumberAttribute(default=0)
+
+    @classmethod
+    def key(cls, owner_id: str) -> tuple[str, str]:
+        raise NotImplementedError
+
+    def of(self, status: str) -> int:
+        return int(getattr(self, status))
+
+
+class PlanSubscribersItem(SubscriberCounts, discriminator="PLAN_SUBSCRIBERS"):
+    """pk `COUNT#PLAN#<plan id>#SUBS`, sk `COUNT`."""
+
+    @classmethod
+    def key(cls, plan_id: str) -> tuple[str, str]:
+        return f"COUNT#PLAN#{plan_id}#SUBS", "COUNT"
+
+
+class AddonSubscribersItem(SubscriberCounts, discriminator="ADDON_SUBSCRIBERS"):
+    """pk `COUNT#ADDON#<add-on id>#SUBS`, sk `COUNT`."""
+
+    @classmethod
+    def key(cls, addon_id: str) -> tuple[str, str]:
+        return f"COUNT#ADDON#{addon_id}#SUBS", "COUNT"

@@ -27,8 +27,11 @@ from chalicelib.store.transactions import Transaction
 from chalicelib.subscriptions.machine import next_step
 from chalicelib.subscriptions.models import (
     SUBSCRIPTION_PREFIX,
+    AddonSubscribersItem,
     AddonSubscriptionItem,
     BilledPeriodItem,
+    PlanSubscribersItem,
+    SubscriberCounts,
     SubscriptionItem,
     due_partition,
     user_partition,
@@ -137,28 +140,80 @@ def schedule(item: Holding, policy: LifecyclePolicy) -> None:
     item.index()
 
 
+def _recount(tx: Transaction, item: Holding, counts: type[SubscriberCounts], owner_id: str) -> None:
+    """Move the owner's subscriber counts from what the item was counted as when read (`counted_as`, stored on the
+    item itself) to its owner and status now, in the transaction that writes it: the write is conditional on the
+    version read, so the counts move exactly once with it. A refused transaction puts `counted_as` back, so the
+    same object can be written again."""
+    before, after = item.counted_as, f"{owner_id}#{item.status}"
+    if before == after:
+        return
+    for counted, step in ((before, -1), (after, 1)):
+        if counted is not None:
+            owner, status = counted.rsplit("#", 1)
+            tx.count(counts, *counts.key(owner), {"total": step, status: step}, label=f"{SUBSCRIBER_COUNTS}{owner}")
+    item.counted_as = after
+
+    def refused(_: object) -> None:
+        item.counted_as = before
+
+    tx.after_refusal.append(refused)
+
+
+SUBSCRIBER_COUNTS = "subscribers "  # the label prefix of subscriber-count updates
+
+
 def add_subscription(tx: Transaction, subscription: SubscriptionItem, policy: LifecyclePolicy) -> None:
-    """A new subscription, with its index keys (refused if its key is taken)."""
+    """A new subscription, with its index keys (refused if its key is taken); its plan's counts grow."""
     schedule(subscription, policy)
+    _recount(tx, subscription, PlanSubscribersItem, subscription.tarif_plan_id)
     tx.create(subscription, label=SUBSCRIPTION)
 
 
 def update_subscription(tx: Transaction, subscription: SubscriptionItem, policy: LifecyclePolicy) -> None:
-    """The subscription as changed, on the condition of the version read; its index keys follow its state."""
+    """The subscription as changed, on the condition of the version read; its index keys follow its state and
+    the plans' subscriber counts its plan and status."""
     schedule(subscription, policy)
+    _recount(tx, subscription, PlanSubscribersItem, subscription.tarif_plan_id)
     tx.put(subscription, label=SUBSCRIPTION)
 
 
 def add_addon_subscription(tx: Transaction, addon: AddonSubscriptionItem, policy: LifecyclePolicy) -> None:
-    """A new add-on subscription, with its index keys (refused if its key is taken)."""
+    """A new add-on subscription, with its index keys (refused if its key is taken); its add-on's counts grow."""
     schedule(addon, policy)
+    _recount(tx, addon, AddonSubscribersItem, addon.addon_id)
     tx.create(addon, label=ADDON_SUBSCRIPTION)
 
 
 def update_addon_subscription(tx: Transaction, addon: AddonSubscriptionItem, policy: LifecyclePolicy) -> None:
-    """The add-on subscription as changed, on the condition of the version read; its index keys follow."""
+    """The add-on subscription as changed, on the condition of the version read; its index keys and the add-on's
+    subscriber counts follow its state."""
     schedule(addon, policy)
+    _recount(tx, addon, AddonSubscribersItem, addon.addon_id)
     tx.put(addon, label=ADDON_SUBSCRIPTION)
+
+
+def plan_subscribers(plan_id: str) -> PlanSubscribersItem | None:
+    """The plan's subscriber counts (one consistent GetItem); None when it never had a subscription."""
+    try:
+        return PlanSubscribersItem.get(*PlanSubscribersItem.key(plan_id), consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def plans_subscribers(plan_ids: Iterable[str]) -> dict[str, PlanSubscribersItem]:
+    """Subscriber counts of several plans by plan id, in one BatchGetItem; plans never subscribed are left out."""
+    wanted = list(dict.fromkeys(plan_ids))
+    found = batch_get([(PlanSubscribersItem, *PlanSubscribersItem.key(p)) for p in wanted]) if wanted else []
+    return {p: item for p, item in zip(wanted, found, strict=True) if isinstance(item, PlanSubscribersItem)}
+
+
+def addon_subscribers(addon_id: str) -> AddonSubscribersItem | None:
+    """The add-on's subscriber counts (one consistent GetItem); None when it never had a subscription."""
+    try:
+        return AddonSubscribersItem.get(*AddonSubscribersItem.key(addon_id), consistent_read=True)
+    except DoesNotExist:
+        return None
 
 
 UNCHANGED = "unchanged "  # the label prefix of `expect_unchanged` checks
