@@ -267,6 +267,15 @@ class PaymentRefunded(EventData):
     refund_reference: str | None
 
 
+@dataclass(frozen=True)
+class RefundReversed(EventData):
+    TYPE = "refund.reversed"
+    SOURCE = "vbwd.billing"
+    invoice_id: str
+    credit_note_id: str
+    provider: str
+
+
 # --- subscriptions and add-ons (vbwd.subscriptions) ------------------------------------------------------------
 
 

@@ -188,7 +188,12 @@ class CreditNoteItem(InvoicesTable, discriminator="CREDIT_NOTE"):
     reason = UnicodeAttribute(null=True)
     refund_reference = UnicodeAttribute(null=True)
     provider = UnicodeAttribute(null=True)
+    # What a full refund reversed (purchases, subscription, add-ons, tokens taken), so a refund reversal (§7.4)
+    # can undo exactly that; `reversed_at` once the provider cancelled the refund.
+    reversals = JSONAttribute(null=True)
+    reversed_at = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
 
     @classmethod
     def key(cls, invoice_id: str, credit_note_id: str) -> tuple[str, str]:

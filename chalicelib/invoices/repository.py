@@ -113,6 +113,11 @@ def overdue_invoices(now: datetime) -> Iterator[InvoiceItem]:
         yield from (item for item in query if isinstance(item, InvoiceItem))
 
 
+def invoices_in(user_id: str, status: str) -> list[InvoiceItem]:
+    """The user's newest invoices of one status (up to the whole-list cap), newest first."""
+    return invoices_page(user_id, PageRequest(WHOLE_LIST_CAP), status).items
+
+
 def invoices_of(user_id: str) -> list[InvoiceItem]:
     """The user's newest invoices (up to the whole-list cap), newest first."""
     return invoices_page(user_id, PageRequest(WHOLE_LIST_CAP)).items
@@ -219,3 +224,8 @@ def cancel_purchase(tx: Transaction, purchase: TokenBundlePurchaseItem) -> None:
 def add_credit_note(tx: Transaction, note: CreditNoteItem) -> None:
     note.index()
     tx.create(note, label=CREDIT_NOTE)
+
+
+def update_credit_note(tx: Transaction, note: CreditNoteItem) -> None:
+    """A credit note read through this repository, as changed (reversed), on the condition of the version read."""
+    tx.put(note, label=CREDIT_NOTE)

@@ -44,7 +44,7 @@ class BankTransferProvider:
         payment = {"provider": self.code, "status": "pending", "instructions": instructions}
         return ProviderStart(PaymentKind.INSTRUCTIONS, payment)
 
-    def refund(self, invoice: InvoiceItem, amount: Decimal) -> str | None:
+    def refund(self, invoice: InvoiceItem, amount: Decimal, key: str) -> str | None:
         return None  # paid back by the merchant's bank, outside the system
 
     def charge_saved(

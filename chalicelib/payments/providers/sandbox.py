@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 DECLINE_CODE = "card_declined"
 DECLINE_MESSAGE = "The sandbox declined the card"
+REFUND_ATTEMPTS = 5  # a refund of the same invoice racing ours moved its total: read again
 
 
 def has_recurring_lines(invoice: InvoiceItem) -> bool:
@@ -57,8 +58,28 @@ class SandboxProvider:
         payment = {"provider": self.code, "status": "captured", "reference": reference_}
         return ProviderStart(PaymentKind.CAPTURED, payment, captured_by=taken)
 
-    def refund(self, invoice: InvoiceItem, amount: Decimal) -> str | None:
-        return f"sandbox_refund_{new_id()}"  # the sandbox gives money back at once
+    def refund(self, invoice: InvoiceItem, amount: Decimal, key: str) -> str | None:
+        """Give money back at once, once per idempotency key, never more of a capture than it took: the invoice's
+        refunds (`<invoice id>:refund:<n>`) count against its total, an orphaned second payment's against its own."""
+        from chalicelib.payments import repository
+        from chalicelib.payments.providers import ProviderRefundFailed, RefundKeyInUse
+
+        capture_id = invoice.id if key.startswith(f"{invoice.id}:refund:") else key
+        for _ in range(REFUND_ATTEMPTS):
+            done = repository.sandbox_refund(key)
+            if done is not None:
+                if done.amount != amount or done.invoice_id != capture_id:
+                    raise RefundKeyInUse(key)
+                return str(done.reference)
+            refunded = repository.sandbox_refunded(capture_id)
+            if refunded is not None and refunded.refunded + amount > invoice.total_amount:
+                raise ProviderRefundFailed("Refund exceeds the captured amount")
+            reference_ = f"sandbox_refund_{new_id()}"
+            if repository.remember_sandbox_refund(
+                key, capture_id, amount, invoice.total_amount, reference_, clock.now()
+            ):
+                return reference_
+        raise RefundKeyInUse(key)  # the capture's refunded total kept moving under us
 
     def charge_saved(
         self, invoice: InvoiceItem, saved_method: dict[str, Any], idempotency_key: str

@@ -1,0 +1,81 @@
+"""Request and answer models of the admin's billing routes (contract admin.md §8.8, §9.6)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator
+
+from chalicelib.core.money import parse_decimal
+from chalicelib.core.validation import Answer, Body, Instant, Uuid, refuse
+from chalicelib.invoices.schemas import CreditNote
+from chalicelib.payments.schemas import AdminInvoice
+from chalicelib.subscriptions.schemas import SubscriptionWithPlan
+
+DEFAULT_REASON = "Admin refund"
+DEFAULT_REFERENCE = "ADMIN_REFUND"
+
+
+class RefundBody(Body):
+    """`POST /admin/invoices/<id>/refund` and `/admin/subscriptions/<id>/refund` (checkout-and-payments.md §7.2)."""
+
+    amount: Decimal | None = Field(None, description="Money in the invoice currency; default the remainder")
+    reason: Annotated[str, Field(max_length=500)] = DEFAULT_REASON
+    refund_reference: Annotated[str, Field(max_length=255)] = DEFAULT_REFERENCE
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _amount(cls, value: Any) -> Decimal | None:
+        if value is None:
+            return None
+        try:
+            return parse_decimal(value)
+        except ValueError as exc:
+            raise refuse("Invalid amount") from exc
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _reason(cls, value: Any) -> str:
+        if value is None or value == "":
+            return DEFAULT_REASON
+        if not isinstance(value, str) or len(value) > 500:
+            raise refuse("reason must be a string of at most 500 characters")
+        return value
+
+    @field_validator("refund_reference", mode="before")
+    @classmethod
+    def _reference(cls, value: Any) -> str:
+        if value is None or value == "":
+            return DEFAULT_REFERENCE
+        if not isinstance(value, str) or len(value) > 255:
+            raise refuse("refund_reference must be a string of at most 255 characters")
+        return value
+
+
+class AdminSubscription(SubscriptionWithPlan):
+    """A subscription as admin routes show it (admin.md §8): with its owner and the names VBWD's screens read"""
+
+    user_email: str | None
+    user_name: str | None
+    plan_id: Uuid
+    plan_name: str | None
+    current_period_end: Instant | None
+    canceled_at: Instant | None
+
+
+class InvoiceRefundAnswer(Answer):
+    """The refunded invoice and the credit note that records the refund"""
+
+    invoice: AdminInvoice
+    credit_note: CreditNote
+    message: Literal["Invoice refunded", "Invoice partially refunded"]
+
+
+class SubscriptionRefundAnswer(Answer):
+    """The subscription after the refund of its latest paid invoice"""
+
+    subscription: AdminSubscription
+    invoice: AdminInvoice
+    credit_note: CreditNote
+    message: str
