@@ -40,6 +40,7 @@ from chalicelib.users.models import UserItem
 
 ATTEMPTS = 10
 REFUND_KEY = "refund_key"  # a provider key another refund of the invoice holds: decide again once it landed
+TORN_READ = "torn_read"  # the invoice and its credit notes read mid-commit: read again
 PROVIDER_REASON = "Provider refund"
 
 
@@ -62,15 +63,23 @@ Extra = Callable[[Transaction, RefundResult], None]
 
 
 def _records(invoice_id: str) -> InvoiceRecords:
+    """The invoice with its credit notes, as one refund transaction left them.
+
+    A Query is not isolated from a transaction that is committing: it can see the new credit note and the old
+    invoice, or the reverse. Deciding on such a read would pick the wrong provider key or remainder, so a read whose
+    credit notes do not add up to `amount_refunded` is read again (`TORN_READ`, retried like a lost race)."""
     records = invoice_store.invoice_records(invoice_id)
     if records is None:
         raise NotFound("Invoice not found")
+    recorded = sum((n.amount for n in records.credit_notes if n.reversed_at is None), Decimal(0))
+    if recorded != records.invoice.amount_refunded:
+        raise TransactionCancelled([TORN_READ], [None])
     return records
 
 
 def _retry(exc: TransactionCancelled) -> bool:
-    """A capture's races, a credit note reversed meanwhile, or the provider key held by another refund."""
-    if exc.failed and all(label in (REFUND_KEY, invoice_store.CREDIT_NOTE) for label in exc.failed):
+    """A capture's races, a credit note reversed meanwhile, a torn read, or the provider key another refund holds."""
+    if exc.failed and all(label in (REFUND_KEY, TORN_READ, invoice_store.CREDIT_NOTE) for label in exc.failed):
         return True
     return lost_race(TransactionCancelled([f for f in exc.failed if f != invoice_store.CREDIT_NOTE], exc.codes))
 
@@ -85,7 +94,7 @@ def refundable_amount(invoice: InvoiceItem, amount: Decimal | None, places: int)
         raise BadRequest(f"Cannot refund: invoice status is {invoice.status}")
     remainder = invoice.total_amount - invoice.amount_refunded
     if amount is None:
-        return remainder
+        amount = remainder  # a free invoice has nothing to give back: refused as not positive below
     exponent = amount.as_tuple().exponent
     if not amount.is_finite() or not isinstance(exponent, int) or -exponent > places:
         raise BadRequest("Invalid amount")

@@ -105,7 +105,10 @@ def test_refunding_the_rest_reverses_every_line(api: Api, manual_clock: ManualCl
     ]
     [purchase] = bought["token_bundles"]
     assert purchase_status(invoice_id, purchase["id"]) == "REFUNDED"
-    assert sorted(e["data"]["full"] for e in events_about("invoice.refunded", "invoice_id", invoice_id)) == [False, True]
+    assert sorted(e["data"]["full"] for e in events_about("invoice.refunded", "invoice_id", invoice_id)) == [
+        False,
+        True,
+    ]
     assert [e["data"]["reason"] for e in events_about("subscription.cancelled", "subscription_id", sub_id)] == [
         "refund"
     ]
@@ -211,7 +214,10 @@ def test_a_provider_refusal_changes_nothing(api: Api, manual_clock: ManualClock)
 
     answer = refund(api, api.token(*ADMIN), invoice_id, {"amount": "1.00"})
 
-    assert (answer.status, answer.json) == (400, {"error": "Provider refund failed: Refund exceeds the captured amount"})
+    assert (answer.status, answer.json) == (
+        400,
+        {"error": "Provider refund failed: Refund exceeds the captured amount"},
+    )
     assert invoice_of(api, buyer.token, invoice_id)["amount_refunded"] == "0.00"
 
 

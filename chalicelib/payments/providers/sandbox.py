@@ -66,12 +66,13 @@ class SandboxProvider:
 
         capture_id = invoice.id if key.startswith(f"{invoice.id}:refund:") else key
         for _ in range(REFUND_ATTEMPTS):
+            # The total first, then the key: a key absent after the total was read was not in that total either.
+            refunded = repository.sandbox_refunded(capture_id)
             done = repository.sandbox_refund(key)
             if done is not None:
                 if done.amount != amount or done.invoice_id != capture_id:
                     raise RefundKeyInUse(key)
                 return str(done.reference)
-            refunded = repository.sandbox_refunded(capture_id)
             if refunded is not None and refunded.refunded + amount > invoice.total_amount:
                 raise ProviderRefundFailed("Refund exceeds the captured amount")
             reference_ = f"sandbox_refund_{new_id()}"
