@@ -112,7 +112,7 @@ def test_refunding_the_rest_reverses_every_line(api: Api, manual_clock: ManualCl
     assert [e["data"]["reason"] for e in events_about("subscription.cancelled", "subscription_id", sub_id)] == [
         "refund"
     ]
-    debited = [e for e in events_about("tokens.debited", "user_id", buyer.user_id)]
+    debited = events_about("tokens.debited", "user_id", buyer.user_id)
     assert sorted(e["data"]["amount"] for e in debited) == [-100, -50]
 
 
