@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalice.app import Blueprint
+from chalice.app import Blueprint, Response
 
 from chalicelib.core.lazy import lazy_module, model_refs
 from chalicelib.http.access import admin
 from chalicelib.http.request import Req
-from chalicelib.http.routing import route
+from chalicelib.http.routing import Binary, route
 
 if TYPE_CHECKING:
     from chalicelib.admin_billing.schemas import RefundBody
@@ -20,6 +20,7 @@ service = lazy_module("chalicelib.admin_billing.service")
 INVOICE_ID = ("invoice_id",)
 SUBSCRIPTION_ID = ("subscription_id",)
 MANAGE_INVOICES = admin("invoices.manage")
+VIEW_INVOICES = admin("invoices.view")
 MANAGE_SUBSCRIPTIONS = admin("subscription.subscriptions.manage")
 
 
@@ -51,3 +52,94 @@ def refund_invoice(req: Req, invoice_id: str, body: RefundBody) -> Any:
 def refund_subscription(req: Req, subscription_id: str, body: RefundBody) -> Any:
     """Refund the subscription's most recent PAID invoice; a full refund cancels it and its add-ons."""
     return service.refund_subscription(req.user, subscription_id, body, req.idempotency)
+
+
+def _document(document: Any) -> Response:
+    return Response(
+        body=document.content,
+        status_code=200,
+        headers={
+            "Content-Type": document.media_type,
+            "Content-Disposition": f'attachment; filename="{document.filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@route(
+    bp,
+    "/admin/invoices/{invoice_id}",
+    "GET",
+    access=VIEW_INVOICES,
+    uuid_params=INVOICE_ID,
+    responses={200: schemas.InvoiceDetailAnswer},
+)
+def get_admin_invoice(req: Req, invoice_id: str) -> Any:
+    """One invoice with its owner, plan, subscription and payment attempts."""
+    return service.get_invoice(invoice_id)
+
+
+@route(
+    bp,
+    "/admin/invoices/{invoice_id}/void",
+    "POST",
+    access=MANAGE_INVOICES,
+    uuid_params=INVOICE_ID,
+    body=schemas.NoFields,
+    responses={200: schemas.InvoiceVoidAnswer},
+)
+def void_invoice(req: Req, invoice_id: str, body: Any) -> Any:
+    """Cancel an unpaid invoice with the PENDING purchases, subscription and add-ons it bills."""
+    return service.void_invoice(req.user, invoice_id)
+
+
+@route(
+    bp,
+    "/admin/invoices/{invoice_id}",
+    "DELETE",
+    access=MANAGE_INVOICES,
+    uuid_params=INVOICE_ID,
+    responses={200: schemas.MessageAnswer},
+)
+def delete_invoice(req: Req, invoice_id: str) -> Any:
+    """Soft-delete an unpaid invoice: gone from every list and read, its number still taken."""
+    return service.delete_invoice(req.user, invoice_id)
+
+
+@route(
+    bp,
+    "/admin/invoices/{invoice_id}/pdf",
+    "GET",
+    access=VIEW_INVOICES,
+    uuid_params=INVOICE_ID,
+    responses={200: Binary("application/pdf", "The invoice as a PDF document (an attachment)")},
+)
+def admin_invoice_pdf(req: Req, invoice_id: str) -> Any:
+    """Any invoice as PDF."""
+    return _document(service.invoice_pdf(invoice_id))
+
+
+@route(
+    bp,
+    "/admin/invoices/{invoice_id}/credit-notes",
+    "GET",
+    access=VIEW_INVOICES,
+    uuid_params=INVOICE_ID,
+    responses={200: schemas.CreditNotesAnswer},
+)
+def invoice_credit_notes(req: Req, invoice_id: str) -> Any:
+    """The invoice's credit notes, oldest first."""
+    return service.credit_notes(invoice_id)
+
+
+@route(
+    bp,
+    "/admin/credit-notes/{credit_note_id}/pdf",
+    "GET",
+    access=VIEW_INVOICES,
+    uuid_params=("credit_note_id",),
+    responses={200: Binary("application/pdf", "The credit note as a PDF document (an attachment)")},
+)
+def credit_note_pdf(req: Req, credit_note_id: str) -> Any:
+    """A credit note as PDF."""
+    return _document(service.credit_note_pdf(credit_note_id))

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator
 
 from chalicelib.core.money import parse_decimal
-from chalicelib.core.validation import Answer, Body, Instant, Uuid, refuse
+from chalicelib.core.validation import Answer, Body, Instant, Money, Uuid, refuse
 from chalicelib.invoices.schemas import CreditNote
 from chalicelib.payments.schemas import AdminInvoice
 from chalicelib.subscriptions.schemas import SubscriptionWithPlan
@@ -79,3 +79,50 @@ class SubscriptionRefundAnswer(Answer):
     invoice: AdminInvoice
     credit_note: CreditNote
     message: str
+
+
+class AdminInvoiceDetail(AdminInvoice):
+    """An invoice with its owner, plan and subscription (admin.md §9.2)"""
+
+    user_name: str | None
+    plan_name: str | None
+    plan_description: str | None
+    plan_billing_period: str | None
+    plan_price: Money | None
+    subscription_status: str | None
+    subscription_start_date: Instant | None
+    subscription_end_date: Instant | None
+    subscription_is_trial: bool | None
+    subscription_trial_end: Instant | None
+    payment_attempts: int
+    last_payment_error: str | None
+    provider_session_id: str | None
+
+
+class InvoiceDetailAnswer(Answer):
+    """One invoice as the admin sees it"""
+
+    invoice: AdminInvoiceDetail
+
+
+class InvoiceVoidAnswer(Answer):
+    """The voided invoice"""
+
+    invoice: AdminInvoice
+    message: Literal["Invoice voided"]
+
+
+class MessageAnswer(Answer):
+    """What was done"""
+
+    message: str
+
+
+class CreditNotesAnswer(Answer):
+    """The invoice's credit notes, oldest first"""
+
+    credit_notes: list[CreditNote]
+
+
+class NoFields(Body):
+    """A POST that reads no body (whatever is sent is ignored)."""

@@ -6,17 +6,26 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.admin_billing import repository
-from chalicelib.catalog.repository import Reference
+from chalicelib.catalog.pricing import Currencies
+from chalicelib.catalog.repository import Reference, reference
 from chalicelib.core import clock
 from chalicelib.core.errors import BadRequest, NotFound
+from chalicelib.core.money import format_money
 from chalicelib.core.times import iso
 from chalicelib.events.envelope import Actor
+from chalicelib.invoices import repository as invoice_store
 from chalicelib.invoices import serializers as invoice_json
+from chalicelib.invoices.repository import InvoiceRecords
+from chalicelib.invoices.service import Document
+from chalicelib.payments.capture import load_activation, lost_race
 from chalicelib.refunds import service as refunds
+from chalicelib.store.retry import retrying
 from chalicelib.store.transactions import Transaction
+from chalicelib.subscriptions import repository as subscription_store
 from chalicelib.subscriptions import serializers as subscription_json
 from chalicelib.subscriptions.models import SubscriptionItem
 from chalicelib.users.models import UserItem
+from chalicelib.users.repository import find_user
 
 if TYPE_CHECKING:
     from chalicelib.admin_billing.schemas import RefundBody
@@ -25,6 +34,9 @@ if TYPE_CHECKING:
     from chalicelib.invoices.models import InvoiceItem
 
 SUBSCRIPTION_NOT_FOUND = "Subscription not found"
+INVOICE_NOT_FOUND = "Invoice not found"
+VOIDABLE = frozenset({"PENDING", "FAILED"})
+DELETABLE = frozenset({"PENDING", "CANCELLED", "FAILED"})
 
 
 def admin_invoice(invoice: InvoiceItem, places: int, owner: UserItem | None, notes: list[Any]) -> dict[str, Any]:
@@ -111,3 +123,143 @@ def refund_subscription(
         extra=_recording(recorder, answer),
     )
     return answer(result)
+
+
+# --- invoices (admin.md §9) ------------------------------------------------------------------------------------
+
+
+def _invoice_records(invoice_id: str) -> InvoiceRecords:
+    records = invoice_store.invoice_records(invoice_id)
+    if records is None:
+        raise NotFound(INVOICE_NOT_FOUND)
+    return records
+
+
+def _places(ref: Reference, currency: str) -> int:
+    return Currencies.of(ref.currencies).places(currency)
+
+
+def get_invoice(invoice_id: str) -> dict[str, Any]:
+    """§9.2: the invoice with its owner, plan and subscription."""
+    records = _invoice_records(invoice_id)
+    invoice = records.invoice
+    ref = reference()
+    owner = find_user(invoice.user_id)
+    plan = ref.plan(invoice.tarif_plan_id) if invoice.tarif_plan_id else None
+    sub = (
+        subscription_store.subscription_of(invoice.user_id, invoice.subscription_id)
+        if invoice.subscription_id
+        else None
+    )
+    places = _places(ref, invoice.currency)
+    plan_places = _places(ref, plan.currency) if plan else places
+    return {
+        "invoice": {
+            **admin_invoice(invoice, places, owner, records.credit_notes),
+            "user_name": owner.name if owner else None,
+            "plan_name": plan.name if plan else None,
+            "plan_description": plan.description if plan else None,
+            "plan_billing_period": plan.billing_period if plan else None,
+            "plan_price": format_money(plan.price, plan_places) if plan else None,
+            "subscription_status": sub.status if sub else None,
+            "subscription_start_date": iso(sub.started_at) if sub else None,
+            "subscription_end_date": iso(sub.expires_at) if sub else None,
+            "subscription_is_trial": sub.status == "TRIALING" if sub else None,
+            "subscription_trial_end": iso(sub.trial_end_at) if sub else None,
+            "payment_attempts": int(invoice.payment_attempts or 0),
+            "last_payment_error": invoice.last_payment_error,
+            "provider_session_id": invoice.provider_session_id,
+        }
+    }
+
+
+def _void_with_what_it_bills(tx: Transaction, records: InvoiceRecords, admin: Principal) -> None:
+    """The invoice CANCELLED with its PENDING purchases, subscriptions and add-ons (§9.5), through their owners."""
+    actor = Actor("admin", admin.user_id)
+    activation = load_activation(records.invoice, records.purchases, actor)
+    for line in records.invoice.lines:
+        if line.item_type == "SUBSCRIPTION":
+            sub = activation.subscriptions.get(str(line.item_id))
+            if sub is not None and sub.status == "PENDING":
+                activation.cancel_subscription(sub, "admin")
+        elif line.item_type == "ADD_ON":
+            addon = activation.addon_subscriptions.get(str(line.item_id))
+            if addon is not None and addon.status == "PENDING":
+                activation.cancel_addon(addon, "admin")
+    for purchase in records.purchases:
+        if purchase.status == "PENDING":
+            invoice_store.cancel_purchase(tx, purchase)
+    invoice_store.void(tx, records.invoice, "admin", actor, activation.now)
+    activation.write(tx)
+
+
+def void_invoice(admin: Principal, invoice_id: str) -> dict[str, Any]:
+    """§9.5: PENDING or FAILED → CANCELLED, with the PENDING things it bills."""
+
+    def attempt() -> dict[str, Any]:
+        records = _invoice_records(invoice_id)
+        invoice = records.invoice
+        if invoice.status not in VOIDABLE:
+            raise BadRequest(f"Cannot void: invoice status is {invoice.status}")
+        tx = Transaction()
+        _void_with_what_it_bills(tx, records, admin)
+        tx.commit()
+        places = _places(reference(), invoice.currency)
+        return {
+            "invoice": admin_invoice(invoice, places, find_user(invoice.user_id), records.credit_notes),
+            "message": "Invoice voided",
+        }
+
+    return retrying(attempt, retry_on=lost_race)
+
+
+def delete_invoice(admin: Principal, invoice_id: str) -> dict[str, Any]:
+    """§9.7: a soft delete of an unpaid invoice (a PENDING one is voided first, in the same transaction)."""
+
+    def attempt() -> dict[str, Any]:
+        records = _invoice_records(invoice_id)
+        invoice = records.invoice
+        if invoice.status not in DELETABLE:
+            raise BadRequest(f"Cannot delete: invoice status is {invoice.status}")
+        tx = Transaction()
+        if invoice.status == "PENDING":
+            invoice.deleted_at = clock.now()  # voided and deleted by one write of the invoice
+            _void_with_what_it_bills(tx, records, admin)
+        else:
+            invoice_store.soft_delete(tx, invoice, clock.now())
+        tx.commit()
+        return {"message": "Invoice deleted successfully"}
+
+    return retrying(attempt, retry_on=lost_race)
+
+
+def invoice_pdf(invoice_id: str) -> Document:
+    """§9.8: the document the user downloads."""
+    from chalicelib.invoices.pdf import render_invoice
+
+    records = _invoice_records(invoice_id)
+    ref = reference()
+    content = render_invoice(
+        records.invoice, records.credit_notes, ref.settings, _places(ref, records.invoice.currency)
+    )
+    return Document(content, "application/pdf", f"invoice-{records.invoice.invoice_number}.pdf")
+
+
+def credit_notes(invoice_id: str) -> dict[str, Any]:
+    """§9.12: the invoice's credit notes, oldest first."""
+    records = _invoice_records(invoice_id)
+    places = _places(reference(), records.invoice.currency)
+    notes = sorted(records.credit_notes, key=lambda n: (n.created_at, n.credit_note_number))
+    return {"credit_notes": [invoice_json.credit_note(note, places) for note in notes]}
+
+
+def credit_note_pdf(credit_note_id: str) -> Document:
+    """§9.12: one credit note as PDF."""
+    from chalicelib.invoices.pdf import render_credit_note
+
+    note = invoice_store.find_credit_note(credit_note_id)
+    if note is None or invoice_store.invoice_records(note.invoice_id) is None:
+        raise NotFound("Credit note not found")
+    ref = reference()
+    content = render_credit_note(note, ref.settings, _places(ref, note.currency))
+    return Document(content, "application/pdf", f"credit-note-{note.credit_note_number}.pdf")

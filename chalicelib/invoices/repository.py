@@ -83,6 +83,17 @@ def load_invoice(invoice_id: str) -> tuple[InvoiceItem, list[TokenBundlePurchase
     return (records.invoice, records.purchases) if records else None
 
 
+def find_credit_note(credit_note_id: str) -> CreditNoteItem | None:
+    """A credit note by id (GSI1 `CREDIT_NOTE#<id>`, one item), read again from its invoice's partition."""
+    for hit in CreditNoteItem.gsi1.query(f"CREDIT_NOTE#{credit_note_id}", limit=1):
+        if isinstance(hit, CreditNoteItem):
+            try:
+                return CreditNoteItem.get(hit.pk, hit.sk, consistent_read=True)
+            except DoesNotExist:
+                return None
+    return None
+
+
 def counts_of(user_id: str) -> InvoiceCountsItem | None:
     try:
         return InvoiceCountsItem.get(*InvoiceCountsItem.key(user_id), consistent_read=True)

@@ -1,0 +1,129 @@
+"""Admin invoices (admin.md §9.2, §9.5, §9.7, §9.8, §9.12): detail, void, soft delete, PDF and credit notes."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from chalicelib.admin_billing.schemas import AdminInvoiceDetail
+from chalicelib.core.clock import ManualClock
+from tests.contract import INVALID_ID
+from tests.integration.buyers import Buyer, buy_basic_and_tokens, german_buyer, paid
+from tests.integration.conftest import ADMIN, Api
+
+OBSERVER = ("observer@example.com", "ObserverPass123@")
+ADMIN_PATH = "/api/v1/admin/invoices"
+
+
+def pending_basket(api: Api, tag: str) -> tuple[Buyer, dict[str, Any]]:
+    buyer = german_buyer(api, tag)
+    return buyer, buy_basic_and_tokens(api, buyer.token, payment_method_code="sandbox")
+
+
+def test_the_detail_adds_owner_plan_and_subscription(api: Api, manual_clock: ManualClock) -> None:
+    buyer, bought = pending_basket(api, "detail")
+    invoice_id = bought["invoice"]["id"]
+
+    answer = api.get(f"{ADMIN_PATH}/{invoice_id}", token=api.token(*OBSERVER))
+
+    assert answer.status == 200, answer.json
+    invoice = answer.json["invoice"]
+    AdminInvoiceDetail.model_validate(invoice)
+    assert (invoice["user_email"], invoice["plan_name"], invoice["plan_price"]) == (buyer.email, "Basic", "9.99")
+    assert (invoice["subscription_status"], invoice["subscription_is_trial"], invoice["payment_attempts"]) == (
+        "PENDING",
+        False,
+        0,
+    )
+    assert len(invoice["line_items"]) == 2
+
+
+def test_void_cancels_the_invoice_and_what_it_bills(api: Api, manual_clock: ManualClock) -> None:
+    buyer, bought = pending_basket(api, "void")
+    invoice_id = bought["invoice"]["id"]
+
+    answer = api.post(f"{ADMIN_PATH}/{invoice_id}/void", {}, token=api.token(*ADMIN))
+
+    assert answer.status == 200, answer.json
+    assert (answer.json["message"], answer.json["invoice"]["status"]) == ("Invoice voided", "CANCELLED")
+    sub = api.get(f"/api/v1/user/subscriptions/{bought['subscription']['id']}", token=buyer.token).json
+    assert (sub["subscription"]["status"], sub["subscription"]["cancel_reason"]) == ("CANCELLED", "admin")
+    again = api.post(f"{ADMIN_PATH}/{invoice_id}/void", {}, token=api.token(*ADMIN))
+    assert (again.status, again.json) == (400, {"error": "Cannot void: invoice status is CANCELLED"})
+
+
+def test_paid_invoices_are_neither_voided_nor_deleted(api: Api, manual_clock: ManualClock) -> None:
+    buyer, bought = pending_basket(api, "paid-stays")
+    invoice_id = bought["invoice"]["id"]
+    paid(api, buyer.token, invoice_id)
+    admin = api.token(*ADMIN)
+
+    assert api.post(f"{ADMIN_PATH}/{invoice_id}/void", {}, token=admin).json == {
+        "error": "Cannot void: invoice status is PAID"
+    }
+    assert api.request("DELETE", f"{ADMIN_PATH}/{invoice_id}", token=admin).json == {
+        "error": "Cannot delete: invoice status is PAID"
+    }
+
+
+def test_a_deleted_invoice_is_gone_from_every_read(api: Api, manual_clock: ManualClock) -> None:
+    buyer, bought = pending_basket(api, "delete")
+    invoice_id = bought["invoice"]["id"]
+    admin = api.token(*ADMIN)
+
+    answer = api.request("DELETE", f"{ADMIN_PATH}/{invoice_id}", token=admin)
+
+    assert (answer.status, answer.json) == (200, {"message": "Invoice deleted successfully"})
+    assert api.get(f"{ADMIN_PATH}/{invoice_id}", token=admin).json == {"error": "Invoice not found"}
+    assert api.get(f"/api/v1/user/invoices/{invoice_id}", token=buyer.token).status == 404
+    assert api.get("/api/v1/user/invoices", token=buyer.token).json["invoices"] == []
+    sub = api.get(f"/api/v1/user/subscriptions/{bought['subscription']['id']}", token=buyer.token).json
+    assert sub["subscription"]["status"] == "CANCELLED"
+
+
+def test_pdfs_of_invoices_and_credit_notes(api: Api, manual_clock: ManualClock) -> None:
+    buyer, bought = pending_basket(api, "pdfs")
+    invoice_id = bought["invoice"]["id"]
+    paid(api, buyer.token, invoice_id)
+    admin = api.token(*ADMIN)
+    note = api.post(f"{ADMIN_PATH}/{invoice_id}/refund", {"amount": "1.00"}, token=admin).json["credit_note"]
+
+    invoice_pdf = api.get(f"{ADMIN_PATH}/{invoice_id}/pdf", token=api.token(*OBSERVER))
+    notes = api.get(f"{ADMIN_PATH}/{invoice_id}/credit-notes", token=api.token(*OBSERVER))
+    note_pdf = api.get(f"/api/v1/admin/credit-notes/{note['id']}/pdf", token=admin)
+
+    assert invoice_pdf.status == 200 and invoice_pdf.body.startswith(b"%PDF")
+    number = bought["invoice"]["invoice_number"]
+    assert invoice_pdf.headers["content-disposition"] == f'attachment; filename="invoice-{number}.pdf"'
+    assert notes.json == {"credit_notes": [note]}
+    assert note_pdf.status == 200 and note_pdf.body.startswith(b"%PDF")
+    assert note_pdf.headers["content-disposition"] == (
+        f'attachment; filename="credit-note-{note["credit_note_number"]}.pdf"'
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "error"),
+    [
+        ("GET", "{invoices}/{id}", "Invoice not found"),
+        ("POST", "{invoices}/{id}/void", "Invoice not found"),
+        ("DELETE", "{invoices}/{id}", "Invoice not found"),
+        ("GET", "{invoices}/{id}/pdf", "Invoice not found"),
+        ("GET", "{invoices}/{id}/credit-notes", "Invoice not found"),
+        ("GET", "/api/v1/admin/credit-notes/{id}/pdf", "Credit note not found"),
+    ],
+)
+def test_unknown_ids_answer_404(api: Api, method: str, path: str, error: str) -> None:
+    target = path.format(invoices=ADMIN_PATH, id=uuid.uuid4())
+    answer = api.request(method, target, token=api.token(*ADMIN))
+    assert (answer.status, answer.json) == (404, {"error": error})
+    bad = api.request(method, path.format(invoices=ADMIN_PATH, id="nope"), token=api.token(*ADMIN))
+    assert bad.json == INVALID_ID
+
+
+@pytest.mark.parametrize(("method", "suffix"), [("POST", "/void"), ("DELETE", "")])
+def test_observers_may_not_change_invoices(api: Api, method: str, suffix: str) -> None:
+    answer = api.request(method, f"{ADMIN_PATH}/{uuid.uuid4()}{suffix}", token=api.token(*OBSERVER))
+    assert (answer.status, answer.json["error"]) == (403, "Permission denied")
