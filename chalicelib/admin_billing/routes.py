@@ -8,11 +8,12 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.core.lazy import lazy_module, model_refs
 from chalicelib.http.access import admin
+from chalicelib.http.pagination import page_keys, page_or_default
 from chalicelib.http.request import Req
 from chalicelib.http.routing import Binary, route
 
 if TYPE_CHECKING:
-    from chalicelib.admin_billing.schemas import RefundBody
+    from chalicelib.admin_billing.schemas import AdminInvoicesQuery, RefundBody
 
 bp = Blueprint(__name__)
 schemas = model_refs("chalicelib.admin_billing.schemas")
@@ -21,6 +22,7 @@ INVOICE_ID = ("invoice_id",)
 SUBSCRIPTION_ID = ("subscription_id",)
 MANAGE_INVOICES = admin("invoices.manage")
 VIEW_INVOICES = admin("invoices.view")
+DEFAULT_PAGE = 20
 MANAGE_SUBSCRIPTIONS = admin("subscription.subscriptions.manage")
 
 
@@ -64,6 +66,20 @@ def _document(document: Any) -> Response:
             "Cache-Control": "no-store",
         },
     )
+
+
+@route(
+    bp,
+    "/admin/invoices/",
+    "GET",
+    access=VIEW_INVOICES,
+    query=schemas.AdminInvoicesQuery,
+    responses={200: schemas.AdminInvoicesAnswer},
+)
+def list_admin_invoices(req: Req, query: AdminInvoicesQuery) -> Any:
+    """Every invoice, newest first, by status, user, number or e-mail and invoice date; a page with its total."""
+    page = service.list_invoices(query, page_or_default(req, DEFAULT_PAGE).request)
+    return {"invoices": page.items, **page_keys(req, page)}
 
 
 @route(

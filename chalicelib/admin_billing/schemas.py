@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
+from chalicelib.core.ids import is_uuid
 from chalicelib.core.money import parse_decimal
-from chalicelib.core.validation import Answer, Body, Instant, Money, Uuid, refuse
+from chalicelib.core.validation import Answer, Body, Instant, Money, PageKeys, PagingQuery, Uuid, one_of, refuse
 from chalicelib.invoices.schemas import CreditNote
+from chalicelib.invoices.statuses import INVOICE_STATUSES
 from chalicelib.payments.schemas import AdminInvoice
 from chalicelib.subscriptions.schemas import SubscriptionWithPlan
 
@@ -126,3 +129,48 @@ class CreditNotesAnswer(Answer):
 
 class NoFields(Body):
     """A POST that reads no body (whatever is sent is ignored)."""
+
+
+def _date(value: str | None) -> date | None:
+    if value is None or value.strip() == "":
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise refuse(f"Invalid date: {value}") from exc
+
+
+class AdminInvoicesQuery(PagingQuery):
+    """`GET /admin/invoices/` (admin.md §9.1): a page, newest `invoiced_at` first."""
+
+    status: Annotated[str | None, Field(description="Only invoices of this status (case-insensitive)")] = None
+    user_id: Annotated[str | None, Field(description="Only this user's invoices")] = None
+    search: Annotated[str | None, Field(description="An invoice number, or the owner's e-mail (exact)")] = None
+    date_from: Annotated[str | None, Field(description="First day of `invoiced_at`, inclusive (YYYY-MM-DD)")] = None
+    date_to: Annotated[str | None, Field(description="Last day of `invoiced_at`, inclusive (YYYY-MM-DD)")] = None
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, value: str | None) -> str | None:
+        return one_of(value, INVOICE_STATUSES, "status")
+
+    @field_validator("user_id")
+    @classmethod
+    def _user(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not is_uuid(value):
+            raise refuse("Invalid user_id format")
+        return value.lower()
+
+    @field_validator("date_from", "date_to")
+    @classmethod
+    def _dates(cls, value: str | None) -> str | None:
+        parsed = _date(value)
+        return parsed.isoformat() if parsed else None
+
+
+class AdminInvoicesAnswer(PageKeys):
+    """A page of invoices, newest first, with its paging keys (README §1.11)"""
+
+    invoices: list[AdminInvoice]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.admin_billing import repository
@@ -11,24 +12,27 @@ from chalicelib.catalog.repository import Reference, reference
 from chalicelib.core import clock
 from chalicelib.core.errors import BadRequest, NotFound
 from chalicelib.core.money import format_money
-from chalicelib.core.times import iso
+from chalicelib.core.paging import Page, PageRequest
+from chalicelib.core.times import iso, sortable
 from chalicelib.events.envelope import Actor
 from chalicelib.invoices import repository as invoice_store
 from chalicelib.invoices import serializers as invoice_json
 from chalicelib.invoices.repository import InvoiceRecords
 from chalicelib.invoices.service import Document
+from chalicelib.invoices.statuses import INVOICE_STATUSES
 from chalicelib.payments.capture import load_activation, lost_race
 from chalicelib.refunds import service as refunds
+from chalicelib.store.numbering import owner_of
 from chalicelib.store.retry import retrying
 from chalicelib.store.transactions import Transaction
 from chalicelib.subscriptions import repository as subscription_store
 from chalicelib.subscriptions import serializers as subscription_json
 from chalicelib.subscriptions.models import SubscriptionItem
 from chalicelib.users.models import UserItem
-from chalicelib.users.repository import find_user
+from chalicelib.users.repository import find_user, find_user_by_email
 
 if TYPE_CHECKING:
-    from chalicelib.admin_billing.schemas import RefundBody
+    from chalicelib.admin_billing.schemas import AdminInvoicesQuery, RefundBody
     from chalicelib.auth.principal import Principal
     from chalicelib.core.idempotency import AnswerRecorder
     from chalicelib.invoices.models import InvoiceItem
@@ -137,6 +141,62 @@ def _invoice_records(invoice_id: str) -> InvoiceRecords:
 
 def _places(ref: Reference, currency: str) -> int:
     return Currencies.of(ref.currencies).places(currency)
+
+
+def list_invoices(query: AdminInvoicesQuery, page: PageRequest) -> Page[dict[str, Any]]:
+    """§9.1: Queries of the status partitions of GSI3 (one, or all six merged), or of the user's index, with the
+    date range as key condition; the total from maintained counters. `search` names one invoice by its number
+    (its number guard) or one user by e-mail (the e-mail guard)."""
+    user_id = query.user_id
+    statuses = (query.status,) if query.status else INVOICE_STATUSES
+    ref = reference()
+    if query.search:
+        term = query.search.strip()
+        if "@" in term:
+            owner = find_user_by_email(term)
+            if owner is None or (user_id is not None and owner.id != user_id):
+                return Page([], 0, page.offset, page.limit)
+            user_id = owner.id
+        else:
+            return _one_invoice(owner_of(term.upper()), query, statuses, page, ref)
+    since = until = None
+    if query.date_from:
+        since = sortable(datetime.fromisoformat(query.date_from).replace(tzinfo=UTC))
+    if query.date_to:
+        until = sortable(datetime.fromisoformat(query.date_to).replace(tzinfo=UTC) + timedelta(days=1))
+    flt = invoice_store.InvoiceFilter(statuses, user_id, since, until, query.date_from, query.date_to)
+    found = invoice_store.admin_invoices_page(flt, page)
+    owners = _owners({invoice.user_id for invoice in found.items})
+    return found.map(
+        lambda invoice: admin_invoice(invoice, _places(ref, invoice.currency), owners.get(invoice.user_id), [])
+    )
+
+
+def _one_invoice(
+    invoice_id: str | None, query: AdminInvoicesQuery, statuses: tuple[str, ...], page: PageRequest, ref: Reference
+) -> Page[dict[str, Any]]:
+    records = invoice_store.invoice_records(invoice_id) if invoice_id else None
+    if records is None:
+        return Page([], 0, page.offset, page.limit)
+    invoice = records.invoice
+    day = invoice.invoiced_at.date().isoformat()
+    if (
+        invoice.status not in statuses
+        or (query.user_id is not None and invoice.user_id != query.user_id)
+        or (query.date_from is not None and day < query.date_from)
+        or (query.date_to is not None and day > query.date_to)
+    ):
+        return Page([], 0, page.offset, page.limit)
+    shown = admin_invoice(invoice, _places(ref, invoice.currency), find_user(invoice.user_id), [])
+    return Page([shown] if page.offset == 0 else [], 1, page.offset, page.limit)
+
+
+def _owners(user_ids: set[str]) -> dict[str, UserItem]:
+    from chalicelib.store.reads import batch_get
+    from chalicelib.users.models import user_key
+
+    found = batch_get([(UserItem, *user_key(user_id)) for user_id in sorted(user_ids)])
+    return {user.id: user for user in found if isinstance(user, UserItem)}
 
 
 def get_invoice(invoice_id: str) -> dict[str, Any]:

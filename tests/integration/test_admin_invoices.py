@@ -127,3 +127,79 @@ def test_unknown_ids_answer_404(api: Api, method: str, path: str, error: str) ->
 def test_observers_may_not_change_invoices(api: Api, method: str, suffix: str) -> None:
     answer = api.request(method, f"{ADMIN_PATH}/{uuid.uuid4()}{suffix}", token=api.token(*OBSERVER))
     assert (answer.status, answer.json["error"]) == (403, "Permission denied")
+
+
+# --- the list (§9.1) ------------------------------------------------------------------------------------------
+
+
+def listed(api: Api, query: str, token: str | None = None) -> Any:
+    return api.get(f"{ADMIN_PATH}/?{query}", token=token or api.token(*ADMIN))
+
+
+def test_the_list_filters_by_user_status_number_email_and_date(fresh_api: Api, manual_clock: ManualClock) -> None:
+    from datetime import timedelta
+
+    api = fresh_api
+    first, bought = pending_basket(api, "list-a")
+    paid(api, first.token, bought["invoice"]["id"])
+    manual_clock.advance(timedelta(days=60))  # 2026-06-30: past every seeded invoice
+    second, later = pending_basket(api, "list-b")
+    ids = {"paid": bought["invoice"]["id"], "pending": later["invoice"]["id"]}
+    everything = listed(api, "limit=100").json
+    total = everything["total"]
+
+    order = [i["id"] for i in everything["invoices"]]
+    assert order.index(ids["pending"]) < order.index(ids["paid"])  # newest first (the seed is dated by the real clock)
+    assert total == len(everything["invoices"])
+    assert [i["id"] for i in listed(api, f"user_id={first.user_id}").json["invoices"]] == [ids["paid"]]
+    by_status = listed(api, "status=paid&limit=100").json
+    assert ids["paid"] in [i["id"] for i in by_status["invoices"]] and ids["pending"] not in [
+        i["id"] for i in by_status["invoices"]
+    ]
+    assert by_status["total"] == len(by_status["invoices"])
+    number = later["invoice"]["invoice_number"]
+    assert [i["id"] for i in listed(api, f"search={number}").json["invoices"]] == [ids["pending"]]
+    assert [i["id"] for i in listed(api, f"search={second.email}").json["invoices"]] == [ids["pending"]]
+    dated = listed(api, "date_from=2026-06-30&date_to=2026-06-30").json
+    assert ([i["id"] for i in dated["invoices"]], dated["total"]) == ([ids["pending"]], 1)
+    before = listed(api, "date_to=2026-06-29&limit=100").json
+    assert ids["paid"] in [i["id"] for i in before["invoices"]] and ids["pending"] not in [
+        i["id"] for i in before["invoices"]
+    ]
+    assert before["total"] == len(before["invoices"])
+
+
+def test_the_list_pages_with_cursors_and_offsets(fresh_api: Api, manual_clock: ManualClock) -> None:
+    from datetime import timedelta
+
+    api = fresh_api
+    for n in range(5):
+        pending_basket(api, f"page-{n}")
+        manual_clock.advance(timedelta(minutes=1))
+    whole = [i["id"] for i in listed(api, "limit=100").json["invoices"]]
+
+    first = listed(api, "limit=2").json
+    second = listed(api, f"limit=2&cursor={first['next_cursor']}").json
+    by_offset = listed(api, "limit=2&offset=2").json
+
+    assert [i["id"] for i in first["invoices"]] == whole[:2]
+    assert [i["id"] for i in second["invoices"]] == whole[2:4] == [i["id"] for i in by_offset["invoices"]]
+    assert (first["total"], first["pages"], first["page"]) == (len(whole), (len(whole) + 1) // 2, 1)
+
+
+@pytest.mark.parametrize(
+    ("query", "error"),
+    [
+        ("status=SHIPPED", "Invalid status: SHIPPED"),
+        ("user_id=nope", "Invalid user_id format"),
+        ("date_from=yesterday", "Invalid date: yesterday"),
+        ("date_to=2026-13-01", "Invalid date: 2026-13-01"),
+    ],
+)
+def test_the_list_refuses_bad_filters(api: Api, query: str, error: str) -> None:
+    answer = listed(api, query)
+    assert (answer.status, answer.json) == (400, {"error": error})
+
+
+def test_observers_read_the_list(api: Api) -> None:
+    assert listed(api, "limit=1", token=api.token(*OBSERVER)).status == 200
