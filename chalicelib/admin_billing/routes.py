@@ -13,7 +13,7 @@ from chalicelib.http.request import Req
 from chalicelib.http.routing import Binary, route
 
 if TYPE_CHECKING:
-    from chalicelib.admin_billing.schemas import AdminInvoicesQuery, RefundBody
+    from chalicelib.admin_billing.schemas import AdminCancelBody, AdminInvoicesQuery, ExtendBody, RefundBody
 
 bp = Blueprint(__name__)
 schemas = model_refs("chalicelib.admin_billing.schemas")
@@ -23,7 +23,9 @@ SUBSCRIPTION_ID = ("subscription_id",)
 MANAGE_INVOICES = admin("invoices.manage")
 VIEW_INVOICES = admin("invoices.view")
 DEFAULT_PAGE = 20
+SUBSCRIPTION_PLUGIN = "subscription"  # admin.md §8: the subscription plugin's routes
 MANAGE_SUBSCRIPTIONS = admin("subscription.subscriptions.manage")
+VIEW_SUBSCRIPTIONS = admin("subscription.subscriptions.view")
 
 
 @route(
@@ -46,6 +48,7 @@ def refund_invoice(req: Req, invoice_id: str, body: RefundBody) -> Any:
     "/admin/subscriptions/{subscription_id}/refund",
     "POST",
     access=MANAGE_SUBSCRIPTIONS,
+    plugin=SUBSCRIPTION_PLUGIN,
     uuid_params=SUBSCRIPTION_ID,
     idempotent=True,
     body=schemas.RefundBody,
@@ -159,3 +162,62 @@ def invoice_credit_notes(req: Req, invoice_id: str) -> Any:
 def credit_note_pdf(req: Req, credit_note_id: str) -> Any:
     """A credit note as PDF."""
     return _document(service.credit_note_pdf(credit_note_id))
+
+
+@route(
+    bp,
+    "/admin/subscriptions/{subscription_id}",
+    "GET",
+    access=VIEW_SUBSCRIPTIONS,
+    plugin=SUBSCRIPTION_PLUGIN,
+    uuid_params=SUBSCRIPTION_ID,
+    responses={200: schemas.AdminSubscriptionDetailAnswer},
+)
+def get_admin_subscription(req: Req, subscription_id: str) -> Any:
+    """One subscription with its plan, add-ons and payment history."""
+    return service.get_subscription(subscription_id)
+
+
+@route(
+    bp,
+    "/admin/subscriptions/{subscription_id}/cancel",
+    "POST",
+    access=MANAGE_SUBSCRIPTIONS,
+    plugin=SUBSCRIPTION_PLUGIN,
+    uuid_params=SUBSCRIPTION_ID,
+    body=schemas.AdminCancelBody,
+    responses={200: schemas.AdminSubscriptionAnswer},
+)
+def cancel_subscription(req: Req, subscription_id: str, body: AdminCancelBody) -> Any:
+    """Cancel a subscription now (or at its period end), with its add-ons."""
+    return service.cancel_subscription(req.user, subscription_id, body)
+
+
+@route(
+    bp,
+    "/admin/subscriptions/{subscription_id}/extend",
+    "POST",
+    access=MANAGE_SUBSCRIPTIONS,
+    plugin=SUBSCRIPTION_PLUGIN,
+    uuid_params=SUBSCRIPTION_ID,
+    body=schemas.ExtendBody,
+    responses={200: schemas.AdminSubscriptionAnswer},
+)
+def extend_subscription(req: Req, subscription_id: str, body: ExtendBody) -> Any:
+    """Move a subscription's end (and a trial's) later by a number of days."""
+    return service.extend_subscription(req.user, subscription_id, body)
+
+
+@route(
+    bp,
+    "/admin/subscriptions/{subscription_id}/activate",
+    "POST",
+    access=MANAGE_SUBSCRIPTIONS,
+    plugin=SUBSCRIPTION_PLUGIN,
+    uuid_params=SUBSCRIPTION_ID,
+    body=schemas.NoFields,
+    responses={200: schemas.AdminSubscriptionAnswer},
+)
+def activate_subscription(req: Req, subscription_id: str, body: Any) -> Any:
+    """Make a subscription ACTIVE with a fresh period from now and its plan tokens."""
+    return service.activate_subscription(req.user, subscription_id)

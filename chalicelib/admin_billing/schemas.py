@@ -14,7 +14,7 @@ from chalicelib.core.validation import Answer, Body, Instant, Money, PageKeys, P
 from chalicelib.invoices.schemas import CreditNote
 from chalicelib.invoices.statuses import INVOICE_STATUSES
 from chalicelib.payments.schemas import AdminInvoice
-from chalicelib.subscriptions.schemas import SubscriptionWithPlan
+from chalicelib.subscriptions.schemas import AddonSubscription, SubscriptionWithPlan
 
 DEFAULT_REASON = "Admin refund"
 DEFAULT_REFERENCE = "ADMIN_REFUND"
@@ -174,3 +174,78 @@ class AdminInvoicesAnswer(PageKeys):
     """A page of invoices, newest first, with its paging keys (README §1.11)"""
 
     invoices: list[AdminInvoice]
+
+
+class AdminCancelBody(Body):
+    """`POST /admin/subscriptions/<id>/cancel` (admin.md §8.5)."""
+
+    reason: Annotated[str | None, Field(max_length=500)] = None
+    immediately: bool = True
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _reason(cls, value: Any) -> str | None:
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str) or len(value) > 500:
+            raise refuse("reason must be a string of at most 500 characters")
+        return value
+
+    @field_validator("immediately", mode="before")
+    @classmethod
+    def _immediately(cls, value: Any) -> bool:
+        if value is None:
+            return True
+        if not isinstance(value, bool):
+            raise refuse("immediately must be a boolean")
+        return value
+
+
+class ExtendBody(Body):
+    """`POST /admin/subscriptions/<id>/extend` (admin.md §8.4)."""
+
+    days: Annotated[int, Field(ge=1, le=3650)] = 30
+
+    @field_validator("days", mode="before")
+    @classmethod
+    def _days(cls, value: Any) -> int:
+        if value is None:
+            return 30
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3650:
+            raise refuse("days must be a positive integer")
+        return value
+
+
+class AdminSubscriptionAnswer(Answer):
+    """The subscription after the admin's change"""
+
+    subscription: AdminSubscription
+    message: str
+
+
+class PaymentRecord(Answer):
+    """An invoice of the subscription, in its payment history"""
+
+    id: Uuid
+    invoice_number: str
+    amount: float
+    currency: str
+    status: str
+    billing_reason: str
+    created_at: Instant
+
+
+class AdminSubscriptionDetail(AdminSubscription):
+    """A subscription with its plan, add-ons and payment history (admin.md §8.3)"""
+
+    plan_description: str | None
+    plan_price: Money | None
+    plan_billing_period: str | None
+    add_ons: list[AddonSubscription]
+    payment_history: list[PaymentRecord]
+
+
+class AdminSubscriptionDetailAnswer(Answer):
+    """One subscription as the admin sees it"""
+
+    subscription: AdminSubscriptionDetail

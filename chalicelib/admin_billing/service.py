@@ -14,25 +14,34 @@ from chalicelib.core.errors import BadRequest, NotFound
 from chalicelib.core.money import format_money
 from chalicelib.core.paging import Page, PageRequest
 from chalicelib.core.times import iso, sortable
-from chalicelib.events.envelope import Actor
+from chalicelib.events.catalog import SubscriptionActivated, SubscriptionExtended
+from chalicelib.events.envelope import Actor, Event
 from chalicelib.invoices import repository as invoice_store
 from chalicelib.invoices import serializers as invoice_json
 from chalicelib.invoices.repository import InvoiceRecords
 from chalicelib.invoices.service import Document
 from chalicelib.invoices.statuses import INVOICE_STATUSES
+from chalicelib.payments.activation import plan_tokens
 from chalicelib.payments.capture import load_activation, lost_race
 from chalicelib.refunds import service as refunds
 from chalicelib.store.numbering import owner_of
 from chalicelib.store.retry import retrying
 from chalicelib.store.transactions import Transaction
+from chalicelib.subscriptions import machine
 from chalicelib.subscriptions import repository as subscription_store
 from chalicelib.subscriptions import serializers as subscription_json
+from chalicelib.subscriptions.events import subscription_data
+from chalicelib.subscriptions.machine import Move
 from chalicelib.subscriptions.models import SubscriptionItem
+from chalicelib.subscriptions.periods import add_period
+from chalicelib.subscriptions.policy import LifecyclePolicy
+from chalicelib.tokens.ledger import Ledger
+from chalicelib.tokens.repository import balance_of as token_balance
 from chalicelib.users.models import UserItem
 from chalicelib.users.repository import find_user, find_user_by_email
 
 if TYPE_CHECKING:
-    from chalicelib.admin_billing.schemas import AdminInvoicesQuery, RefundBody
+    from chalicelib.admin_billing.schemas import AdminCancelBody, AdminInvoicesQuery, ExtendBody, RefundBody
     from chalicelib.auth.principal import Principal
     from chalicelib.core.idempotency import AnswerRecorder
     from chalicelib.invoices.models import InvoiceItem
@@ -323,3 +332,142 @@ def credit_note_pdf(credit_note_id: str) -> Document:
     ref = reference()
     content = render_credit_note(note, ref.settings, _places(ref, note.currency))
     return Document(content, "application/pdf", f"credit-note-{note.credit_note_number}.pdf")
+
+
+# --- subscriptions (admin.md §8) -------------------------------------------------------------------------------
+
+
+def _subscription(subscription_id: str) -> SubscriptionItem:
+    sub = repository.find_subscription(subscription_id)
+    if sub is None:
+        raise NotFound(SUBSCRIPTION_NOT_FOUND)
+    return sub
+
+
+def _subscription_answer(sub: SubscriptionItem, message: str | None = None) -> dict[str, Any]:
+    answer: dict[str, Any] = {"subscription": admin_subscription(sub, reference(), find_user(sub.user_id))}
+    if message is not None:
+        answer["message"] = message
+    return answer
+
+
+def get_subscription(subscription_id: str) -> dict[str, Any]:
+    """§8.3: the subscription with its plan, add-ons and payment history."""
+    sub = _subscription(subscription_id)
+    ref = reference()
+    plan = ref.plan(sub.tarif_plan_id)
+    now = clock.now()
+    addons = subscription_store.linked_addons(sub.user_id, sub.id)
+    history = [
+        {
+            "id": invoice.id,
+            "invoice_number": invoice.invoice_number,
+            "amount": invoice.total_amount,
+            "currency": invoice.currency,
+            "status": invoice.status,
+            "billing_reason": invoice.billing_reason,
+            "created_at": iso(invoice.created_at),
+        }
+        for invoice in invoice_store.invoices_of(sub.user_id)
+        if invoice.subscription_id == sub.id
+        or any(ln.item_type == "SUBSCRIPTION" and ln.item_id == sub.id for ln in invoice.lines)
+    ]
+    return {
+        "subscription": {
+            **admin_subscription(sub, ref, find_user(sub.user_id)),
+            "plan_description": plan.description if plan else None,
+            "plan_price": format_money(plan.price, _places(ref, plan.currency)) if plan else None,
+            "plan_billing_period": plan.billing_period if plan else None,
+            "add_ons": [subscription_json.addon_subscription(a, now, sub) for a in addons],
+            "payment_history": history,
+        }
+    }
+
+
+def cancel_subscription(admin: Principal, subscription_id: str, body: AdminCancelBody) -> dict[str, Any]:
+    """§8.5: the user's cancel (subscriptions.md §9.1), immediate unless asked otherwise, by the admin."""
+    from chalicelib.subscriptions.service import cancel
+
+    sub = _subscription(subscription_id)
+    cancel(admin, subscription_id, body.reason or "admin", body.immediately, owner_id=sub.user_id)
+    return _subscription_answer(_subscription(subscription_id), "Subscription cancelled")
+
+
+def extend_subscription(admin: Principal, subscription_id: str, body: ExtendBody) -> dict[str, Any]:
+    """§8.4: `expires_at` (and a trial's end and its first invoice's due date) later by `days`."""
+
+    def attempt() -> dict[str, Any]:
+        sub = _subscription(subscription_id)
+        ref = reference()
+        now = clock.now()
+        tx = Transaction()
+        if sub.expires_at is not None:
+            extra = timedelta(days=body.days)
+            sub.expires_at = sub.expires_at + extra
+            if sub.status == "TRIALING" and sub.trial_end_at is not None:
+                sub.trial_end_at = sub.trial_end_at + extra
+                records = invoice_store.invoice_records(sub.pending_invoice_id) if sub.pending_invoice_id else None
+                if records is not None and records.invoice.due_date is not None:
+                    records.invoice.due_date = records.invoice.due_date + extra
+                    records.invoice.updated_at = now
+                    invoice_store.update_invoice(tx, records.invoice)
+            sub.updated_at = now
+            subscription_store.update_subscription(tx, sub, LifecyclePolicy.of(ref))
+        plan = ref.plan(sub.tarif_plan_id)
+        if plan is not None:
+            event = SubscriptionExtended(**subscription_data(sub, plan), days=body.days, expires_at=iso(sub.expires_at))
+            tx.events.append(Event(event, Actor("admin", admin.user_id), occurred_at=now))
+        tx.commit()
+        return _subscription_answer(sub, f"Subscription extended by {body.days} days")
+
+    return retrying(attempt, retry_on=lost_race)
+
+
+ACTIVATION_MOVES = {
+    "PENDING": Move.ACTIVATE,
+    "PAST_DUE": Move.RENEW,
+    "PAUSED": Move.RESUME,
+    "CANCELLED": Move.REINSTATE,
+    "EXPIRED": Move.REINSTATE,
+}
+
+
+def activate_subscription(admin: Principal, subscription_id: str) -> dict[str, Any]:
+    """§8.6: ACTIVE with a fresh period from now, dunning and cancellation cleared, plan tokens credited."""
+
+    def attempt() -> dict[str, Any]:
+        sub = _subscription(subscription_id)
+        if sub.status == "TRIALING":
+            raise BadRequest("Trial subscriptions can only be activated via invoice payment")
+        if sub.status == "ACTIVE":
+            raise BadRequest("Subscription is already active")
+        ref = reference()
+        now = clock.now()
+        plan = ref.plan(sub.tarif_plan_id)
+        if plan is None:
+            raise LookupError(f"plan {sub.tarif_plan_id} is not in the catalog")
+        machine.move(sub, ACTIVATION_MOVES[sub.status], now)
+        sub.started_at = sub.started_at or now
+        sub.current_period_start = now
+        sub.anchor_day = now.day
+        sub.expires_at = add_period(now, plan.billing_period, now.day)
+        sub.payment_failed_at = sub.past_due_since = sub.next_retry_at = sub.paused_at = None
+        sub.dunning_attempts = 0
+        sub.cancelled_at = sub.cancel_reason = None
+        sub.cancel_at_period_end = False
+        actor = Actor("admin", admin.user_id)
+        tx = Transaction()
+        ledger = Ledger(sub.user_id, token_balance(sub.user_id), now, actor)
+        tokens = plan_tokens(plan)
+        if tokens > 0:
+            ledger.credit(tokens, "SUBSCRIPTION", sub.id, f"Plan tokens: {plan.name}")
+        ledger.write(tx)
+        subscription_store.update_subscription(tx, sub, LifecyclePolicy.of(ref))
+        activated = SubscriptionActivated(
+            **subscription_data(sub, plan), started_at=iso(sub.started_at), expires_at=iso(sub.expires_at)
+        )
+        tx.events.append(Event(activated, actor, occurred_at=now))
+        tx.commit()
+        return _subscription_answer(sub, "Subscription activated")
+
+    return retrying(attempt, retry_on=lost_race)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from chalicelib.invoices.models import LineItem
-from chalicelib.payments.activation import Activation, line_kind
+from chalicelib.payments.activation import Activation, line_kind, plan_tokens
 from chalicelib.subscriptions import machine
 from chalicelib.subscriptions.machine import Move
 from chalicelib.subscriptions.models import SubscriptionItem
@@ -104,9 +104,7 @@ class SubscriptionReversal:
             done.subscriptions.append(sub.id)
             done.addons += [a.id for a in activation.addon_subscriptions.values() if a.status != before[a.id]]
         plan_id = str((line.metadata or {}).get("plan_id") or sub.tarif_plan_id)
-        plan = activation.ref.plan(plan_id)
-        features = plan.features if plan is not None and isinstance(plan.features, dict) else {}
-        done.take_tokens(activation, int(features.get("default_tokens", 0)), "SUBSCRIPTION", sub.id)
+        done.take_tokens(activation, plan_tokens(activation.ref.plan(plan_id)), "SUBSCRIPTION", sub.id)
 
 
 class AddonReversal:

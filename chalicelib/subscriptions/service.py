@@ -271,7 +271,11 @@ class Held:
 
 
 def _held(principal: Principal, subscription_id: str) -> Held:
-    subscriptions, addons = repository.holdings_of(principal.user_id)
+    return _held_by(principal.user_id, subscription_id)
+
+
+def _held_by(user_id: str, subscription_id: str) -> Held:
+    subscriptions, addons = repository.holdings_of(user_id)
     found = {s.id: s for s in subscriptions}
     sub = found.get(subscription_id)
     if sub is None:
@@ -681,16 +685,19 @@ def cancel(
     reason: str | None,
     immediately: bool,
     recorder: AnswerRecorder | None = None,
+    *,
+    owner_id: str | None = None,
 ) -> dict[str, Any]:
     """§9.1: an ACTIVE or TRIALING subscription ends at its period (trial) end unless `immediately`; any other
-    live one ends now. Linked add-ons follow; unpaid invoices that bill only what ends are voided."""
+    live one ends now. Linked add-ons follow; unpaid invoices that bill only what ends are voided. An admin
+    (admin.md §8.5) cancels another user's subscription: `owner_id` names that user, the admin is the actor."""
 
     def step() -> dict[str, Any]:
-        held = _held(principal, subscription_id)
+        held = _held_by(owner_id or principal.user_id, subscription_id)
         sub = held.sub
         if sub.status in machine.ENDED:
             raise BadRequest("Subscription is already cancelled or expired")
-        actor = Actor.user(principal.user_id)
+        actor = Actor("admin", principal.user_id) if owner_id else Actor.user(principal.user_id)
         tx = Transaction()
         if not immediately and machine.allowed(sub, Move.SCHEDULE_CANCEL):
             if sub.cancel_at_period_end:
