@@ -73,7 +73,7 @@ def _document(document: Any) -> Response:
 
 @route(
     bp,
-    "/admin/invoices/",
+    "/admin/invoices",
     "GET",
     access=VIEW_INVOICES,
     query=schemas.AdminInvoicesQuery,

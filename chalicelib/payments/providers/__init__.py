@@ -18,6 +18,9 @@ import importlib
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
+from chalicelib.payments.outcomes import ProviderRefundFailed as ProviderRefundFailed
+from chalicelib.payments.outcomes import RefundKeyInUse as RefundKeyInUse
+
 if TYPE_CHECKING:
     from chalicelib.invoices.models import InvoiceItem
     from chalicelib.invoices.repository import InvoiceRecords
@@ -28,14 +31,6 @@ _IMPLEMENTATIONS = {
     "sandbox": "chalicelib.payments.providers.sandbox:SandboxProvider",
     "invoice": "chalicelib.payments.providers.bank_transfer:BankTransferProvider",
 }
-
-
-class ProviderRefundFailed(Exception):
-    """The provider refused to give the money back; the message is the provider's."""
-
-
-class RefundKeyInUse(Exception):
-    """The idempotency key already names a refund of another amount: someone else is refunding this invoice."""
 
 
 class PaymentProvider(Protocol):

@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.core import clock
 from chalicelib.core.ids import new_id
-from chalicelib.payments.outcomes import Payment, PaymentKind, ProviderStart, SavedMethodCharge
+from chalicelib.payments.outcomes import (
+    Payment,
+    PaymentKind,
+    ProviderRefundFailed,
+    ProviderStart,
+    RefundKeyInUse,
+    SavedMethodCharge,
+)
 
 if TYPE_CHECKING:
     from chalicelib.invoices.models import InvoiceItem
@@ -62,7 +69,6 @@ class SandboxProvider:
         """Give money back at once, once per idempotency key, never more of a capture than it took: the invoice's
         refunds (`<invoice id>:refund:<n>`) count against its total, an orphaned second payment's against its own."""
         from chalicelib.payments import repository
-        from chalicelib.payments.providers import ProviderRefundFailed, RefundKeyInUse
 
         capture_id = invoice.id if key.startswith(f"{invoice.id}:refund:") else key
         for _ in range(REFUND_ATTEMPTS):
