@@ -10,6 +10,7 @@ from chalicelib.core.lazy import lazy_module, model_refs
 from chalicelib.http.access import admin
 from chalicelib.http.pagination import page_keys, page_or_default
 from chalicelib.http.request import Req
+from chalicelib.http.responses import attachment
 from chalicelib.http.routing import Binary, route
 
 if TYPE_CHECKING:
@@ -60,15 +61,7 @@ def refund_subscription(req: Req, subscription_id: str, body: RefundBody) -> Any
 
 
 def _document(document: Any) -> Response:
-    return Response(
-        body=document.content,
-        status_code=200,
-        headers={
-            "Content-Type": document.media_type,
-            "Content-Disposition": f'attachment; filename="{document.filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return attachment(document.content, document.media_type, document.filename)
 
 
 @route(
