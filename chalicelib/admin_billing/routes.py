@@ -93,6 +93,22 @@ def get_admin_invoice(req: Req, invoice_id: str) -> Any:
 
 @route(
     bp,
+    "/admin/invoices/{invoice_id}/duplicate",
+    "POST",
+    access=MANAGE_INVOICES,
+    uuid_params=INVOICE_ID,
+    idempotent=True,
+    body=schemas.NoFields,
+    status=201,
+    responses={201: schemas.InvoiceDuplicateAnswer},
+)
+def duplicate_invoice(req: Req, invoice_id: str, body: Any) -> Any:
+    """A new PENDING MANUAL invoice with copies of the lines; paying it activates nothing."""
+    return service.duplicate_invoice(req.user, invoice_id, req.idempotency)
+
+
+@route(
+    bp,
     "/admin/invoices/{invoice_id}/void",
     "POST",
     access=MANAGE_INVOICES,

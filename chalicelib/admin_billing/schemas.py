@@ -249,3 +249,10 @@ class AdminSubscriptionDetailAnswer(Answer):
     """One subscription as the admin sees it"""
 
     subscription: AdminSubscriptionDetail
+
+
+class InvoiceDuplicateAnswer(Answer):
+    """The new invoice"""
+
+    invoice: AdminInvoice
+    message: Literal["Invoice duplicated successfully"]

@@ -11,6 +11,7 @@ from chalicelib.catalog.pricing import Currencies
 from chalicelib.catalog.repository import Reference, reference
 from chalicelib.core import clock
 from chalicelib.core.errors import BadRequest, NotFound
+from chalicelib.core.ids import new_id
 from chalicelib.core.money import format_money
 from chalicelib.core.paging import Page, PageRequest
 from chalicelib.core.times import iso, sortable
@@ -38,7 +39,7 @@ from chalicelib.subscriptions.policy import LifecyclePolicy
 from chalicelib.tokens.ledger import Ledger
 from chalicelib.tokens.repository import balance_of as token_balance
 from chalicelib.users.models import UserItem
-from chalicelib.users.repository import find_user, find_user_by_email
+from chalicelib.users.repository import find_details, find_user, find_user_by_email
 
 if TYPE_CHECKING:
     from chalicelib.admin_billing.schemas import AdminCancelBody, AdminInvoicesQuery, ExtendBody, RefundBody
@@ -469,5 +470,59 @@ def activate_subscription(admin: Principal, subscription_id: str) -> dict[str, A
         tx.events.append(Event(activated, actor, occurred_at=now))
         tx.commit()
         return _subscription_answer(sub, "Subscription activated")
+
+    return retrying(attempt, retry_on=lost_race)
+
+
+def duplicate_invoice(admin: Principal, invoice_id: str, recorder: AnswerRecorder | None = None) -> dict[str, Any]:
+    """§9.3: a new PENDING MANUAL invoice for the same user, plan, subscription and currency, with copies of the
+    lines at the same prices and tax; its capture records the payment and activates nothing."""
+    from chalicelib.invoices.builder import Line
+    from chalicelib.invoices.issue import InvoiceDraft, issue
+
+    records = _invoice_records(invoice_id)
+    source = records.invoice
+    ref = reference()
+    owner = find_user(source.user_id)
+    places = _places(ref, source.currency)
+    # The tax the original carried (its code and rate), so the copies cost what the original lines did.
+    tax = next((t for t in ref.taxes if t.code == source.tax_code and t.rate == source.tax_rate), None)
+    lines = [
+        Line(
+            line_id=new_id(),
+            item_type=str(line.item_type),
+            description=str(line.description),
+            unit_price=line.unit_price,
+            item_id=line.item_id,
+            catalog_item_id=line.catalog_item_id,
+            quantity=int(line.quantity),
+            metadata=dict(line.metadata or {}),
+        )
+        for line in source.lines
+    ]
+    now = clock.now()
+
+    def attempt() -> dict[str, Any]:
+        tx = Transaction()
+        draft = InvoiceDraft(
+            user_id=source.user_id,
+            billing_reason="MANUAL",
+            currency=source.currency,
+            places=places,
+            lines=lines,
+            tax=tax,
+            details=find_details(source.user_id),
+            due_date=now + timedelta(days=int(ref.settings["invoice_due_days"])),
+            prefix=str(ref.settings["invoice_prefix"]),
+            payment_method=source.payment_method,
+            subscription_id=source.subscription_id,
+            tarif_plan_id=source.tarif_plan_id,
+        )
+        copy = issue(tx, draft, now, Actor("admin", admin.user_id))
+        answer = {"invoice": admin_invoice(copy, places, owner, []), "message": "Invoice duplicated successfully"}
+        if recorder is not None:
+            recorder.record(tx, answer)
+        tx.commit()
+        return answer
 
     return retrying(attempt, retry_on=lost_race)

@@ -203,3 +203,41 @@ def test_the_list_refuses_bad_filters(api: Api, query: str, error: str) -> None:
 
 def test_observers_read_the_list(api: Api) -> None:
     assert listed(api, "limit=1", token=api.token(*OBSERVER)).status == 200
+
+
+def test_a_duplicate_copies_the_lines_and_its_payment_activates_nothing(api: Api, manual_clock: ManualClock) -> None:
+    buyer, bought = pending_basket(api, "duplicate")
+    original = bought["invoice"]
+    paid(api, buyer.token, original["id"])
+    admin = api.token(*ADMIN)
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+
+    answer = api.post(f"{ADMIN_PATH}/{original['id']}/duplicate", {}, token=admin, headers=key)
+    replay = api.post(f"{ADMIN_PATH}/{original['id']}/duplicate", {}, token=admin, headers=key)
+
+    assert answer.status == 201, answer.json
+    assert replay.json == answer.json
+    copy = answer.json["invoice"]
+    assert answer.json["message"] == "Invoice duplicated successfully"
+    assert (copy["status"], copy["billing_reason"], copy["user_email"]) == ("PENDING", "MANUAL", buyer.email)
+    assert copy["invoice_number"] != original["invoice_number"] and copy["id"] != original["id"]
+    assert (copy["total_amount"], copy["tax_amount"], copy["subscription_id"]) == (
+        original["total_amount"],
+        original["tax_amount"],
+        original["subscription_id"],
+    )
+    assert [(ln["description"], ln["gross_amount"]) for ln in copy["line_items"]] == [
+        (ln["description"], ln["gross_amount"]) for ln in original["line_items"]
+    ]
+    captured = api.post(f"{ADMIN_PATH}/{copy['id']}/mark-paid", {}, token=admin)
+    assert captured.status == 200, captured.json
+    assert captured.json["items_activated"] == {
+        "subscription": None,
+        "token_bundles": [],
+        "add_ons": [],
+        "tokens_credited": 0,
+        "bookings": [],
+    }
+    assert api.get("/api/v1/user/tokens/balance", token=buyer.token).json == {"balance": 150}
+    missing = api.post(f"{ADMIN_PATH}/{uuid.uuid4()}/duplicate", {}, token=admin)
+    assert (missing.status, missing.json) == (404, {"error": "Invoice not found"})
