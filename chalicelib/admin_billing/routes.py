@@ -14,7 +14,7 @@ from chalicelib.http.responses import attachment
 from chalicelib.http.routing import Binary, route
 
 if TYPE_CHECKING:
-    from chalicelib.admin_billing.schemas import AdminCancelBody, AdminInvoicesQuery, ExtendBody, RefundBody
+    from chalicelib.admin_billing.schemas import AdminCancelBody, AdminInvoicesQuery, ExtendBody, PlanBody, RefundBody
 
 bp = Blueprint(__name__)
 schemas = model_refs("chalicelib.admin_billing.schemas")
@@ -230,3 +230,18 @@ def extend_subscription(req: Req, subscription_id: str, body: ExtendBody) -> Any
 def activate_subscription(req: Req, subscription_id: str, body: Any) -> Any:
     """Make a subscription ACTIVE with a fresh period from now and its plan tokens."""
     return service.activate_subscription(req.user, subscription_id)
+
+
+@route(
+    bp,
+    "/admin/subscriptions/{subscription_id}/plan",
+    "PUT",
+    access=MANAGE_SUBSCRIPTIONS,
+    plugin=SUBSCRIPTION_PLUGIN,
+    uuid_params=SUBSCRIPTION_ID,
+    body=schemas.PlanBody,
+    responses={200: schemas.AdminSubscriptionAnswer},
+)
+def change_subscription_plan(req: Req, subscription_id: str, body: PlanBody) -> Any:
+    """Switch a subscription's plan at once: no invoice, no proration, the period kept."""
+    return service.change_plan(req.user, subscription_id, body)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
@@ -256,3 +256,20 @@ class InvoiceDuplicateAnswer(Answer):
 
     invoice: AdminInvoice
     message: Literal["Invoice duplicated successfully"]
+
+
+class PlanBody(Body):
+    """`PUT /admin/subscriptions/<id>/plan` (admin.md §8.7)."""
+
+    REQUIRED_PLAIN: ClassVar[dict[str, str]] = {"plan_id": "plan_id is required"}
+
+    plan_id: str
+
+    @field_validator("plan_id", mode="before")
+    @classmethod
+    def _plan(cls, value: Any) -> str:
+        if value is None or value == "":
+            raise refuse("plan_id is required")
+        if not isinstance(value, str) or not is_uuid(value):
+            raise refuse("Invalid plan_id format")
+        return value.lower()

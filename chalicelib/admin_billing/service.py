@@ -42,7 +42,7 @@ from chalicelib.users.models import UserItem
 from chalicelib.users.repository import find_details, find_user, find_user_by_email
 
 if TYPE_CHECKING:
-    from chalicelib.admin_billing.schemas import AdminCancelBody, AdminInvoicesQuery, ExtendBody, RefundBody
+    from chalicelib.admin_billing.schemas import AdminCancelBody, AdminInvoicesQuery, ExtendBody, PlanBody, RefundBody
     from chalicelib.auth.principal import Principal
     from chalicelib.core.idempotency import AnswerRecorder
     from chalicelib.invoices.models import InvoiceItem
@@ -526,3 +526,15 @@ def duplicate_invoice(admin: Principal, invoice_id: str, recorder: AnswerRecorde
         return answer
 
     return retrying(attempt, retry_on=lost_race)
+
+
+def change_plan(admin: Principal, subscription_id: str, body: PlanBody) -> dict[str, Any]:
+    """§8.7: the plan switched at once by the subscriptions domain (no invoice, no proration)."""
+    from chalicelib.subscriptions.service import change_plan_now
+
+    sub = _subscription(subscription_id)
+    changed, ref = change_plan_now(admin, sub.user_id, subscription_id, body.plan_id)
+    return {
+        "subscription": admin_subscription(changed, ref, find_user(changed.user_id)),
+        "message": "Subscription plan changed",
+    }

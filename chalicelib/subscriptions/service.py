@@ -21,6 +21,7 @@ from chalicelib.events.catalog import (
     SubscriptionCancelled,
     SubscriptionDowngradeScheduled,
     SubscriptionPaused,
+    SubscriptionPlanChanged,
     SubscriptionReactivated,
     SubscriptionRenewalUpcoming,
     SubscriptionResumed,
@@ -932,5 +933,40 @@ def resume(principal: Principal, subscription_id: str, recorder: AnswerRecorder 
         repository.update_subscription(tx, sub, policy)
         message = "Subscription resumed. Expiration extended by pause duration."
         return _commit(tx, _subscription_answer(held, message), recorder)
+
+    return retrying(step, tries=CHANGE_ATTEMPTS)
+
+
+CHANGEABLE = frozenset({"TRIALING", "ACTIVE", "PAST_DUE", "PAUSED"})
+
+
+def change_plan_now(
+    principal: Principal, owner_id: str, subscription_id: str, plan_id: str
+) -> tuple[SubscriptionItem, Reference]:
+    """admin.md §8.7: the plan switches at once, without invoice or proration — `expires_at` kept (later renewals
+    bill the new plan), a scheduled downgrade dropped, no tokens credited; the status does not change, so no move of
+    the state machine applies. Access levels follow from `subscription.plan_changed`."""
+
+    def step() -> tuple[SubscriptionItem, Reference]:
+        held = _held_by(owner_id, subscription_id)
+        sub = held.sub
+        if sub.status not in CHANGEABLE:
+            raise BadRequest("Only active subscriptions can change plan")
+        plan = held.ref.plan(plan_id)
+        if plan is None:
+            raise BadRequest("Plan not found")
+        if plan.id == sub.tarif_plan_id:
+            raise BadRequest("Already subscribed to this plan")
+        _exclusive_rule(held, plan)
+        previous = sub.tarif_plan_id
+        sub.tarif_plan_id = plan.id
+        sub.pending_plan_id = None
+        sub.updated_at = held.now
+        tx = Transaction()
+        repository.update_subscription(tx, sub, held.policy)
+        changed = SubscriptionPlanChanged(**subscription_data(sub, plan), from_plan_id=previous, to_plan_id=plan.id)
+        tx.events.append(Event(changed, Actor("admin", principal.user_id), occurred_at=held.now))
+        tx.commit()
+        return sub, held.ref
 
     return retrying(step, tries=CHANGE_ATTEMPTS)

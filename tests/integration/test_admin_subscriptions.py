@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from chalicelib.core.clock import ManualClock
-from tests.contract import INVALID_ID
+from tests.contract import BASIC, INVALID_ID, PRO
 from tests.integration.buyers import (
     Buyer,
     balance_of,
@@ -148,3 +148,49 @@ def test_unknown_subscriptions_answer_404(api: Api, method: str, suffix: str) ->
 def test_observers_may_not_change_subscriptions(api: Api, suffix: str) -> None:
     answer = api.post(f"{PATH}/{uuid.uuid4()}{suffix}", {}, token=api.token(*OBSERVER))
     assert (answer.status, answer.json["error"]) == (403, "Permission denied")
+
+
+def test_change_plan_switches_at_once_without_an_invoice(api: Api, manual_clock: ManualClock) -> None:
+    buyer, bought = active(api, "sub-plan")
+    sub_id = bought["subscription"]["id"]
+    invoices_before = len(api.get("/api/v1/user/invoices", token=buyer.token).json["invoices"])
+
+    answer = api.put(f"{PATH}/{sub_id}/plan", {"plan_id": PRO}, token=api.token(*ADMIN))
+
+    assert answer.status == 200, answer.json
+    assert answer.json["message"] == "Subscription plan changed"
+    sub = answer.json["subscription"]
+    assert (sub["tarif_plan_id"], sub["plan_id"], sub["expires_at"]) == (PRO, PRO, "2026-06-01T09:00:00Z")
+    assert len(api.get("/api/v1/user/invoices", token=buyer.token).json["invoices"]) == invoices_before
+    assert balance_of(api, buyer.token) == 150  # no tokens credited
+    [event] = events_about("subscription.plan_changed", "subscription_id", sub_id)
+    assert (event["data"]["from_plan_id"], event["data"]["to_plan_id"]) == (BASIC, PRO)
+    same = api.put(f"{PATH}/{sub_id}/plan", {"plan_id": PRO}, token=api.token(*ADMIN))
+    assert (same.status, same.json) == (400, {"error": "Already subscribed to this plan"})
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ({}, "plan_id is required"),
+        ({"plan_id": ""}, "plan_id is required"),
+        ({"plan_id": "basic"}, "Invalid plan_id format"),
+        ({"plan_id": str(uuid.UUID(int=7))}, "Plan not found"),
+    ],
+)
+def test_change_plan_refusals(api: Api, manual_clock: ManualClock, body: dict[str, Any], error: str) -> None:
+    _, bought = active(api, f"sub-plan-{uuid.uuid4().hex[:6]}")
+    answer = api.put(f"{PATH}/{bought['subscription']['id']}/plan", body, token=api.token(*ADMIN))
+    assert (answer.status, answer.json) == (400, {"error": error})
+
+
+def test_only_live_subscriptions_change_plan(api: Api, manual_clock: ManualClock) -> None:
+    _, bought = active(api, "sub-plan-ended")
+    sub_id = bought["subscription"]["id"]
+    act(api, sub_id, "cancel")
+
+    answer = api.put(f"{PATH}/{sub_id}/plan", {"plan_id": PRO}, token=api.token(*ADMIN))
+
+    assert (answer.status, answer.json) == (400, {"error": "Only active subscriptions can change plan"})
+    missing = api.put(f"{PATH}/{uuid.uuid4()}/plan", {"plan_id": PRO}, token=api.token(*ADMIN))
+    assert (missing.status, missing.json) == (404, {"error": "Subscription not found"})
