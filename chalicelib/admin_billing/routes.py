@@ -109,6 +109,36 @@ def duplicate_invoice(req: Req, invoice_id: str, body: Any) -> Any:
 
 @route(
     bp,
+    "/admin/invoices/{invoice_id}/capture",
+    "POST",
+    access=MANAGE_INVOICES,
+    uuid_params=INVOICE_ID,
+    idempotent=True,
+    body=schemas.NoFields,
+    responses={200: schemas.AuthorizationAnswer},
+)
+def capture_invoice(req: Req, invoice_id: str, body: Any) -> Any:
+    """Capture an AUTHORIZED invoice at its provider, then activate what it bills."""
+    return service.capture_authorized(req.user, invoice_id, req.idempotency)
+
+
+@route(
+    bp,
+    "/admin/invoices/{invoice_id}/release",
+    "POST",
+    access=MANAGE_INVOICES,
+    uuid_params=INVOICE_ID,
+    idempotent=True,
+    body=schemas.NoFields,
+    responses={200: schemas.AuthorizationAnswer},
+)
+def release_invoice(req: Req, invoice_id: str, body: Any) -> Any:
+    """Let an authorization go at its provider and cancel the invoice with what it bills."""
+    return service.release_authorized(req.user, invoice_id, req.idempotency)
+
+
+@route(
+    bp,
     "/admin/invoices/{invoice_id}/void",
     "POST",
     access=MANAGE_INVOICES,

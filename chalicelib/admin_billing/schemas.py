@@ -273,3 +273,10 @@ class PlanBody(Body):
         if not isinstance(value, str) or not is_uuid(value):
             raise refuse("Invalid plan_id format")
         return value.lower()
+
+
+class AuthorizationAnswer(Answer):
+    """What became of an authorization (admin.md §9.9, §9.10)"""
+
+    invoice_id: Uuid
+    status: Literal["PAID", "CANCELLED"]

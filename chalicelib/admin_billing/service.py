@@ -15,7 +15,7 @@ from chalicelib.core.ids import new_id
 from chalicelib.core.money import format_money
 from chalicelib.core.paging import Page, PageRequest
 from chalicelib.core.times import iso, sortable
-from chalicelib.events.catalog import SubscriptionActivated, SubscriptionExtended
+from chalicelib.events.catalog import InvoiceReleased, SubscriptionActivated, SubscriptionExtended
 from chalicelib.events.envelope import Actor, Event
 from chalicelib.invoices import repository as invoice_store
 from chalicelib.invoices import serializers as invoice_json
@@ -243,8 +243,11 @@ def get_invoice(invoice_id: str) -> dict[str, Any]:
     }
 
 
-def _void_with_what_it_bills(tx: Transaction, records: InvoiceRecords, admin: Principal) -> None:
-    """The invoice CANCELLED with its PENDING purchases, subscriptions and add-ons (§9.5), through their owners."""
+def _void_with_what_it_bills(
+    tx: Transaction, records: InvoiceRecords, admin: Principal, *, released: bool = False
+) -> None:
+    """The invoice CANCELLED with its PENDING purchases, subscriptions and add-ons (§9.5), through their owners;
+    `released`: an authorization let go of (§9.10, `invoice.released` instead of `invoice.voided`)."""
     actor = Actor("admin", admin.user_id)
     activation = load_activation(records.invoice, records.purchases, actor)
     for line in records.invoice.lines:
@@ -259,7 +262,16 @@ def _void_with_what_it_bills(tx: Transaction, records: InvoiceRecords, admin: Pr
     for purchase in records.purchases:
         if purchase.status == "PENDING":
             invoice_store.cancel_purchase(tx, purchase)
-    invoice_store.void(tx, records.invoice, "admin", actor, activation.now)
+    if released:
+        invoice = records.invoice
+        invoice.status = "CANCELLED"
+        invoice.updated_at = activation.now
+        invoice_store.update_invoice(tx, invoice)
+        money = format_money(invoice.total_amount, activation.places)
+        event = InvoiceReleased(invoice.id, invoice.invoice_number, invoice.user_id, money, invoice.currency)
+        tx.events.append(Event(event, actor, occurred_at=activation.now))
+    else:
+        invoice_store.void(tx, records.invoice, "admin", actor, activation.now)
     activation.write(tx)
 
 
@@ -538,3 +550,61 @@ def change_plan(admin: Principal, subscription_id: str, body: PlanBody) -> dict[
         "subscription": admin_subscription(changed, ref, find_user(changed.user_id)),
         "message": "Subscription plan changed",
     }
+
+
+def _expect_authorized(invoice: InvoiceItem) -> None:
+    if invoice.status != "AUTHORIZED":
+        raise BadRequest(f"Invoice status is {invoice.status}, expected AUTHORIZED")
+
+
+def capture_authorized(admin: Principal, invoice_id: str, recorder: AnswerRecorder | None = None) -> dict[str, Any]:
+    """§9.9: the provider takes the authorized money, then the capture of checkout-and-payments.md §6 runs."""
+    from chalicelib.payments.capture import NotCapturable, capture
+    from chalicelib.payments.outcomes import ProviderCaptureFailed
+    from chalicelib.payments.providers import provider
+
+    records = _invoice_records(invoice_id)
+    invoice = records.invoice
+    _expect_authorized(invoice)
+    if not invoice.payment_intent_id:
+        raise BadRequest("No payment_intent_id on invoice")
+    try:
+        payment = provider(invoice.payment_method or "").capture_authorized(invoice)
+    except (ProviderCaptureFailed, KeyError) as exc:
+        raise BadRequest(f"Provider capture failed: {exc}") from exc
+    answer = {"invoice_id": invoice.id, "status": "PAID"}
+
+    def record(tx: Transaction, _: Any) -> None:
+        if recorder is not None:
+            recorder.record(tx, answer)
+
+    try:
+        capture(
+            invoice.id, payment, Actor("admin", admin.user_id), extra=record, preloaded=(invoice, records.purchases)
+        )
+    except NotCapturable as exc:
+        _expect_authorized(exc.invoice)
+        raise
+    return answer
+
+
+def release_authorized(admin: Principal, invoice_id: str, recorder: AnswerRecorder | None = None) -> dict[str, Any]:
+    """§9.10: the provider lets the authorization go, then the invoice and what it bills are CANCELLED."""
+    from chalicelib.payments.providers import provider
+
+    first = _invoice_records(invoice_id)
+    _expect_authorized(first.invoice)
+    provider(first.invoice.payment_method or "").release(first.invoice)
+    answer = {"invoice_id": invoice_id, "status": "CANCELLED"}
+
+    def attempt() -> dict[str, Any]:
+        records = _invoice_records(invoice_id)
+        _expect_authorized(records.invoice)
+        tx = Transaction()
+        _void_with_what_it_bills(tx, records, admin, released=True)
+        if recorder is not None:
+            recorder.record(tx, answer)
+        tx.commit()
+        return answer
+
+    return retrying(attempt, retry_on=lost_race)

@@ -194,6 +194,17 @@ class InvoiceVoided(EventData):
 
 
 @dataclass(frozen=True)
+class InvoiceReleased(EventData):
+    TYPE = "invoice.released"
+    SOURCE = "vbwd.billing"
+    invoice_id: str
+    invoice_number: str
+    user_id: str
+    amount: str
+    currency: str
+
+
+@dataclass(frozen=True)
 class InvoicePaymentFailed(EventData):
     TYPE = "invoice.payment_failed"
     SOURCE = "vbwd.billing"

@@ -81,3 +81,7 @@ class ProviderRefundFailed(Exception):
 
 class RefundKeyInUse(Exception):
     """The idempotency key already names a refund of another amount: someone else is refunding this invoice."""
+
+
+class ProviderCaptureFailed(Exception):
+    """The provider refused to capture an authorization; the message is the provider's."""

@@ -241,3 +241,74 @@ def test_a_duplicate_copies_the_lines_and_its_payment_activates_nothing(api: Api
     assert api.get("/api/v1/user/tokens/balance", token=buyer.token).json == {"balance": 150}
     missing = api.post(f"{ADMIN_PATH}/{uuid.uuid4()}/duplicate", {}, token=admin)
     assert (missing.status, missing.json) == (404, {"error": "Invoice not found"})
+
+
+# --- authorizations (§9.9, §9.10) -----------------------------------------------------------------------------
+
+
+def authorized(api: Api, tag: str) -> tuple[Buyer, dict[str, Any]]:
+    buyer, bought = pending_basket(api, tag)
+    answer = api.post(
+        f"/api/v1/user/invoices/{bought['invoice']['id']}/pay", {"sandbox_outcome": "authorize"}, token=buyer.token
+    )
+    assert answer.status == 200 and answer.json["invoice"]["status"] == "AUTHORIZED", answer.json
+    return buyer, bought
+
+
+def test_capture_of_an_authorization_activates_what_it_bills(api: Api, manual_clock: ManualClock) -> None:
+    buyer, bought = authorized(api, "capture")
+    invoice_id = bought["invoice"]["id"]
+    admin = api.token(*ADMIN)
+
+    answer = api.post(f"{ADMIN_PATH}/{invoice_id}/capture", {}, token=admin)
+    again = api.post(f"{ADMIN_PATH}/{invoice_id}/capture", {}, token=admin)
+
+    assert (answer.status, answer.json) == (200, {"invoice_id": invoice_id, "status": "PAID"})
+    assert (again.status, again.json) == (400, {"error": "Invoice status is PAID, expected AUTHORIZED"})
+    sub = api.get(f"/api/v1/user/subscriptions/{bought['subscription']['id']}", token=buyer.token).json
+    assert sub["subscription"]["status"] == "ACTIVE"
+    assert api.get("/api/v1/user/tokens/balance", token=buyer.token).json == {"balance": 150}
+
+
+def test_release_of_an_authorization_cancels_the_invoice(api: Api, manual_clock: ManualClock) -> None:
+    buyer, bought = authorized(api, "release")
+    invoice_id = bought["invoice"]["id"]
+    admin = api.token(*ADMIN)
+
+    answer = api.post(f"{ADMIN_PATH}/{invoice_id}/release", {}, token=admin)
+
+    assert (answer.status, answer.json) == (200, {"invoice_id": invoice_id, "status": "CANCELLED"})
+    sub = api.get(f"/api/v1/user/subscriptions/{bought['subscription']['id']}", token=buyer.token).json
+    assert sub["subscription"]["status"] == "CANCELLED"
+    from tests.integration.buyers import events_about
+
+    assert len(events_about("invoice.released", "invoice_id", invoice_id)) == 1
+    pending = pending_basket(api, "release-pending")[1]["invoice"]["id"]
+    refused = api.post(f"{ADMIN_PATH}/{pending}/release", {}, token=admin)
+    assert (refused.status, refused.json) == (400, {"error": "Invoice status is PENDING, expected AUTHORIZED"})
+
+
+@pytest.mark.parametrize("action", ["capture", "release"])
+def test_capture_and_release_of_unknown_invoices(api: Api, action: str) -> None:
+    answer = api.post(f"{ADMIN_PATH}/{uuid.uuid4()}/{action}", {}, token=api.token(*ADMIN))
+    assert (answer.status, answer.json) == (404, {"error": "Invoice not found"})
+
+
+@pytest.mark.parametrize(
+    ("values", "error"),
+    [
+        ({"payment_intent_id": None}, "No payment_intent_id on invoice"),
+        ({"payment_method": "invoice"}, "Provider capture failed: Bank transfers are never authorized"),
+    ],
+)
+def test_capture_refusals(api: Api, manual_clock: ManualClock, values: dict[str, Any], error: str) -> None:
+    from chalicelib.invoices.models import InvoiceItem
+    from tests.integration.buyers import change
+
+    _, bought = authorized(api, f"capture-refused-{uuid.uuid4().hex[:6]}")
+    invoice_id = bought["invoice"]["id"]
+    change(InvoiceItem, *InvoiceItem.key(invoice_id), **values)
+
+    answer = api.post(f"{ADMIN_PATH}/{invoice_id}/capture", {}, token=api.token(*ADMIN))
+
+    assert (answer.status, answer.json) == (400, {"error": error})

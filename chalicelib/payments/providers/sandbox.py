@@ -88,6 +88,14 @@ class SandboxProvider:
                 return reference_
         raise RefundKeyInUse(key)  # the capture's refunded total kept moving under us
 
+    def capture_authorized(self, invoice: InvoiceItem) -> Payment:
+        """The sandbox holds nothing real: the authorization's intent id becomes the capture's reference."""
+        intent = str(invoice.payment_intent_id)
+        return Payment(self.code, intent, transaction_id=intent)
+
+    def release(self, invoice: InvoiceItem) -> None:
+        return None  # nothing held to let go of
+
     def charge_saved(
         self, invoice: InvoiceItem, saved_method: dict[str, Any], idempotency_key: str
     ) -> SavedMethodCharge:
