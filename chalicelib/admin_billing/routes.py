@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
@@ -23,18 +24,24 @@ INVOICE_ID = ("invoice_id",)
 SUBSCRIPTION_ID = ("subscription_id",)
 MANAGE_INVOICES = admin("invoices.manage")
 VIEW_INVOICES = admin("invoices.view")
-DEFAULT_PAGE = 20
-SUBSCRIPTION_PLUGIN = "subscription"  # admin.md §8: the subscription plugin's routes
 MANAGE_SUBSCRIPTIONS = admin("subscription.subscriptions.manage")
 VIEW_SUBSCRIPTIONS = admin("subscription.subscriptions.view")
+DEFAULT_PAGE = 20
+SUBSCRIPTION_PLUGIN = "subscription"  # admin.md §8: the subscription plugin's routes
+# The routes of one invoice or one subscription, by what they need.
+manage_invoice = functools.partial(route, bp, access=MANAGE_INVOICES, uuid_params=INVOICE_ID)
+view_invoice = functools.partial(route, bp, access=VIEW_INVOICES, uuid_params=INVOICE_ID)
+manage_subscription = functools.partial(
+    route, bp, access=MANAGE_SUBSCRIPTIONS, plugin=SUBSCRIPTION_PLUGIN, uuid_params=SUBSCRIPTION_ID
+)
+view_subscription = functools.partial(
+    route, bp, access=VIEW_SUBSCRIPTIONS, plugin=SUBSCRIPTION_PLUGIN, uuid_params=SUBSCRIPTION_ID
+)
 
 
-@route(
-    bp,
+@manage_invoice(
     "/admin/invoices/{invoice_id}/refund",
     "POST",
-    access=MANAGE_INVOICES,
-    uuid_params=INVOICE_ID,
     idempotent=True,
     body=schemas.RefundBody,
     responses={200: schemas.InvoiceRefundAnswer},
@@ -44,13 +51,9 @@ def refund_invoice(req: Req, invoice_id: str, body: RefundBody) -> Any:
     return service.refund_invoice(req.user, invoice_id, body, req.idempotency)
 
 
-@route(
-    bp,
+@manage_subscription(
     "/admin/subscriptions/{subscription_id}/refund",
     "POST",
-    access=MANAGE_SUBSCRIPTIONS,
-    plugin=SUBSCRIPTION_PLUGIN,
-    uuid_params=SUBSCRIPTION_ID,
     idempotent=True,
     body=schemas.RefundBody,
     responses={200: schemas.SubscriptionRefundAnswer},
@@ -78,12 +81,9 @@ def list_admin_invoices(req: Req, query: AdminInvoicesQuery) -> Any:
     return {"invoices": page.items, **page_keys(req, page)}
 
 
-@route(
-    bp,
+@view_invoice(
     "/admin/invoices/{invoice_id}",
     "GET",
-    access=VIEW_INVOICES,
-    uuid_params=INVOICE_ID,
     responses={200: schemas.InvoiceDetailAnswer},
 )
 def get_admin_invoice(req: Req, invoice_id: str) -> Any:
@@ -91,12 +91,9 @@ def get_admin_invoice(req: Req, invoice_id: str) -> Any:
     return service.get_invoice(invoice_id)
 
 
-@route(
-    bp,
+@manage_invoice(
     "/admin/invoices/{invoice_id}/duplicate",
     "POST",
-    access=MANAGE_INVOICES,
-    uuid_params=INVOICE_ID,
     idempotent=True,
     body=schemas.NoFields,
     status=201,
@@ -107,12 +104,9 @@ def duplicate_invoice(req: Req, invoice_id: str, body: Any) -> Any:
     return service.duplicate_invoice(req.user, invoice_id, req.idempotency)
 
 
-@route(
-    bp,
+@manage_invoice(
     "/admin/invoices/{invoice_id}/capture",
     "POST",
-    access=MANAGE_INVOICES,
-    uuid_params=INVOICE_ID,
     idempotent=True,
     body=schemas.NoFields,
     responses={200: schemas.AuthorizationAnswer},
@@ -122,12 +116,9 @@ def capture_invoice(req: Req, invoice_id: str, body: Any) -> Any:
     return service.capture_authorized(req.user, invoice_id, req.idempotency)
 
 
-@route(
-    bp,
+@manage_invoice(
     "/admin/invoices/{invoice_id}/release",
     "POST",
-    access=MANAGE_INVOICES,
-    uuid_params=INVOICE_ID,
     idempotent=True,
     body=schemas.NoFields,
     responses={200: schemas.AuthorizationAnswer},
@@ -137,12 +128,9 @@ def release_invoice(req: Req, invoice_id: str, body: Any) -> Any:
     return service.release_authorized(req.user, invoice_id, req.idempotency)
 
 
-@route(
-    bp,
+@manage_invoice(
     "/admin/invoices/{invoice_id}/void",
     "POST",
-    access=MANAGE_INVOICES,
-    uuid_params=INVOICE_ID,
     body=schemas.NoFields,
     responses={200: schemas.InvoiceVoidAnswer},
 )
@@ -151,12 +139,9 @@ def void_invoice(req: Req, invoice_id: str, body: Any) -> Any:
     return service.void_invoice(req.user, invoice_id)
 
 
-@route(
-    bp,
+@manage_invoice(
     "/admin/invoices/{invoice_id}",
     "DELETE",
-    access=MANAGE_INVOICES,
-    uuid_params=INVOICE_ID,
     responses={200: schemas.MessageAnswer},
 )
 def delete_invoice(req: Req, invoice_id: str) -> Any:
@@ -164,12 +149,9 @@ def delete_invoice(req: Req, invoice_id: str) -> Any:
     return service.delete_invoice(req.user, invoice_id)
 
 
-@route(
-    bp,
+@view_invoice(
     "/admin/invoices/{invoice_id}/pdf",
     "GET",
-    access=VIEW_INVOICES,
-    uuid_params=INVOICE_ID,
     responses={200: Binary("application/pdf", "The invoice as a PDF document (an attachment)")},
 )
 def admin_invoice_pdf(req: Req, invoice_id: str) -> Any:
@@ -177,12 +159,9 @@ def admin_invoice_pdf(req: Req, invoice_id: str) -> Any:
     return _document(service.invoice_pdf(invoice_id))
 
 
-@route(
-    bp,
+@view_invoice(
     "/admin/invoices/{invoice_id}/credit-notes",
     "GET",
-    access=VIEW_INVOICES,
-    uuid_params=INVOICE_ID,
     responses={200: schemas.CreditNotesAnswer},
 )
 def invoice_credit_notes(req: Req, invoice_id: str) -> Any:
@@ -203,13 +182,9 @@ def credit_note_pdf(req: Req, credit_note_id: str) -> Any:
     return _document(service.credit_note_pdf(credit_note_id))
 
 
-@route(
-    bp,
+@view_subscription(
     "/admin/subscriptions/{subscription_id}",
     "GET",
-    access=VIEW_SUBSCRIPTIONS,
-    plugin=SUBSCRIPTION_PLUGIN,
-    uuid_params=SUBSCRIPTION_ID,
     responses={200: schemas.AdminSubscriptionDetailAnswer},
 )
 def get_admin_subscription(req: Req, subscription_id: str) -> Any:
@@ -217,13 +192,9 @@ def get_admin_subscription(req: Req, subscription_id: str) -> Any:
     return service.get_subscription(subscription_id)
 
 
-@route(
-    bp,
+@manage_subscription(
     "/admin/subscriptions/{subscription_id}/cancel",
     "POST",
-    access=MANAGE_SUBSCRIPTIONS,
-    plugin=SUBSCRIPTION_PLUGIN,
-    uuid_params=SUBSCRIPTION_ID,
     body=schemas.AdminCancelBody,
     responses={200: schemas.AdminSubscriptionAnswer},
 )
@@ -232,13 +203,9 @@ def cancel_subscription(req: Req, subscription_id: str, body: AdminCancelBody) -
     return service.cancel_subscription(req.user, subscription_id, body)
 
 
-@route(
-    bp,
+@manage_subscription(
     "/admin/subscriptions/{subscription_id}/extend",
     "POST",
-    access=MANAGE_SUBSCRIPTIONS,
-    plugin=SUBSCRIPTION_PLUGIN,
-    uuid_params=SUBSCRIPTION_ID,
     body=schemas.ExtendBody,
     responses={200: schemas.AdminSubscriptionAnswer},
 )
@@ -247,13 +214,9 @@ def extend_subscription(req: Req, subscription_id: str, body: ExtendBody) -> Any
     return service.extend_subscription(req.user, subscription_id, body)
 
 
-@route(
-    bp,
+@manage_subscription(
     "/admin/subscriptions/{subscription_id}/activate",
     "POST",
-    access=MANAGE_SUBSCRIPTIONS,
-    plugin=SUBSCRIPTION_PLUGIN,
-    uuid_params=SUBSCRIPTION_ID,
     body=schemas.NoFields,
     responses={200: schemas.AdminSubscriptionAnswer},
 )
@@ -262,13 +225,9 @@ def activate_subscription(req: Req, subscription_id: str, body: Any) -> Any:
     return service.activate_subscription(req.user, subscription_id)
 
 
-@route(
-    bp,
+@manage_subscription(
     "/admin/subscriptions/{subscription_id}/plan",
     "PUT",
-    access=MANAGE_SUBSCRIPTIONS,
-    plugin=SUBSCRIPTION_PLUGIN,
-    uuid_params=SUBSCRIPTION_ID,
     body=schemas.PlanBody,
     responses={200: schemas.AdminSubscriptionAnswer},
 )

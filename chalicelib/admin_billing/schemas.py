@@ -20,6 +20,15 @@ DEFAULT_REASON = "Admin refund"
 DEFAULT_REFERENCE = "ADMIN_REFUND"
 
 
+def _text(value: Any, name: str, limit: int) -> str | None:
+    """An optional free text: None when absent or empty, else a string of at most `limit` characters."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > limit:
+        raise refuse(f"{name} must be a string of at most {limit} characters")
+    return value
+
+
 class RefundBody(Body):
     """`POST /admin/invoices/<id>/refund` and `/admin/subscriptions/<id>/refund` (checkout-and-payments.md §7.2)."""
 
@@ -40,20 +49,12 @@ class RefundBody(Body):
     @field_validator("reason", mode="before")
     @classmethod
     def _reason(cls, value: Any) -> str:
-        if value is None or value == "":
-            return DEFAULT_REASON
-        if not isinstance(value, str) or len(value) > 500:
-            raise refuse("reason must be a string of at most 500 characters")
-        return value
+        return _text(value, "reason", 500) or DEFAULT_REASON
 
     @field_validator("refund_reference", mode="before")
     @classmethod
     def _reference(cls, value: Any) -> str:
-        if value is None or value == "":
-            return DEFAULT_REFERENCE
-        if not isinstance(value, str) or len(value) > 255:
-            raise refuse("refund_reference must be a string of at most 255 characters")
-        return value
+        return _text(value, "refund_reference", 255) or DEFAULT_REFERENCE
 
 
 class AdminSubscription(SubscriptionWithPlan):
@@ -185,11 +186,7 @@ class AdminCancelBody(Body):
     @field_validator("reason", mode="before")
     @classmethod
     def _reason(cls, value: Any) -> str | None:
-        if value is None or value == "":
-            return None
-        if not isinstance(value, str) or len(value) > 500:
-            raise refuse("reason must be a string of at most 500 characters")
-        return value
+        return _text(value, "reason", 500)
 
     @field_validator("immediately", mode="before")
     @classmethod
