@@ -7,6 +7,7 @@ from typing import Any
 
 from chalice import Rate
 
+from chalicelib.admin_billing.routes import bp as admin_billing_routes
 from chalicelib.admin_catalog.routes import bp as admin_catalog_routes
 from chalicelib.analytics.routes import bp as analytics_routes
 from chalicelib.apidocs.routes import bp as apidocs_routes
@@ -46,6 +47,7 @@ app = create_app(
         email_template_routes,
         analytics_routes,
         admin_catalog_routes,
+        admin_billing_routes,
         dev_routes,
         apidocs_routes,
     ],

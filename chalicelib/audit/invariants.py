@@ -14,6 +14,8 @@
    1 once it has been paid and 0 before, and the outbox holds at most one `payment.captured` event for it.
 6. The subscriber counts of every plan and add-on (`COUNT#PLAN#<id>#SUBS`, `COUNT#ADDON#<id>#SUBS`, moved by the
    subscription repository) equal the subscriptions and add-on subscriptions stored, per status and in all.
+7. No invoice is refunded beyond its total: its `amount_refunded` is the sum of its credit notes not reversed, never
+   more than `total_amount`, and it is REFUNDED exactly when nothing is left (checkout-and-payments.md §7).
 
 This is an audit, not a request path: it reads every item of the tables it checks (Scan), which is fine for the
 local stack, the tests and an operator's `make check`; nothing on a request path or in a job calls it.
@@ -219,9 +221,40 @@ def check_subscriber_counts() -> list[Violation]:
     return found
 
 
+def check_refunds() -> list[Violation]:
+    from chalicelib.invoices.models import CreditNoteItem, InvoiceItem
+
+    refunded: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for note in _scan(CreditNoteItem):
+        if note.reversed_at is None:
+            refunded[str(note.invoice_id)] += Decimal(note.amount)
+    found: list[Violation] = []
+    for invoice in _scan(InvoiceItem):
+        recorded, total = Decimal(invoice.amount_refunded), Decimal(invoice.total_amount)
+        if recorded != refunded[str(invoice.id)]:
+            found.append(
+                Violation(
+                    "refunds", invoice.invoice_number, f"refunded {recorded} ≠ Σ credit notes {refunded[invoice.id]}"
+                )
+            )
+        if recorded > total:
+            found.append(Violation("refunds", invoice.invoice_number, f"refunded {recorded} of a total of {total}"))
+        if (invoice.status == "REFUNDED") != (total > 0 and recorded >= total):
+            found.append(Violation("refunds", invoice.invoice_number, f"{invoice.status} with {recorded} of {total}"))
+    return found
+
+
 def check_all(now: datetime) -> list[Violation]:
     found: list[Violation] = []
-    for check in (check_ledgers, check_invoices, check_billed_periods, check_captures, check_subscriber_counts):
+    checks = (
+        check_ledgers,
+        check_invoices,
+        check_billed_periods,
+        check_captures,
+        check_subscriber_counts,
+        check_refunds,
+    )
+    for check in checks:
         found += check()
     found += check_coverage(now)
     return found

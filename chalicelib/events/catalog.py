@@ -194,6 +194,17 @@ class InvoiceVoided(EventData):
 
 
 @dataclass(frozen=True)
+class InvoiceReleased(EventData):
+    TYPE = "invoice.released"
+    SOURCE = "vbwd.billing"
+    invoice_id: str
+    invoice_number: str
+    user_id: str
+    amount: str
+    currency: str
+
+
+@dataclass(frozen=True)
 class InvoicePaymentFailed(EventData):
     TYPE = "invoice.payment_failed"
     SOURCE = "vbwd.billing"
@@ -265,6 +276,15 @@ class PaymentRefunded(EventData):
     currency: str
     provider: str
     refund_reference: str | None
+
+
+@dataclass(frozen=True)
+class RefundReversed(EventData):
+    TYPE = "refund.reversed"
+    SOURCE = "vbwd.billing"
+    invoice_id: str
+    credit_note_id: str
+    provider: str
 
 
 # --- subscriptions and add-ons (vbwd.subscriptions) ------------------------------------------------------------

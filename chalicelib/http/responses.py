@@ -43,3 +43,16 @@ def internal_error_response(request_id: str | None, envelope: dict[str, Any] | N
 def unavailable_response(request_id: str | None, retry_after: int | None = None) -> Response:
     headers = {"Retry-After": str(retry_after)} if retry_after else None
     return json_response({"error": "Service unavailable", "request_id": request_id}, 503, headers)
+
+
+def attachment(content: bytes, media_type: str, filename: str) -> Response:
+    """A document to download (invoice and credit-note PDFs): never cached, saved under `filename`."""
+    return Response(
+        body=content,
+        status_code=200,
+        headers={
+            "Content-Type": media_type,
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from chalicelib.core.ids import new_id
-from chalicelib.core.money import round_money
+from chalicelib.core.money import format_money, round_money
+from chalicelib.events.catalog import CreditNoteCreated, InvoiceRefunded, PaymentRefunded
+from chalicelib.events.envelope import EventData
 from chalicelib.invoices import repository
 from chalicelib.invoices.models import CreditNoteItem, InvoiceItem
 from chalicelib.store.numbering import take_number
@@ -35,6 +38,7 @@ def issue_credit_note(
     prefix: str,
     places: int,
     now: datetime,
+    reversals: dict[str, Any] | None = None,
 ) -> CreditNoteItem:
     """Add a numbered credit note to the transaction (the caller updates the invoice's `amount_refunded`)."""
     note_id = new_id()
@@ -56,7 +60,60 @@ def issue_credit_note(
         reason=reason,
         refund_reference=refund_reference,
         provider=provider,
+        reversals=reversals,
         created_at=now,
     )
     repository.add_credit_note(tx, note)
     return note
+
+
+def record_refund(
+    tx: Transaction,
+    invoice: InvoiceItem,
+    amount: Decimal,
+    *,
+    reason: str,
+    provider: str | None,
+    refund_reference: str | None,
+    prefix: str,
+    places: int,
+    now: datetime,
+    reversals: dict[str, Any] | None = None,
+) -> tuple[CreditNoteItem, list[EventData]]:
+    """`amount` given back on a PAID invoice (§7.2): its `amount_refunded` grows (the caller writes the invoice, on
+    the version read, so concurrent refunds can never pass its total), REFUNDED once nothing is left, and a numbered
+    credit note joins `tx`. Returns the note and the refund's events, in the contract's order."""
+    invoice.amount_refunded = invoice.amount_refunded + amount
+    full = invoice.amount_refunded >= invoice.total_amount
+    if full:
+        invoice.status = "REFUNDED"
+    invoice.updated_at = now
+    note = issue_credit_note(
+        tx,
+        invoice,
+        amount,
+        reason=reason,
+        provider=provider,
+        refund_reference=refund_reference,
+        full_refund=full,
+        prefix=prefix,
+        places=places,
+        now=now,
+        reversals=reversals,
+    )
+    money = format_money(amount, places)
+    number = note.credit_note_number
+    return note, [
+        PaymentRefunded(invoice.id, money, invoice.currency, provider or "none", refund_reference),
+        CreditNoteCreated(note.id, number, invoice.id, invoice.user_id, money, invoice.currency, reason),
+        InvoiceRefunded(
+            invoice.id,
+            invoice.invoice_number,
+            invoice.user_id,
+            money,
+            invoice.currency,
+            refund_reference,
+            note.id,
+            full,
+        ),
+    ]

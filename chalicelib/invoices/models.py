@@ -3,8 +3,9 @@
 Lines are stored inside the invoice: an invoice and its lines are written, paid and refunded together. The index
 keys follow from the invoice's state (`InvoiceItem.index`): GSI1 `USER#<id>` lists a user's invoices newest first,
 GSI4 `USER#<id>#<status>` those of one status; GSI2 (sparse, sharded) holds PENDING invoices by due date for the
-housekeeping job; GSI3 `INVOICES` lists every invoice for the admin. A deleted invoice is in none of them. How many
-invoices a user has, in all and per status, is kept on `InvoiceCountsItem` in the `counters` table.
+housekeeping job; GSI3 `INVOICES#<status>` lists the invoices of one status for the admin, newest `invoiced_at`
+first. A deleted invoice is in none of them. How many invoices a user has, in all and per status, is kept on
+`InvoiceCountsItem` in the `counters` table — and so are the counts of every invoice, and of every day's.
 """
 
 from __future__ import annotations
@@ -37,6 +38,22 @@ def user_invoices(user_id: str) -> str:
 def user_invoices_in(user_id: str, status: str) -> str:
     """GSI4 partition: a user's invoices of one status."""
     return f"USER#{user_id}#{status}"
+
+
+def admin_invoices_in(status: str) -> str:
+    """GSI3 partition: every invoice of one status, by `invoiced_at` (the admin list, admin.md §9.1)."""
+    return f"INVOICES#{status}"
+
+
+# Every invoice's counts and each day's, sharded by invoice id so that concurrent checkouts and captures rarely name
+# the same counter item in their transactions (DynamoDB refuses one of two that do: TransactionConflict, retried).
+COUNT_SHARDS = 16
+ALL_COUNTS = "COUNT#INVOICES"  # pk; sk `<shard>`: the invoices of one shard, in all and per status
+DAY_COUNTS = "COUNT#INVOICES#DAYS"  # pk; sk `<YYYY-MM-DD>#<shard>` of `invoiced_at`: that day's, per status
+
+
+def count_shard(invoice_id: str) -> str:
+    return f"{zlib.crc32(invoice_id.encode()) % COUNT_SHARDS:02d}"
 
 
 def pending_partition(shard: int) -> str:
@@ -119,7 +136,7 @@ class InvoiceItem(InvoicesTable, discriminator="INVOICE"):
         newest = f"{sortable(self.invoiced_at)}#{self.id}"
         self.gsi1pk, self.gsi1sk = user_invoices(self.user_id), newest
         self.gsi4pk, self.gsi4sk = user_invoices_in(self.user_id, self.status), newest
-        self.gsi3pk, self.gsi3sk = "INVOICES", f"{sortable(self.created_at)}#{self.id}"
+        self.gsi3pk, self.gsi3sk = admin_invoices_in(self.status), newest
         if self.status == "PENDING" and self.due_date is not None:
             self.gsi2pk = pending_partition(zlib.crc32(self.id.encode()) % PENDING_SHARDS)
             self.gsi2sk = f"{sortable(self.due_date)}#{self.id}"
@@ -188,7 +205,12 @@ class CreditNoteItem(InvoicesTable, discriminator="CREDIT_NOTE"):
     reason = UnicodeAttribute(null=True)
     refund_reference = UnicodeAttribute(null=True)
     provider = UnicodeAttribute(null=True)
+    # What a full refund reversed (purchases, subscription, add-ons, tokens taken), so a refund reversal (§7.4)
+    # can undo exactly that; `reversed_at` once the provider cancelled the refund.
+    reversals = JSONAttribute(null=True)
+    reversed_at = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
 
     @classmethod
     def key(cls, invoice_id: str, credit_note_id: str) -> tuple[str, str]:

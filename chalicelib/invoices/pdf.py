@@ -6,7 +6,7 @@ carry the ISO currency code, so no symbol is lost.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -25,16 +25,18 @@ def _money(amount: Decimal, currency: str, places: int) -> str:
     return f"{format_money(amount, places)} {currency}"
 
 
-def render_invoice(
-    invoice: InvoiceItem, credit_notes: Iterable[CreditNoteItem], settings: dict[str, Any], places: int
-) -> bytes:
+Line = Callable[..., None]
+
+
+def _document(title: str, settings: dict[str, Any]) -> tuple[Any, Line]:
+    """A new A4 page headed with the seller, and the function that writes one line of text on it."""
     from fpdf import FPDF  # loaded with the first document, not with the function's cold start
 
     pdf = FPDF(format="A4")
     pdf.core_fonts_encoding = ENCODING
     pdf.set_auto_page_break(auto=True, margin=18)
     pdf.add_page()
-    pdf.set_title(_text(f"Invoice {invoice.invoice_number}"))
+    pdf.set_title(_text(title))
 
     def line(text: Any = "", size: int = 9, style: str = "", height: float = 5) -> None:
         pdf.set_font("helvetica", style=style, size=size)
@@ -52,6 +54,39 @@ def render_invoice(
         if part:
             line(part)
     pdf.ln(4)
+    return pdf, line
+
+
+def render_credit_note(note: CreditNoteItem, settings: dict[str, Any], places: int) -> bytes:
+    """A credit note (admin.md §9.12, checkout-and-payments.md §2.4): what was given back on which invoice."""
+    pdf, line = _document(f"Credit note {note.credit_note_number}", settings)
+    line(f"Credit note {note.credit_note_number}", size=16, style="B", height=9)
+    line(f"Date: {note.created_at:%Y-%m-%d}")
+    line(f"For invoice {note.invoice_number}")
+    if note.reason:
+        line(f"Reason: {note.reason}")
+    if note.refund_reference:
+        line(f"Refund reference: {note.refund_reference}")
+    pdf.ln(3)
+    for label, amount, style in (
+        ("Net", note.net_amount, ""),
+        ("Tax", note.tax_amount, ""),
+        ("Credited", note.amount, "B"),
+    ):
+        pdf.set_font("helvetica", style=style, size=10)
+        pdf.cell(130, 6, label, align="R")
+        pdf.cell(52, 6, _money(amount, note.currency, places), align="R", new_x="LMARGIN", new_y="NEXT")
+    if note.full_refund:
+        line("The invoice is refunded in full.")
+    if note.reversed_at is not None:
+        line(f"Reversed on {note.reversed_at:%Y-%m-%d}: the provider cancelled this refund.")
+    return bytes(pdf.output())
+
+
+def render_invoice(
+    invoice: InvoiceItem, credit_notes: Iterable[CreditNoteItem], settings: dict[str, Any], places: int
+) -> bytes:
+    pdf, line = _document(f"Invoice {invoice.invoice_number}", settings)
     line(f"Invoice {invoice.invoice_number}", size=16, style="B", height=9)
     line(f"Invoice date: {invoice.invoiced_at:%Y-%m-%d}")
     if invoice.due_date:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalice.app import Blueprint, Response
+from chalice.app import Blueprint
 
 from chalicelib.core.lazy import lazy_module, model_refs
 from chalicelib.http.access import USER, admin
 from chalicelib.http.pagination import whole_list_or_page
 from chalicelib.http.request import Req
+from chalicelib.http.responses import attachment
 from chalicelib.http.routing import Binary, Reply, route
 from chalicelib.payments.outcomes import PaymentKind, PaymentOutcome
 
@@ -64,15 +65,7 @@ def get_invoice(req: Req, invoice_id: str) -> Any:
 def invoice_pdf(req: Req, invoice_id: str) -> Any:
     """The caller's invoice as PDF."""
     document = service.invoice_pdf(req.user, invoice_id)
-    return Response(
-        body=document.content,
-        status_code=200,
-        headers={
-            "Content-Type": document.media_type,
-            "Content-Disposition": f'attachment; filename="{document.filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return attachment(document.content, document.media_type, document.filename)
 
 
 def render_payment(outcome: PaymentOutcome) -> Reply:

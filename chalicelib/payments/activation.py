@@ -52,6 +52,12 @@ from chalicelib.tokens.ledger import Ledger
 from chalicelib.users.models import UserItem
 
 
+def plan_tokens(plan: PlanItem | None) -> int:
+    """The tokens a period of the plan credits (its `default_tokens` feature)."""
+    features = plan.features if plan is not None and isinstance(plan.features, dict) else {}
+    return int(features.get("default_tokens", 0))
+
+
 @dataclass
 class Unfulfilled:
     line: LineItem
@@ -168,7 +174,7 @@ class Activation:
         return addon
 
     def credit_plan_tokens(self, sub: SubscriptionItem, plan: PlanItem) -> None:
-        tokens = int((plan.features or {}).get("default_tokens", 0)) if isinstance(plan.features, dict) else 0
+        tokens = plan_tokens(plan)
         if tokens > 0:
             self.ledger.credit(tokens, "SUBSCRIPTION", sub.id, f"Plan tokens: {plan.name}")
 

@@ -17,15 +17,13 @@ from chalicelib.catalog.models import CatalogVersionItem
 from chalicelib.catalog.pricing import Currencies
 from chalicelib.catalog.repository import reference
 from chalicelib.core import clock
-from chalicelib.core.money import format_money
-from chalicelib.events.catalog import CreditNoteCreated, InvoiceRefunded, PaymentRefunded
 from chalicelib.events.envelope import Actor
 from chalicelib.invoices import repository as invoice_store
-from chalicelib.invoices.credit_notes import issue_credit_note
+from chalicelib.invoices.credit_notes import record_refund
 from chalicelib.invoices.models import CreditNoteItem, InvoiceItem, TokenBundlePurchaseItem
 from chalicelib.payments.activation import Activation
 from chalicelib.payments.outcomes import Payment
-from chalicelib.payments.providers import refund_reference_for
+from chalicelib.payments.providers import refund_key, refund_reference_for
 from chalicelib.store.numbering import guard_refused
 from chalicelib.store.reads import batch_get
 from chalicelib.store.retry import retrying
@@ -116,6 +114,17 @@ def prepare(
     actor: Actor,
 ) -> CaptureResult:
     """Add the capture of a loaded invoice to `tx` (reads the buyer's subscriptions, balance and catalog)."""
+    activation = load_activation(invoice, purchases, actor)
+    activation.capture(payment)
+    note = refund_unfulfilled(tx, activation, payment)
+    activation.write(tx)
+    return CaptureResult(invoice, activation.activated, activation.places, [note] if note else [])
+
+
+def load_activation(invoice: InvoiceItem, purchases: list[TokenBundlePurchaseItem], actor: Actor) -> Activation:
+    """What a change of a loaded invoice's lines works on: the buyer's live holdings and whatever the lines name
+    (one Query), the buyer, the token balance and the catalog version (one BatchGetItem). The capture and the
+    refund pipeline (`chalicelib.refunds`) both start here."""
     now = clock.now()
     # The user's live holdings (is_single conflicts) and whatever the invoice's own lines name, in any status.
     subscriptions, addon_subscriptions = subscription_store.live_holdings(invoice.user_id)
@@ -138,7 +147,7 @@ def prepare(
         raise LookupError(f"the buyer of invoice {invoice.id} no longer exists")
     ref = reference(version.token if isinstance(version, CatalogVersionItem) else "")
     places = Currencies.of(ref.currencies).places(invoice.currency)
-    activation = Activation(
+    return Activation(
         invoice=invoice,
         user=user,
         purchases={p.id: p for p in purchases},
@@ -150,10 +159,6 @@ def prepare(
         actor=actor,
         places=places,
     )
-    activation.capture(payment)
-    note = refund_unfulfilled(tx, activation, payment)
-    activation.write(tx)
-    return CaptureResult(invoice, activation.activated, places, [note] if note else [])
 
 
 def refund_unfulfilled(tx: Transaction, activation: Activation, payment: Payment) -> CreditNoteItem | None:
@@ -162,46 +167,20 @@ def refund_unfulfilled(tx: Transaction, activation: Activation, payment: Payment
     if not activation.unfulfilled or amount <= 0:
         return None
     invoice = activation.invoice
-    reference_ = refund_reference_for(payment.provider, invoice, amount)
-    invoice.amount_refunded = invoice.amount_refunded + amount
-    full = invoice.amount_refunded >= invoice.total_amount
-    if full:
-        invoice.status = "REFUNDED"
-    reason = "; ".join(dict.fromkeys(u.reason for u in activation.unfulfilled))
-    note = issue_credit_note(
+    # The invoice was not PAID before this capture, so this is its first refund (a retried capture reuses the key).
+    reference_ = refund_reference_for(payment.provider, invoice, amount, refund_key(invoice.id, 1))
+    note, events = record_refund(
         tx,
         invoice,
         amount,
-        reason=reason,
+        reason="; ".join(dict.fromkeys(u.reason for u in activation.unfulfilled)),
         provider=payment.provider,
         refund_reference=reference_,
-        full_refund=full,
         prefix=str(activation.ref.settings["credit_note_prefix"]),
         places=activation.places,
         now=activation.now,
     )
-    money = format_money(amount, activation.places)
-    event = activation.event
-    activation.events += [
-        event(PaymentRefunded(invoice.id, money, invoice.currency, payment.provider, reference_)),
-        event(
-            CreditNoteCreated(
-                note.id, note.credit_note_number, invoice.id, invoice.user_id, money, invoice.currency, reason
-            )
-        ),
-        event(
-            InvoiceRefunded(
-                invoice.id,
-                invoice.invoice_number,
-                invoice.user_id,
-                money,
-                invoice.currency,
-                reference_,
-                note.id,
-                full,
-            )
-        ),
-    ]
+    activation.events += [activation.event(data) for data in events]
     return note
 
 

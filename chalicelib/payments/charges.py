@@ -164,7 +164,9 @@ def _capture(invoice: InvoiceItem, record: ChargeAttemptItem, answer: SavedMetho
         result = capture(invoice.id, payment, actor, extra=close)
     except NotCapturable as exc:
         # Captured by someone else while the provider was charging: give this money back at once.
-        refunded = refund_reference_for(payment.provider, exc.invoice, exc.invoice.total_amount)
+        refunded = refund_reference_for(
+            payment.provider, exc.invoice, exc.invoice.total_amount, f"{record.idempotency_key}:orphaned"
+        )
         logger.warning(
             "orphaned off-session payment refunded",
             invoice_id=invoice.id,

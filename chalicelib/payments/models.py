@@ -12,6 +12,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 
+from chalicelib.store.attributes import DecimalAttribute
 from chalicelib.store.base import IdempotencyTable, ProviderEventsTable
 
 
@@ -98,3 +99,29 @@ class SandboxChargeItem(ProviderEventsTable, discriminator="SANDBOX_CHARGE"):
     @classmethod
     def key(cls, idempotency_key: str) -> tuple[str, str]:
         return f"SANDBOX#CHARGE#{idempotency_key}", "CHARGE"
+
+
+class SandboxRefundItem(ProviderEventsTable, discriminator="SANDBOX_REFUND"):
+    """pk `SANDBOX#REFUND#<idempotency key>`, sk `REFUND`: a refund the sandbox made, so a repeated key gets the
+    same refund (and moves no money twice)."""
+
+    invoice_id = UnicodeAttribute()
+    amount = DecimalAttribute()
+    reference = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+    @classmethod
+    def key(cls, idempotency_key: str) -> tuple[str, str]:
+        return f"SANDBOX#REFUND#{idempotency_key}", "REFUND"
+
+
+class SandboxRefundedItem(ProviderEventsTable, discriminator="SANDBOX_REFUNDED"):
+    """pk `SANDBOX#REFUNDED#<invoice id>`, sk `TOTAL`: how much of the invoice's capture the sandbox gave back;
+    like a card processor it never refunds more than it captured."""
+
+    refunded = DecimalAttribute()
+    version = VersionAttribute()
+
+    @classmethod
+    def key(cls, invoice_id: str) -> tuple[str, str]:
+        return f"SANDBOX#REFUNDED#{invoice_id}", "TOTAL"

@@ -73,3 +73,15 @@ class SavedMethodCharge:
     @property
     def succeeded(self) -> bool:
         return self.payment is not None
+
+
+class ProviderRefundFailed(Exception):
+    """The provider refused to give the money back; the message is the provider's."""
+
+
+class RefundKeyInUse(Exception):
+    """The idempotency key already names a refund of another amount: someone else is refunding this invoice."""
+
+
+class ProviderCaptureFailed(Exception):
+    """The provider refused to capture an authorization; the message is the provider's."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist
@@ -18,9 +19,11 @@ from chalicelib.payments.models import (
     ProviderEventItem,
     SandboxChargeItem,
     SandboxOutcomeItem,
+    SandboxRefundedItem,
+    SandboxRefundItem,
 )
 from chalicelib.store.errors import condition_failed, save_if
-from chalicelib.store.transactions import Transaction
+from chalicelib.store.transactions import Transaction, TransactionCancelled
 
 PAY_LOCK = timedelta(seconds=30)  # longer than any provider call; a crashed pay frees the invoice after it
 LOCK_RETENTION = timedelta(minutes=5)
@@ -176,3 +179,47 @@ def remember_sandbox_answer(
     if stored is not None:
         return stored
     return SandboxChargeItem.get(answer.pk, answer.sk, consistent_read=True)
+
+
+def sandbox_refund(idempotency_key: str) -> SandboxRefundItem | None:
+    try:
+        return SandboxRefundItem.get(*SandboxRefundItem.key(idempotency_key), consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def sandbox_refunded(invoice_id: str) -> SandboxRefundedItem | None:
+    try:
+        return SandboxRefundedItem.get(*SandboxRefundedItem.key(invoice_id), consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def remember_sandbox_refund(
+    idempotency_key: str, invoice_id: str, amount: Decimal, captured: Decimal, reference: str, now: datetime
+) -> SandboxRefundItem | None:
+    """Record a sandbox refund under its key, with the invoice's refunded total, in one transaction: refused (None)
+    when the key is already taken or the total would pass what was captured (`captured`); the caller reads which."""
+    total = sandbox_refunded(invoice_id) or SandboxRefundedItem(
+        *SandboxRefundedItem.key(invoice_id), refunded=Decimal(0)
+    )
+    if total.refunded + amount > captured:
+        return None
+    total.refunded = total.refunded + amount
+    total.ttl = now + SANDBOX_MEMORY
+    record = SandboxRefundItem(
+        *SandboxRefundItem.key(idempotency_key),
+        invoice_id=invoice_id,
+        amount=amount,
+        reference=reference,
+        created_at=now,
+        ttl=now + SANDBOX_MEMORY,
+    )
+    tx = Transaction()
+    tx.create(record, label="sandbox_refund")
+    tx.put(total, label="sandbox_refunded")  # on the version read: concurrent refunds add up or one retries
+    try:
+        tx.commit()
+    except TransactionCancelled:
+        return None
+    return record

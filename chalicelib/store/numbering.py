@@ -91,6 +91,13 @@ class SeriesItem(CountersTable, discriminator="SERIES"):
         return SERIES_PARTITION, f"{prefix}#{year}"
 
 
+def owner_of(number: str) -> str | None:
+    """The id of the document holding a number (its guard, one GetItem); None when unknown or void."""
+    [guard] = batch_get([(NumberGuardItem, *NumberGuardItem.key(number))])
+    owner = getattr(guard, "owner_id", None)
+    return str(owner) if owner and owner != VOID else None
+
+
 def format_number(prefix: str, year: int, value: int) -> str:
     return f"{prefix}-{year}-{value:06d}"
 

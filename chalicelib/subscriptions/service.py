@@ -21,6 +21,7 @@ from chalicelib.events.catalog import (
     SubscriptionCancelled,
     SubscriptionDowngradeScheduled,
     SubscriptionPaused,
+    SubscriptionPlanChanged,
     SubscriptionReactivated,
     SubscriptionResumed,
 )
@@ -271,7 +272,11 @@ class Held:
 
 
 def _held(principal: Principal, subscription_id: str) -> Held:
-    subscriptions, addons = repository.holdings_of(principal.user_id)
+    return _held_by(principal.user_id, subscription_id)
+
+
+def _held_by(user_id: str, subscription_id: str) -> Held:
+    subscriptions, addons = repository.holdings_of(user_id)
     found = {s.id: s for s in subscriptions}
     sub = found.get(subscription_id)
     if sub is None:
@@ -627,16 +632,19 @@ def cancel(
     reason: str | None,
     immediately: bool,
     recorder: AnswerRecorder | None = None,
+    *,
+    owner_id: str | None = None,
 ) -> dict[str, Any]:
     """§9.1: an ACTIVE or TRIALING subscription ends at its period (trial) end unless `immediately`; any other
-    live one ends now. Linked add-ons follow; unpaid invoices that bill only what ends are voided."""
+    live one ends now. Linked add-ons follow; unpaid invoices that bill only what ends are voided. An admin
+    (admin.md §8.5) cancels another user's subscription: `owner_id` names that user, the admin is the actor."""
 
     def step() -> dict[str, Any]:
-        held = _held(principal, subscription_id)
+        held = _held_by(owner_id or principal.user_id, subscription_id)
         sub = held.sub
         if sub.status in machine.ENDED:
             raise BadRequest("Subscription is already cancelled or expired")
-        actor = Actor.user(principal.user_id)
+        actor = Actor("admin", principal.user_id) if owner_id else Actor.user(principal.user_id)
         tx = Transaction()
         if not immediately and machine.allowed(sub, Move.SCHEDULE_CANCEL):
             if sub.cancel_at_period_end:
@@ -871,5 +879,40 @@ def resume(principal: Principal, subscription_id: str, recorder: AnswerRecorder 
         repository.update_subscription(tx, sub, policy)
         message = "Subscription resumed. Expiration extended by pause duration."
         return _commit(tx, _subscription_answer(held, message), recorder)
+
+    return retrying(step, tries=CHANGE_ATTEMPTS)
+
+
+CHANGEABLE = frozenset({"TRIALING", "ACTIVE", "PAST_DUE", "PAUSED"})
+
+
+def change_plan_now(
+    principal: Principal, owner_id: str, subscription_id: str, plan_id: str
+) -> tuple[SubscriptionItem, Reference]:
+    """admin.md §8.7: the plan switches at once, without invoice or proration — `expires_at` kept (later renewals
+    bill the new plan), a scheduled downgrade dropped, no tokens credited; the status does not change, so no move of
+    the state machine applies. Access levels follow from `subscription.plan_changed`."""
+
+    def step() -> tuple[SubscriptionItem, Reference]:
+        held = _held_by(owner_id, subscription_id)
+        sub = held.sub
+        if sub.status not in CHANGEABLE:
+            raise BadRequest("Only active subscriptions can change plan")
+        plan = held.ref.plan(plan_id)
+        if plan is None:
+            raise BadRequest("Plan not found")
+        if plan.id == sub.tarif_plan_id:
+            raise BadRequest("Already subscribed to this plan")
+        _exclusive_rule(held, plan)
+        previous = sub.tarif_plan_id
+        sub.tarif_plan_id = plan.id
+        sub.pending_plan_id = None
+        sub.updated_at = held.now
+        tx = Transaction()
+        repository.update_subscription(tx, sub, held.policy)
+        changed = SubscriptionPlanChanged(**subscription_data(sub, plan), from_plan_id=previous, to_plan_id=plan.id)
+        tx.events.append(Event(changed, Actor("admin", principal.user_id), occurred_at=held.now))
+        tx.commit()
+        return sub, held.ref
 
     return retrying(step, tries=CHANGE_ATTEMPTS)

@@ -95,6 +95,19 @@ class Ledger:
         self.events.append(Event(TokensDebited.of(entry), self.actor, occurred_at=self.now))
         return entry
 
+    def take_back(self, amount: int, reference_id: str) -> int:
+        """A refund's debit of tokens it had credited (checkout-and-payments.md §7.2): at most the balance, the rest
+        named as the shortfall not recovered; returns how many were taken."""
+        taken = min(amount, max(self.balance, 0))
+        short = amount - taken
+        description = f"Refund: {taken} tokens" + (f" (shortfall {short} not recovered)" if short else "")
+        self.debit(amount, "REFUND", reference_id, description, clamp=True)
+        return taken
+
+    def give_back(self, amount: int, transaction_type: str, reference_id: str) -> None:
+        """A refund reversal re-credits what its refund took (§7.4)."""
+        self.credit(amount, transaction_type, reference_id, f"Refund reversed: {amount} tokens restored")
+
     def apply_to(self, balance: TokenBalanceItem) -> None:
         """Put the balance, entry count and per-type counts after these changes on the balance item."""
         counts = dict(balance.type_counts or {})

@@ -13,7 +13,7 @@ from chalicelib.catalog.pricing import Currencies
 from chalicelib.catalog.repository import reference
 from chalicelib.core.money import format_money
 from chalicelib.core.times import iso
-from chalicelib.payments.outcomes import PaymentKind, ProviderStart, SavedMethodCharge
+from chalicelib.payments.outcomes import Payment, PaymentKind, ProviderCaptureFailed, ProviderStart, SavedMethodCharge
 
 if TYPE_CHECKING:
     from chalicelib.invoices.models import InvoiceItem
@@ -44,8 +44,14 @@ class BankTransferProvider:
         payment = {"provider": self.code, "status": "pending", "instructions": instructions}
         return ProviderStart(PaymentKind.INSTRUCTIONS, payment)
 
-    def refund(self, invoice: InvoiceItem, amount: Decimal) -> str | None:
+    def refund(self, invoice: InvoiceItem, amount: Decimal, key: str) -> str | None:
         return None  # paid back by the merchant's bank, outside the system
+
+    def capture_authorized(self, invoice: InvoiceItem) -> Payment:
+        raise ProviderCaptureFailed("Bank transfers are never authorized")
+
+    def release(self, invoice: InvoiceItem) -> None:
+        return None  # nothing is held
 
     def charge_saved(
         self, invoice: InvoiceItem, saved_method: dict[str, Any], idempotency_key: str

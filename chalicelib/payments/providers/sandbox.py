@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.core import clock
 from chalicelib.core.ids import new_id
-from chalicelib.payments.outcomes import Payment, PaymentKind, ProviderStart, SavedMethodCharge
+from chalicelib.payments.outcomes import (
+    Payment,
+    PaymentKind,
+    ProviderRefundFailed,
+    ProviderStart,
+    RefundKeyInUse,
+    SavedMethodCharge,
+)
 
 if TYPE_CHECKING:
     from chalicelib.invoices.models import InvoiceItem
@@ -27,6 +34,7 @@ if TYPE_CHECKING:
 
 DECLINE_CODE = "card_declined"
 DECLINE_MESSAGE = "The sandbox declined the card"
+REFUND_ATTEMPTS = 5  # a refund of the same invoice racing ours moved its total: read again
 
 
 def has_recurring_lines(invoice: InvoiceItem) -> bool:
@@ -57,8 +65,36 @@ class SandboxProvider:
         payment = {"provider": self.code, "status": "captured", "reference": reference_}
         return ProviderStart(PaymentKind.CAPTURED, payment, captured_by=taken)
 
-    def refund(self, invoice: InvoiceItem, amount: Decimal) -> str | None:
-        return f"sandbox_refund_{new_id()}"  # the sandbox gives money back at once
+    def refund(self, invoice: InvoiceItem, amount: Decimal, key: str) -> str | None:
+        """Give money back at once, once per idempotency key, never more of a capture than it took: the invoice's
+        refunds (`<invoice id>:refund:<n>`) count against its total, an orphaned second payment's against its own."""
+        from chalicelib.payments import repository
+
+        capture_id = invoice.id if key.startswith(f"{invoice.id}:refund:") else key
+        for _ in range(REFUND_ATTEMPTS):
+            # The total first, then the key: a key absent after the total was read was not in that total either.
+            refunded = repository.sandbox_refunded(capture_id)
+            done = repository.sandbox_refund(key)
+            if done is not None:
+                if done.amount != amount or done.invoice_id != capture_id:
+                    raise RefundKeyInUse(key)
+                return str(done.reference)
+            if refunded is not None and refunded.refunded + amount > invoice.total_amount:
+                raise ProviderRefundFailed("Refund exceeds the captured amount")
+            reference_ = f"sandbox_refund_{new_id()}"
+            if repository.remember_sandbox_refund(
+                key, capture_id, amount, invoice.total_amount, reference_, clock.now()
+            ):
+                return reference_
+        raise RefundKeyInUse(key)  # the capture's refunded total kept moving under us
+
+    def capture_authorized(self, invoice: InvoiceItem) -> Payment:
+        """The sandbox holds nothing real: the authorization's intent id becomes the capture's reference."""
+        intent = str(invoice.payment_intent_id)
+        return Payment(self.code, intent, transaction_id=intent)
+
+    def release(self, invoice: InvoiceItem) -> None:
+        return None  # nothing held to let go of
 
     def charge_saved(
         self, invoice: InvoiceItem, saved_method: dict[str, Any], idempotency_key: str
