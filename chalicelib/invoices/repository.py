@@ -113,6 +113,15 @@ def overdue_invoices(now: datetime) -> Iterator[InvoiceItem]:
         yield from (item for item in query if isinstance(item, InvoiceItem))
 
 
+def invoices_created_between(start: datetime, end: datetime) -> Iterator[InvoiceItem]:
+    """Invoices (not deleted) created in `[start, end)`, oldest first: a Query of the admin index (GSI3 `INVOICES`)
+    between the two moments, read a page at a time — for exports, never a Scan."""
+    between = InvoiceItem.gsi3sk.between(sortable(start), sortable(end))
+    for item in InvoiceItem.gsi3.query("INVOICES", between, page_size=WHOLE_LIST_CAP):
+        if isinstance(item, InvoiceItem) and item.created_at < end:
+            yield item
+
+
 def invoices_of(user_id: str) -> list[InvoiceItem]:
     """The user's newest invoices (up to the whole-list cap), newest first."""
     return invoices_page(user_id, PageRequest(WHOLE_LIST_CAP)).items
