@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, ClassVar
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import BeforeValidator, ConfigDict, Field, field_validator
 
 from chalicelib.auth.passwords import password_problems
 from chalicelib.auth.schemas import AccessLevelSummary, LoginUser, normalize_valid_email
@@ -25,7 +25,7 @@ from chalicelib.core.validation import (
     refuse,
 )
 from chalicelib.users.models import USER_ROLES, USER_STATUSES
-from chalicelib.users.schemas import Details, DetailsBody, Text20, Text100, Text255
+from chalicelib.users.schemas import Details, DetailsBody
 
 
 def _plain(check: Any, value: Any) -> Any:
@@ -57,35 +57,22 @@ def _blank(value: Any) -> Any:
     return None if value == "" else value
 
 
-class AdminProfileBody(DetailsBody):
-    """`PUT /admin/profile`: the details fields and `config` (merged), unknown keys ignored."""
+def _optional(check: Any) -> BeforeValidator:
+    return BeforeValidator(lambda value: None if value is None else check(value))
+
+
+Status = Annotated[str | None, _optional(_status)]
+Role = Annotated[str | None, _optional(_role)]
+
+
+class DetailsFields(DetailsBody):
+    """The details fields of auth.md §4.3 (`""` clears one) and `config`, unknown keys ignored: the body of
+    `PUT /admin/profile` (`config` merged), the `details` of `POST /admin/users/`, part of `PUT /admin/users/<id>`."""
 
     model_config = ConfigDict(extra="ignore", strict=True, defer_build=True)
 
 
-class DetailsFields(Body):
-    """`details` of `POST /admin/users/` (auth.md §4.3 limits)."""
-
-    first_name: Text100 | None = None
-    last_name: Text100 | None = None
-    phone: Text20 | None = None
-    company: Text255 | None = None
-    tax_number: Text100 | None = None
-    address_line_1: Text255 | None = None
-    address_line_2: Text255 | None = None
-    city: Text100 | None = None
-    postal_code: Text20 | None = None
-    country: Text20 | None = None
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _clear_blank(cls, value: Any) -> Any:
-        return _blank(value)
-
-    @field_validator("country")
-    @classmethod
-    def _country(cls, value: str | None) -> str | None:
-        return value.strip().upper() if value else None
+AdminProfileBody = DetailsFields
 
 
 class CreateUserBody(Body):
@@ -95,8 +82,8 @@ class CreateUserBody(Body):
 
     email: str
     password: str
-    status: str | None = None
-    role: str | None = None
+    status: Status = None
+    role: Role = None
     details: dict[str, Any] | None = None
 
     @field_validator("email", mode="before")
@@ -109,16 +96,6 @@ class CreateUserBody(Body):
     def _password(cls, value: Any) -> str:
         return _password(value)
 
-    @field_validator("status", mode="before")
-    @classmethod
-    def _status(cls, value: Any) -> str | None:
-        return None if value is None else _status(value)
-
-    @field_validator("role", mode="before")
-    @classmethod
-    def _role(cls, value: Any) -> str | None:
-        return None if value is None else _role(value)
-
     @field_validator("details", mode="before")
     @classmethod
     def _details(cls, value: Any) -> Any:
@@ -127,26 +104,12 @@ class CreateUserBody(Body):
         return value
 
 
-DETAIL_NAMES = (
-    "first_name",
-    "last_name",
-    "phone",
-    "address_line_1",
-    "address_line_2",
-    "city",
-    "postal_code",
-    "country",
-    "company",
-    "tax_number",
-)
-
-
 class UpdateUserBody(DetailsFields):
     """`PUT /admin/users/<id>` (admin.md §3.4): any of these."""
 
     is_active: bool | None = None
-    status: str | None = None
-    role: str | None = None
+    status: Status = None
+    role: Role = None
     password: str | None = None
     name: Annotated[str, "split on the first space into first and last name"] | None = None
     balance: Decimal | None = None
@@ -158,16 +121,6 @@ class UpdateUserBody(DetailsFields):
         if value is not None and not isinstance(value, bool):
             raise refuse("is_active: Not a valid boolean.")
         return value
-
-    @field_validator("status", mode="before")
-    @classmethod
-    def _status(cls, value: Any) -> str | None:
-        return None if value is None else _status(value)
-
-    @field_validator("role", mode="before")
-    @classmethod
-    def _role(cls, value: Any) -> str | None:
-        return None if value is None else _role(value)
 
     @field_validator("password", mode="before")
     @classmethod
@@ -260,19 +213,9 @@ class DeleteUserQuery(QueryString):
 class UserListQuery(PagingQuery):
     """`GET /admin/users` (admin.md §3.2)."""
 
-    status: str | None = None
-    role: str | None = None
+    status: Status = None
+    role: Role = None
     search: str | None = None
-
-    @field_validator("status")
-    @classmethod
-    def _status(cls, value: str | None) -> str | None:
-        return None if value is None else _status(value)
-
-    @field_validator("role")
-    @classmethod
-    def _role(cls, value: str | None) -> str | None:
-        return None if value is None else _role(value)
 
     @field_validator("search")
     @classmethod
