@@ -12,6 +12,7 @@
    paid period (`expires_at` in the future, or none for a one-time plan).
 5. Every captured invoice was captured exactly once: its capture count (kept by the capture's own transaction) is
    1 once it has been paid and 0 before, and the outbox holds at most one `payment.captured` event for it.
+6. The admin user lists' maintained totals (`COUNT#USERS…`) are the numbers of users they count.
 
 This is an audit, not a request path: it reads every item of the tables it checks (Scan), which is fine for the
 local stack, the tests and an operator's `make check`; nothing on a request path or in a job calls it.
@@ -187,9 +188,24 @@ def check_captures() -> list[Violation]:
     return found
 
 
+def check_user_totals() -> list[Violation]:
+    from chalicelib.users.models import UserItem, UserTotalItem
+
+    expected: Counter[str] = Counter()
+    for user in _scan(UserItem):
+        for hash_key, _ in UserTotalItem.keys_of(str(user.status), str(user.role)):
+            expected[hash_key] += 1
+    stored = {str(total.pk): int(total.value) for total in _scan(UserTotalItem)}
+    return [
+        Violation("user totals", key, f"counts {stored.get(key, 0)}, {expected[key]} users")
+        for key in sorted(set(expected) | set(stored))
+        if stored.get(key, 0) != expected[key]
+    ]
+
+
 def check_all(now: datetime) -> list[Violation]:
     found: list[Violation] = []
-    for check in (check_ledgers, check_invoices, check_billed_periods, check_captures):
+    for check in (check_ledgers, check_invoices, check_billed_periods, check_captures, check_user_totals):
         found += check()
     found += check_coverage(now)
     return found
