@@ -269,6 +269,17 @@ def test_the_admin_cannot_change_their_own_standing_or_make_super_admins(api: Ap
     assert (elevate.status, elevate.json) == (403, {"error": "Only a super admin can assign the SUPER_ADMIN role"})
 
 
+def test_only_a_super_admin_changes_a_super_admins_role_or_status(api: Api, admin_token: str, super_token: str) -> None:
+    boss = create(api, super_token, role="SUPER_ADMIN")
+    demoted = api.put(f"{USERS}/{boss['id']}", {"role": "USER"}, token=admin_token)
+    assert (demoted.status, demoted.json) == (403, {"error": "Only a super admin can assign the SUPER_ADMIN role"})
+    renamed = api.put(f"{USERS}/{boss['id']}", {"name": "Big Boss"}, token=admin_token)
+    assert (renamed.status, renamed.json["user"]["name"]) == (200, "Big Boss")
+    assert (
+        api.put(f"{USERS}/{boss['id']}", {"is_active": False}, token=super_token).json["user"]["status"] == "SUSPENDED"
+    )
+
+
 # --- §3.5 suspend and activate ----------------------------------------------------------------------------------------
 
 
