@@ -125,6 +125,8 @@ def email_search_page(
     """Users whose e-mail address starts with `prefix` (lower-cased), in address order: a Query of GSI3 whose key
     condition is the prefix, so only matching users are read; status and role filter what it reads. The total is
     a `Select=COUNT` Query of the same key condition."""
+    if not could_be_registered(prefix):
+        return Page([], 0, request.offset, request.limit)  # longer than any address (and than a key condition)
     conditions = []
     if status is not None:
         conditions.append(UserItem.status == status)

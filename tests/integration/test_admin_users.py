@@ -157,6 +157,12 @@ def test_the_list_is_newest_first_with_totals_and_filters(api: Api, admin_token:
     assert api.get(f"{USERS}?status=", token=admin_token).json["total"] == everyone["total"]
 
 
+@pytest.mark.parametrize("search", ["x" * 256, "é" * 300, "%00", "🙂" * 200, "a%23b"])
+def test_a_hostile_search_finds_nothing_and_never_fails(api: Api, admin_token: str, search: str) -> None:
+    answer = api.get(f"{USERS}?search={search}", token=admin_token)
+    assert (answer.status, answer.json["users"], answer.json["total"]) == (200, [], 0)
+
+
 @pytest.mark.parametrize(
     ("query", "error"), [("status=gone", "Invalid status: gone"), ("role=king", "Invalid role: king")]
 )
