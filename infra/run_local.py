@@ -170,6 +170,12 @@ def banner(api: int, aws: int, external: bool, choice: DynamoDBChoice, dynamodb_
         "  Demo logins:",
     ]
     lines += [f"    {email:<24} {password:<18} {role}" for email, password, role in LOGINS]
+    lines += [
+        "",
+        "  Admin CLI (another terminal, this stack): .venv/bin/python -m chalicelib.cli <command>",
+        "    create-admin --email E --password P [--super] · reset-password --email E [--password P]",
+        "    run-job <name> · check · export-invoices --from YYYY-MM-DD --to YYYY-MM-DD [--out file.csv]",
+    ]
     lines += ["", "Press Ctrl-C to stop everything.", ""]
     return "\n".join(lines)
 

@@ -16,6 +16,7 @@
    subscription repository) equal the subscriptions and add-on subscriptions stored, per status and in all.
 7. No invoice is refunded beyond its total: its `amount_refunded` is the sum of its credit notes not reversed, never
    more than `total_amount`, and it is REFUNDED exactly when nothing is left (checkout-and-payments.md §7).
+8. The admin user lists' maintained totals (`COUNT#USERS…`) are the numbers of users they count.
 
 This is an audit, not a request path: it reads every item of the tables it checks (Scan), which is fine for the
 local stack, the tests and an operator's `make check`; nothing on a request path or in a job calls it.
@@ -244,6 +245,21 @@ def check_refunds() -> list[Violation]:
     return found
 
 
+def check_user_totals() -> list[Violation]:
+    from chalicelib.users.models import UserItem, UserTotalItem
+
+    expected: Counter[str] = Counter()
+    for user in _scan(UserItem):
+        for hash_key, _ in UserTotalItem.keys_of(str(user.status), str(user.role)):
+            expected[hash_key] += 1
+    stored = {str(total.pk): int(total.value) for total in _scan(UserTotalItem)}
+    return [
+        Violation("user totals", key, f"counts {stored.get(key, 0)}, {expected[key]} users")
+        for key in sorted(set(expected) | set(stored))
+        if stored.get(key, 0) != expected[key]
+    ]
+
+
 def check_all(now: datetime) -> list[Violation]:
     found: list[Violation] = []
     checks = (
@@ -253,6 +269,7 @@ def check_all(now: datetime) -> list[Violation]:
         check_captures,
         check_subscriber_counts,
         check_refunds,
+        check_user_totals,
     )
     for check in checks:
         found += check()

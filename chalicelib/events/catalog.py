@@ -29,6 +29,38 @@ class UserUpdated(EventData):
 
 
 @dataclass(frozen=True)
+class UserSuspended(EventData):
+    TYPE = "user.suspended"
+    SOURCE = "vbwd.users"
+    user_id: str
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class UserActivated(EventData):
+    TYPE = "user.activated"
+    SOURCE = "vbwd.users"
+    user_id: str
+
+
+@dataclass(frozen=True)
+class UserDeleted(EventData):
+    TYPE = "user.deleted"
+    SOURCE = "vbwd.users"
+    user_id: str
+
+
+@dataclass(frozen=True)
+class ImpersonationStarted(EventData):
+    TYPE = "admin.impersonation_started"
+    SOURCE = "vbwd.auth"
+    WEBHOOK = False
+    admin_id: str
+    user_id: str
+    expires_at: str
+
+
+@dataclass(frozen=True)
 class PasswordResetRequested(EventData):
     TYPE = "user.password_reset_requested"
     SOURCE = "vbwd.users"

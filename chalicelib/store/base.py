@@ -141,11 +141,13 @@ class Expiring:
 
 
 @register("users", purpose="users, e-mail guards, billing details")
-class UsersTable(Gsi1Keys, Gsi2Keys, KeyedModel):
+class UsersTable(Gsi1Keys, Gsi2Keys, Gsi3Keys, Gsi4Keys, KeyedModel):
     Meta = _meta("users")
     kind = DiscriminatorAttribute()
     gsi1 = _index("gsi1")
     gsi2 = _index("gsi2")
+    gsi3 = _index("gsi3")
+    gsi4 = _index("gsi4")
 
 
 @register("auth", purpose="sessions (refresh families), refresh tokens, revoked access tokens, resets")

@@ -9,6 +9,7 @@ from typing import Any
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
+    NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
     VersionAttribute,
@@ -16,11 +17,12 @@ from pynamodb.attributes import (
 
 from chalicelib.core.times import iso
 from chalicelib.store.attributes import DecimalAttribute, string_list
-from chalicelib.store.base import UsersTable
+from chalicelib.store.base import CountersTable, UsersTable
 
 ADMIN_ROLES = frozenset({"ADMIN", "SUPER_ADMIN"})
 USER_ROLES = ("SUPER_ADMIN", "ADMIN", "USER", "VENDOR")
 USER_STATUSES = ("PENDING", "ACTIVE", "SUSPENDED", "DELETED")
+DELETED = "DELETED"
 
 
 def user_key(user_id: str) -> tuple[str, str]:
@@ -35,8 +37,28 @@ def details_key(user_id: str) -> tuple[str, str]:
     return f"USER#{user_id}", "DETAILS"
 
 
+def all_users() -> str:
+    return "USERS"
+
+
+def users_in(status: str) -> str:
+    return f"USERS#{status}"
+
+
+def users_with_role(role: str) -> str:
+    return f"USERS#ROLE#{role}"
+
+
+def email_prefix_partition(email: str) -> str:
+    """The e-mail search index is split by the address's first character; the sort key is the whole address, so
+    a prefix of any length is a `begins_with` key condition that reads only the addresses it matches."""
+    return f"EMAILPREFIX#{email[:1]}"
+
+
 class UserItem(UsersTable, discriminator="USER"):
-    """pk `USER#<id>`, sk `PROFILE`. GSI1 `USERS` and GSI2 `USERS#<status>` list users newest first."""
+    """pk `USER#<id>`, sk `PROFILE`. Newest first: GSI1 `USERS` (every user not deleted), GSI2 `USERS#<status>`,
+    GSI4 `USERS#ROLE#<role>` (not deleted); GSI3 `EMAILPREFIX#<first character>` / `<email>#<id>` (not deleted)
+    is the e-mail prefix search."""
 
     id = UnicodeAttribute()
     email = UnicodeAttribute()
@@ -70,9 +92,16 @@ class UserItem(UsersTable, discriminator="USER"):
         return item
 
     def index_for_lists(self) -> None:
+        """Derive the list and search keys from the user's status, role and e-mail; a `DELETED` user is listed
+        only under its status."""
         order = f"{iso(self.created_at)}#{self.id}"
-        self.gsi1pk, self.gsi1sk = "USERS", order
-        self.gsi2pk, self.gsi2sk = f"USERS#{self.status}", order
+        self.gsi2pk, self.gsi2sk = users_in(self.status), order
+        if self.status == DELETED:
+            self.gsi1pk = self.gsi1sk = self.gsi3pk = self.gsi3sk = self.gsi4pk = self.gsi4sk = None
+            return
+        self.gsi1pk, self.gsi1sk = all_users(), order
+        self.gsi3pk, self.gsi3sk = email_prefix_partition(self.email), f"{self.email}#{self.id}"
+        self.gsi4pk, self.gsi4sk = users_with_role(self.role), order
 
     @property
     def is_admin(self) -> bool:
@@ -81,6 +110,31 @@ class UserItem(UsersTable, discriminator="USER"):
     @property
     def name(self) -> str:
         return self.display_name or self.email.split("@", 1)[0]
+
+
+class UserTotalItem(CountersTable, discriminator="USERS_TOTAL"):
+    """pk `COUNT#USERS` (users not deleted), `COUNT#USERS#<status>`, `COUNT#USERS#ROLE#<role>` (not deleted) and
+    `COUNT#USERS#<status>#ROLE#<role>`, sk `COUNT`: the totals of the admin user lists, moved in the transaction of
+    every write that creates a user or changes its status or role."""
+
+    value = NumberAttribute(default=0)
+
+    @classmethod
+    def key(cls, status: str | None = None, role: str | None = None) -> tuple[str, str]:
+        parts = ["COUNT#USERS"]
+        if status is not None:
+            parts.append(status)
+        if role is not None:
+            parts.append(f"ROLE#{role}")
+        return "#".join(parts), "COUNT"
+
+    @classmethod
+    def keys_of(cls, status: str, role: str) -> list[tuple[str, str]]:
+        """The totals one user with this status and role is counted in."""
+        keys = [cls.key(status), cls.key(status, role)]
+        if status != DELETED:
+            keys += [cls.key(), cls.key(role=role)]
+        return keys
 
 
 class EmailGuardItem(UsersTable, discriminator="EMAIL"):
