@@ -7,6 +7,7 @@ from typing import Any
 
 from chalice import Rate
 
+from chalicelib.admin_settings.routes import bp as admin_settings_routes
 from chalicelib.apidocs.routes import bp as apidocs_routes
 from chalicelib.auth.routes import bp as auth_routes
 from chalicelib.catalog.routes import bp as catalog_routes
@@ -40,6 +41,7 @@ app = create_app(
         token_routes,
         usage_routes,
         payment_routes,
+        admin_settings_routes,
         dev_routes,
         apidocs_routes,
     ],
