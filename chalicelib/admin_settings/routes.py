@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint
 
+from chalicelib.core.errors import Forbidden
 from chalicelib.core.lazy import lazy_module, model_refs
 from chalicelib.events.envelope import Actor
 from chalicelib.http.access import admin
@@ -286,3 +287,70 @@ def get_admin_settings(req: Req) -> Any:
 def update_settings(req: Req, body: SettingsBody) -> Any:
     """Change any subset of the settings; the next checkout uses them."""
     return service.update_settings(_actor(req), body)
+
+
+# --- §15 plugins and frontend manifests --------------------------------------------------------------------------
+
+SYSTEM = admin("settings.system")
+plugins = lazy_module("chalicelib.admin_settings.plugins")
+
+
+def _json_object(req: Req) -> dict[str, Any]:
+    return req.json if req.body_bytes else {}
+
+
+@route(bp, "/admin/plugins", "GET", access=VIEW)
+def list_plugins(req: Req) -> Any:
+    """Every plugin of the product with its state and dependencies."""
+    return plugins.list_plugins()
+
+
+@route(bp, "/admin/plugins/{name}", "GET", access=VIEW)
+def get_plugin(req: Req, name: str) -> Any:
+    """One plugin with its configuration schema, form hints and saved configuration (secrets masked)."""
+    return plugins.get_plugin(name)
+
+
+@route(bp, "/admin/plugins/{name}/config", "PUT", access=admin())
+def configure_plugin(req: Req, name: str) -> Any:
+    """Save a plugin's configuration: `settings.system`, or the plugin's own configure permission."""
+    own = plugins.configure_permission(name)
+    if not req.user.has_permission("settings.system") and not (own and req.user.has_permission(own)):
+        raise Forbidden("Permission denied", required="settings.system")
+    return plugins.save_config(_actor(req), name, _json_object(req))
+
+
+@route(bp, "/admin/plugins/{name}/enable", "POST", access=SYSTEM)
+def enable_plugin(req: Req, name: str) -> Any:
+    """Enable a plugin whose dependencies are enabled."""
+    return plugins.enable_plugin(_actor(req), name)
+
+
+@route(bp, "/admin/plugins/{name}/disable", "POST", access=SYSTEM)
+def disable_plugin(req: Req, name: str) -> Any:
+    """Disable a plugin no enabled plugin depends on."""
+    return plugins.disable_plugin(_actor(req), name)
+
+
+@route(bp, "/admin/frontend-plugins/{app}", "GET", access=SYSTEM)
+def get_frontend_manifest(req: Req, app: str) -> Any:
+    """The stored plugin manifest of a frontend app."""
+    return plugins.get_manifest(app)
+
+
+@route(bp, "/admin/frontend-plugins/{app}", "PUT", access=SYSTEM)
+def put_frontend_manifest(req: Req, app: str) -> Any:
+    """Replace the plugin manifest of a frontend app."""
+    return plugins.put_manifest(_actor(req), app, _json_object(req))
+
+
+@route(bp, "/admin/frontend-plugins/{app}/{plugin}/enable", "POST", access=SYSTEM)
+def enable_frontend_plugin(req: Req, app: str, plugin: str) -> Any:
+    """Mark a plugin of an app's manifest enabled."""
+    return plugins.toggle_manifest_plugin(_actor(req), app, plugin, True)
+
+
+@route(bp, "/admin/frontend-plugins/{app}/{plugin}/disable", "POST", access=SYSTEM)
+def disable_frontend_plugin(req: Req, app: str, plugin: str) -> Any:
+    """Mark a plugin of an app's manifest disabled."""
+    return plugins.toggle_manifest_plugin(_actor(req), app, plugin, False)

@@ -24,6 +24,18 @@ FEE_TYPES = ("none", "fixed", "percentage")
 FEE_PAYERS = ("customer", "merchant")
 
 
+def plain_json(value: Any) -> Any:
+    """A parsed body's value as JSON storage takes it: fractions the parser made `Decimal` become floats (free-form
+    objects such as a method's `config` or a manifest carry no money)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {str(key): plain_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain_json(item) for item in value]
+    return value
+
+
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -149,7 +161,7 @@ class PaymentMethodBody(Body):
     def _config(cls, value: Any) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise refuse("Config must be an object")
-        return value
+        return dict(plain_json(value))
 
     @field_validator("is_active", "is_default")
     @classmethod
