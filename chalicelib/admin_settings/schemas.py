@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field, field_validator, model_validator
 
@@ -34,6 +34,21 @@ def plain_json(value: Any) -> Any:
     if isinstance(value, list):
         return [plain_json(item) for item in value]
     return value
+
+
+class Partial(Body):
+    """A body whose update form applies only the fields that were sent."""
+
+    def sent(self) -> dict[str, Any]:
+        """The fields the request named, normalized, in declaration order."""
+        return {name: getattr(self, name) for name in type(self).model_fields if name in self.model_fields_set}
+
+
+def _named(value: Any, missing: str, limit: int) -> str:
+    """A required name-like text, trimmed; `missing` when it is absent or blank."""
+    if _blank(value):
+        raise refuse(missing)
+    return str(_text(str(value).strip(), "name", limit))
 
 
 def _blank(value: Any) -> bool:
@@ -73,7 +88,7 @@ def _text(value: Any, name: str, limit: int) -> str | None:
 # --- §10 payment methods -----------------------------------------------------------------------------------------
 
 
-class PaymentMethodBody(Body):
+class PaymentMethodBody(Partial):
     """Every field of a payment method; a PUT sends any of them (`is_default` is ignored there)."""
 
     code: Any = None
@@ -186,10 +201,6 @@ class PaymentMethodBody(Body):
             raise refuse("min_amount cannot exceed max_amount")
         return self
 
-    def sent(self) -> dict[str, Any]:
-        """The fields the request named, normalized."""
-        return {name: getattr(self, name) for name in self.model_fields_set}
-
 
 class NewPaymentMethodBody(PaymentMethodBody):
     @model_validator(mode="before")
@@ -284,7 +295,7 @@ class CountryReorderBody(Body):
 # --- §12 currencies ----------------------------------------------------------------------------------------------
 
 
-class CurrencyBody(Body):
+class CurrencyBody(Partial):
     name: Any = None
     symbol: Any = None
     exchange_rate: Any = Decimal("1.000000")
@@ -294,16 +305,12 @@ class CurrencyBody(Body):
     @field_validator("name")
     @classmethod
     def _name(cls, value: Any) -> str:
-        if _blank(value):
-            raise refuse("Name is required")
-        return str(_text(str(value).strip(), "name", 100))
+        return _named(value, "Name is required", 100)
 
     @field_validator("symbol")
     @classmethod
     def _symbol(cls, value: Any) -> str:
-        if _blank(value):
-            raise refuse("Symbol is required")
-        return str(_text(str(value).strip(), "symbol", 10))
+        return _named(value, "Symbol is required", 10)
 
     @field_validator("exchange_rate")
     @classmethod
@@ -324,9 +331,6 @@ class CurrencyBody(Body):
     @classmethod
     def _active(cls, value: Any) -> bool:
         return _flag(value, "is_active")
-
-    def sent(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 class NewCurrencyBody(CurrencyBody):
@@ -360,9 +364,31 @@ def _rate_percent(value: Any, message: str) -> Decimal:
     return _decimal(value, message, low=Decimal(0), high=Decimal(100))
 
 
-class TaxRateBody(Body):
+class _Coded(Partial):
+    """A tax record's name, code (cased as the kind stores it) and description."""
+
+    UPPER_CODE: ClassVar[bool] = True
     name: Any = None
     code: Any = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: Any) -> str:
+        return _named(value, "name and code are required", 100)
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: Any) -> str:
+        code = _named(value, "name and code are required", 50)
+        return code.upper() if cls.UPPER_CODE else code.lower()
+
+    @field_validator("description", check_fields=False)
+    @classmethod
+    def _description(cls, value: Any) -> str | None:
+        return _text(value, "description", 5000)
+
+
+class TaxRateBody(_Coded):
     rate: Any = None
     description: Any = None
     country_code: Any = None
@@ -371,31 +397,12 @@ class TaxRateBody(Body):
     is_active: Any = True
     is_inclusive: Any = False
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: Any) -> str:
-        if _blank(value):
-            raise refuse("name and code are required")
-        return str(_text(str(value).strip(), "name", 100))
-
-    @field_validator("code")
-    @classmethod
-    def _code(cls, value: Any) -> str:
-        if _blank(value) or not isinstance(value, str):
-            raise refuse("name and code are required")
-        return str(_text(value.strip().upper(), "code", 50))
-
     @field_validator("rate")
     @classmethod
     def _rate(cls, value: Any) -> Decimal:
         if value is None:
             raise refuse("rate is required")
         return _rate_percent(value, "Invalid rate")
-
-    @field_validator("description")
-    @classmethod
-    def _description(cls, value: Any) -> str | None:
-        return _text(value, "description", 5000)
 
     @field_validator("country_code")
     @classmethod
@@ -426,9 +433,6 @@ class TaxRateBody(Body):
     @classmethod
     def _flags(cls, value: Any) -> bool:
         return _flag(value, "is_active")
-
-    def sent(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 class NewTaxRateBody(TaxRateBody):
@@ -462,31 +466,11 @@ class TaxRatesQuery(QueryString):
         return None if self.is_active is None else self.is_active in ("true", "1")
 
 
-class TaxClassBody(Body):
-    name: Any = None
-    code: Any = None
+class TaxClassBody(_Coded):
+    UPPER_CODE = False
     description: Any = None
     default_rate: Any = Decimal(0)
     is_default: Any = False
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: Any) -> str:
-        if _blank(value):
-            raise refuse("name and code are required")
-        return str(_text(str(value).strip(), "name", 100))
-
-    @field_validator("code")
-    @classmethod
-    def _code(cls, value: Any) -> str:
-        if _blank(value) or not isinstance(value, str):
-            raise refuse("name and code are required")
-        return str(_text(value.strip().lower(), "code", 50))
-
-    @field_validator("description")
-    @classmethod
-    def _description(cls, value: Any) -> str | None:
-        return _text(value, "description", 5000)
 
     @field_validator("default_rate")
     @classmethod
@@ -497,9 +481,6 @@ class TaxClassBody(Body):
     @classmethod
     def _default(cls, value: Any) -> bool:
         return _flag(value, "is_default")
-
-    def sent(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 class NewTaxClassBody(TaxClassBody):
@@ -544,7 +525,7 @@ def _shaped(value: Any, pattern: re.Pattern[str], message: str) -> str:
     return text
 
 
-class SettingsBody(Body):
+class SettingsBody(Partial):
     """Any subset of the keys of admin.md §14; unknown keys are ignored. Errors are reported field by field."""
 
     provider_name: Any = None
@@ -620,6 +601,3 @@ class SettingsBody(Body):
     @classmethod
     def _language(cls, value: Any) -> str:
         return _string(value, 10)
-
-    def sent(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.model_fields if name in self.model_fields_set}

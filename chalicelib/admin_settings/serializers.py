@@ -12,6 +12,7 @@ from chalicelib.catalog.models import (
     TaxClassItem,
     TaxItem,
 )
+from chalicelib.catalog.serializers import currency as public_currency
 from chalicelib.core.money import format_fixed
 from chalicelib.core.times import iso
 
@@ -73,17 +74,8 @@ def country(item: CountryItem) -> dict[str, Any]:
 
 
 def currency(item: CurrencyItem) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "code": item.code,
-        "name": item.name,
-        "symbol": item.symbol,
-        "exchange_rate": format_fixed(item.exchange_rate, 6),
-        "decimal_places": int(item.decimal_places),
-        "is_default": item.is_default,
-        "is_active": item.is_active,
-        **_stamps(item),
-    }
+    """The public currency (catalog.md §2.4) with its id, state and stamps."""
+    return {"id": item.id, **public_currency(item), "is_active": item.is_active, **_stamps(item)}
 
 
 def tax_rate(item: TaxItem) -> dict[str, Any]:

@@ -6,6 +6,7 @@ Reads come from the catalog snapshot (countries from their partition); every wri
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -74,10 +75,20 @@ def get_payment_method_by_code(code: str) -> dict[str, Any]:
     return {"payment_method": serializers.payment_method(found)}
 
 
-def _clear_defaults(ch: CatalogChange, keep: str) -> None:
-    for other in ch.ref.payment_methods:
+def _clear_defaults(ch: CatalogChange, records: Sequence[PaymentMethodItem | TaxClassItem], keep: str) -> None:
+    """Take the default flag from every record but `keep` (which the change makes the default)."""
+    for other in records:
         if other.is_default and other.id != keep:
             ch.save(other, is_default=False)
+
+
+def _claim_code(
+    ch: CatalogChange, kind: str, records: Sequence[TaxItem | TaxClassItem], code: str, owner: str, taken: str
+) -> None:
+    """Guard a code for `owner`, refused with `taken` when another record of the snapshot holds it already."""
+    if any(r.code == code and r.id != owner for r in records):
+        raise BadRequest(taken)
+    ch.claim(kind, code, owner, taken)
 
 
 def create_payment_method(actor: Actor, body: NewPaymentMethodBody) -> dict[str, Any]:
@@ -90,7 +101,7 @@ def create_payment_method(actor: Actor, body: NewPaymentMethodBody) -> dict[str,
         item = ch.new(PaymentMethodItem, method_id, id=method_id, translations={}, **values)
         ch.claim(PAYMENT_METHOD_CODE, str(body.code), method_id, "Code already exists")
         if body.is_default:
-            _clear_defaults(ch, method_id)
+            _clear_defaults(ch, ch.ref.payment_methods, method_id)
         return {"payment_method": serializers.payment_method(item), "message": "Payment method created successfully"}
 
     return change(actor, apply)
@@ -146,7 +157,7 @@ def set_default_payment_method(actor: Actor, method_id: str) -> dict[str, Any]:
         method = _method(ch.ref, method_id)
         if not method.is_active:
             raise BadRequest("Cannot set an inactive payment method as default")
-        _clear_defaults(ch, method_id)
+        _clear_defaults(ch, ch.ref.payment_methods, method_id)
         saved = method if method.is_default else ch.save(method, is_default=True)
         return {"payment_method": serializers.payment_method(saved), "message": "Set as default"}
 
@@ -421,10 +432,7 @@ def _check_tax_refs(ref: Reference, values: dict[str, Any]) -> None:
 
 
 def _claim_tax_code(ch: CatalogChange, code: str, owner: str) -> None:
-    taken = f"Tax code '{code}' already exists"
-    if any(t.code == code and t.id != owner for t in ch.ref.taxes):
-        raise BadRequest(taken)
-    ch.claim(TAX_CODE, code, owner, taken)
+    _claim_code(ch, TAX_CODE, ch.ref.taxes, code, owner, f"Tax code '{code}' already exists")
 
 
 def create_tax_rate(actor: Actor, body: NewTaxRateBody) -> dict[str, Any]:
@@ -473,16 +481,7 @@ def get_tax_class(class_id: str) -> dict[str, Any]:
 
 
 def _claim_class_code(ch: CatalogChange, code: str, owner: str) -> None:
-    taken = f"Tax class code '{code}' already exists"
-    if any(c.code == code and c.id != owner for c in ch.ref.tax_classes):
-        raise BadRequest(taken)
-    ch.claim(TAX_CLASS_CODE, code, owner, taken)
-
-
-def _clear_default_classes(ch: CatalogChange, keep: str) -> None:
-    for other in ch.ref.tax_classes:
-        if other.is_default and other.id != keep:
-            ch.save(other, is_default=False)
+    _claim_code(ch, TAX_CLASS_CODE, ch.ref.tax_classes, code, owner, f"Tax class code '{code}' already exists")
 
 
 def create_tax_class(actor: Actor, body: NewTaxClassBody) -> dict[str, Any]:
@@ -492,7 +491,7 @@ def create_tax_class(actor: Actor, body: NewTaxClassBody) -> dict[str, Any]:
         class_id = new_id()
         _claim_class_code(ch, values["code"], class_id)
         if values["is_default"]:
-            _clear_default_classes(ch, class_id)
+            _clear_defaults(ch, ch.ref.tax_classes, class_id)
         return {"tax_class": serializers.tax_class(ch.new(TaxClassItem, class_id, id=class_id, **values))}
 
     return change(actor, apply)
@@ -507,7 +506,7 @@ def update_tax_class(actor: Actor, class_id: str, body: TaxClassBody) -> dict[st
             _claim_class_code(ch, sent["code"], tax_class.id)
             ch.release(TAX_CLASS_CODE, tax_class.code)
         if sent.get("is_default"):
-            _clear_default_classes(ch, class_id)
+            _clear_defaults(ch, ch.ref.tax_classes, class_id)
         return {"tax_class": serializers.tax_class(ch.save(tax_class, **sent))}
 
     return change(actor, apply)
