@@ -11,10 +11,12 @@ import re
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from chalicelib.core.errors import BadRequest
 from chalicelib.core.money import parse_decimal
 from chalicelib.core.validation import Body, QueryString, refuse, rule
+from chalicelib.core.validation import NoBody as NoBody  # re-exported: the routes name every body here
 from chalicelib.plugins.registry import PLUGINS
 
 PAYMENT_CODE = re.compile(r"^[a-z0-9_-]{1,50}$")
@@ -34,6 +36,13 @@ def plain_json(value: Any) -> Any:
     if isinstance(value, list):
         return [plain_json(item) for item in value]
     return value
+
+
+class FreeObject(Body):
+    """A body that is a JSON object of any keys (a plugin's configuration, a frontend manifest), checked by the
+    service against what it must hold."""
+
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
 
 class Partial(Body):
@@ -601,3 +610,110 @@ class SettingsBody(Partial):
     @classmethod
     def _language(cls, value: Any) -> str:
         return _string(value, 10)
+
+
+# --- §16 access levels -------------------------------------------------------------------------------------------
+
+
+class LevelBody(Partial):
+    """An admin or user access level; `permissions` are checked against the registry by the service."""
+
+    name: Any = None
+    slug: Any = None
+    description: Any = None
+    permissions: Any = Field(default_factory=list)
+    linked_plan_slug: Any = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: Any) -> str:
+        return _named(value, "Name is required", 100)
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, value: Any) -> str | None:
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str) or len(value) > 100 or not SLUG.match(value):
+            raise refuse("Invalid slug")
+        return value
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, value: Any) -> str | None:
+        return _text(value, "description", 5000)
+
+    @field_validator("permissions")
+    @classmethod
+    def _permissions(cls, value: Any) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(key, str) for key in value):
+            raise refuse("Permissions must be a list")
+        return list(dict.fromkeys(value))
+
+    @field_validator("linked_plan_slug")
+    @classmethod
+    def _plan(cls, value: Any) -> str | None:
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            raise refuse(f"Plan '{value}' not found")
+        return value
+
+
+class NewLevelBody(LevelBody):
+    @model_validator(mode="before")
+    @classmethod
+    def _required(cls, data: Any) -> Any:
+        if isinstance(data, dict) and _blank(data.get("name")):
+            raise refuse("Name is required")
+        return data
+
+
+def _required_id(data: Any, name: str) -> Any:
+    if not isinstance(data, dict) or not isinstance(data.get(name), str) or not data[name]:
+        raise refuse(f"{name} is required")
+    return data
+
+
+class RoleIdBody(Body):
+    role_id: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _required(cls, data: Any) -> Any:
+        return _required_id(data, "role_id")
+
+
+class LevelIdBody(Body):
+    level_id: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _required(cls, data: Any) -> Any:
+        return _required_id(data, "level_id")
+
+
+class ExportBody(Body):
+    ids: Any = None
+
+    @field_validator("ids")
+    @classmethod
+    def _ids(cls, value: Any) -> list[str] | None:
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(i, str) for i in value):
+            raise refuse("ids must be a list")
+        return [i.lower() for i in value]
+
+
+class ImportBody(Body):
+    """`{roles: […]}` or `{levels: […]}` (the export format); which key is the route's."""
+
+    roles: Any = None
+    levels: Any = None
+
+    def entries(self, key: str) -> list[dict[str, Any]]:
+        value = getattr(self, key)
+        if not isinstance(value, list) or not value or not all(isinstance(e, dict) for e in value):
+            raise BadRequest(f"{key} list required")
+        return value

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist
 
+from chalicelib.access.members import track
 from chalicelib.core.ids import new_id
 from chalicelib.store.transactions import Transaction
 from chalicelib.users.emails import could_be_registered, normalize_email
@@ -63,6 +64,7 @@ def add_user(tx: Transaction, user: UserItem) -> None:
     account holds the address, whatever the early check saw."""
     tx.create(user, label="user")
     tx.create(EmailGuardItem.new(user.email, user.id), label="email")
+    track(tx, user.id, [], [*user.access_level_ids, *user.user_access_level_ids])
 
 
 def record_login(tx: Transaction, user: UserItem, now: datetime) -> None:
