@@ -130,12 +130,8 @@ class PaymentMethodBody(Partial):
 
     @field_validator("name")
     @classmethod
-    def _name(cls, value: Any) -> str | None:
-        if value is None:
-            return None
-        if _blank(value):
-            raise refuse("Name is required")
-        return _text(value.strip(), "name", 100)
+    def _name(cls, value: Any) -> str:
+        return _named(value, "Name is required", 100)
 
     @field_validator("description", "short_description", "icon", "instructions")
     @classmethod

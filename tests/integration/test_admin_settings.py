@@ -81,6 +81,7 @@ def test_the_code_is_immutable_and_unknown_ids_are_404(api: Api, admin: str) -> 
     method = _method(api, admin, "immutable")
     answer = api.put(f"{METHODS}/{method['id']}", {"code": "other"}, token=admin)
     assert (answer.status, answer.json) == (400, {"error": "Code is immutable and cannot be changed"})
+    assert api.put(f"{METHODS}/{method['id']}", {"name": None}, token=admin).json == {"error": "Name is required"}
     assert api.put(f"{METHODS}/{method['id']}", {"min_amount": "9", "max_amount": "1"}, token=admin).json == {
         "error": "min_amount cannot exceed max_amount"
     }
