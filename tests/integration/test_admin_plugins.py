@@ -187,3 +187,22 @@ def test_manifest_refusals(api: Api, admin: str) -> None:
     }
     missing = api.post(f"{MANIFESTS}/admin/nothing/enable", token=admin)
     assert (missing.status, missing.json) == (404, {"error": "Plugin 'nothing' not found in admin manifest"})
+
+
+def test_a_plugins_own_configure_permission_suffices_for_its_config_only(fresh_api: Api) -> None:
+    from chalicelib.users.models import UserItem, user_key
+    from tests.integration.buyers import change, relogin
+
+    api, admin = fresh_api, fresh_api.token(*ADMIN)
+    body = {"name": "Payments", "permissions": ["payments.configure"]}
+    level = api.post("/api/v1/admin/access/levels", body, token=admin).json["level"]
+    buyer = german_buyer(api, "payments-admin")
+    change(UserItem, *user_key(buyer.user_id), role="ADMIN")  # an admin without roles, as the users API makes one
+    assigned = api.post(f"/api/v1/admin/access/users/{buyer.user_id}/roles", {"role_id": level["id"]}, token=admin)
+    assert assigned.json["user"]["permissions"] == ["payments.configure"]
+    token = relogin(api, buyer).token
+
+    assert api.put(f"{PLUGINS_PATH}/stripe/config", {"sandbox": True}, token=token).status == 200
+    refused = api.put(f"{PLUGINS_PATH}/subscription/config", {"allow_downgrade": False}, token=token)
+    assert (refused.status, refused.json) == (403, {"error": "Permission denied", "required": "settings.system"})
+    assert api.post(f"{PLUGINS_PATH}/stripe/disable", token=token).status == 403
