@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pytest
@@ -311,7 +311,7 @@ def test_set_default_rescales_every_rate_exactly(fresh_api: Api) -> None:
     after = fresh_api.get(CURRENCIES, token=admin).json["currencies"]
     assert after[0]["code"] == target and [c["is_default"] for c in after].count(True) == 1
     for currency in after:
-        expected = (before[currency["code"]] / before[target]).quantize(Decimal("0.000001"))
+        expected = (before[currency["code"]] / before[target]).quantize(Decimal("0.000001"), ROUND_HALF_UP)
         assert currency["exchange_rate"] == f"{expected:f}"
 
 
@@ -497,3 +497,29 @@ def test_a_customer_is_refused_every_settings_route(api: Api) -> None:
 
 def test_seeded_ids_are_reachable(api: Api, admin: str) -> None:
     assert api.get(f"{CLASSES}/{seed_id('tax_class', 'standard')}", token=admin).status in (200, 404)
+
+
+def test_two_currency_set_defaults_at_once_leave_one_default_at_exactly_one(
+    fresh_api: Api, atomic_dynamodb: None
+) -> None:
+    admin = fresh_api.token(*ADMIN)
+    before = {c["code"]: Decimal(c["exchange_rate"]) for c in fresh_api.get(CURRENCIES, token=admin).json["currencies"]}
+    targets = [code for code, rate in before.items() if rate != 1][:2]
+    answers = at_once(2, lambda n: fresh_api.post(f"{CURRENCIES}/{targets[n]}/set-default", token=admin))
+    assert [a.status for a in answers] == [200, 200]
+    after = fresh_api.get(CURRENCIES, token=admin).json["currencies"]
+    [default] = [c for c in after if c["is_default"]]
+    assert default["code"] in targets and default["exchange_rate"] == "1.000000"
+    rates = {c["code"]: c["exchange_rate"] for c in after}
+    assert rates in (_rescaled_in_turn(before, targets), _rescaled_in_turn(before, targets[::-1]))
+
+
+def _rescaled_in_turn(rates: dict[str, Decimal], defaults: list[str]) -> dict[str, str]:
+    """The rates after each of `defaults` became the default, one whole rescale after the other."""
+    for code in defaults:
+        base = rates[code]
+        rates = {
+            c: Decimal(1) if c == code else (r / base).quantize(Decimal("0.000001"), ROUND_HALF_UP)
+            for c, r in rates.items()
+        }
+    return {c: f"{r:.6f}" for c, r in rates.items()}
