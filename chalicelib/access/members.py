@@ -18,7 +18,7 @@ from chalicelib.core.paging import Page, PageRequest
 from chalicelib.store.base import CountersTable, UsersTable
 from chalicelib.store.paging import query_page
 from chalicelib.store.reads import batch_get
-from chalicelib.store.transactions import Transaction
+from chalicelib.store.transactions import Transaction, TransactionCancelled
 
 
 class LevelMemberItem(UsersTable, discriminator="LEVEL_MEMBER"):
@@ -52,6 +52,17 @@ def track(tx: Transaction, user_id: str, before: Iterable[str], after: Iterable[
     for level_id in sorted(held - kept):
         tx.delete(LevelMemberItem(*LevelMemberItem.key(level_id, user_id)), label="level_member")
         tx.count(LevelCountItem, *LevelCountItem.key(level_id), {LevelCountItem.FIELD: -1}, label="level_count")
+
+
+def forget(level_id: str, user_id: str) -> None:
+    """Drop the holding of a user who no longer exists, with its count."""
+    tx = Transaction()
+    tx.delete(LevelMemberItem(*LevelMemberItem.key(level_id, user_id)), LevelMemberItem.user_id.exists())
+    tx.count(LevelCountItem, *LevelCountItem.key(level_id), {LevelCountItem.FIELD: -1}, label="level_count")
+    try:
+        tx.commit()
+    except TransactionCancelled:
+        return  # already dropped by another cleanup
 
 
 def counts(level_ids: list[str]) -> dict[str, int]:

@@ -161,13 +161,17 @@ def delete_level(actor: Actor, kind: Kind, level_id: str) -> dict[str, Any]:
         ch.release(kind.guard, level.slug)
 
     change(actor, apply)
+    after: dict[str, Any] | None = None
     while True:  # the level is gone; take it from its holders, a page at a time
-        page = members.holders(level_id, PageRequest(ALL_HOLDERS))
+        page = members.holders(level_id, PageRequest(ALL_HOLDERS, 0, after))
         for user_id in page.items:
+            if find_user(user_id) is None:
+                members.forget(level_id, user_id)  # a holding left by an account deleted without it
+                continue
             _set_levels(kind, user_id, lambda held: [i for i in held if i != level_id])
-        if not page.items or (not page.has_more and len(page.items) < ALL_HOLDERS):
-            break
-    return {"message": "Access level deleted"}
+        if page.next_key is None:
+            return {"message": "Access level deleted"}
+        after = page.next_key
 
 
 def level_users(kind: Kind, level_id: str, request: PageRequest) -> Page[dict[str, Any]]:

@@ -113,13 +113,19 @@ def test_assigning_and_removing_a_role_moves_the_holders(fresh_api: Api) -> None
     again = api.request("DELETE", f"{path}/{level['id']}", token=admin)
     assert (again.status, again.json) == (404, {"error": "Access level not found"})
 
-    api.post(path, {"role_id": level["id"]}, token=admin)
-    api.request("DELETE", f"{ACCESS}/levels/{level['id']}", token=admin)
-    assert api.get("/api/v1/auth/me", token=api.token(*ADMIN)).status == 200
+    from chalicelib.access.members import counts
+    from chalicelib.users.models import UserItem, user_key
     from chalicelib.users.repository import find_user
 
+    api.post(path, {"role_id": level["id"]}, token=admin)
+    gone = german_buyer(api, "gone")
+    api.post(f"{ACCESS}/users/{gone.user_id}/roles", {"role_id": level["id"]}, token=admin)
+    UserItem.get(*user_key(gone.user_id), consistent_read=True).delete()  # removed without its holdings
+    deleted = api.request("DELETE", f"{ACCESS}/levels/{level['id']}", token=admin)
+    assert deleted.json == {"message": "Access level deleted"}
     user = find_user(buyer_id)
     assert user is not None and level["id"] not in user.access_level_ids  # removed from its users
+    assert counts([level["id"]]) == {level["id"]: 0}
 
 
 @pytest.mark.parametrize(
