@@ -9,6 +9,7 @@ from chalice import Rate
 
 from chalicelib.admin_billing.routes import bp as admin_billing_routes
 from chalicelib.admin_catalog.routes import bp as admin_catalog_routes
+from chalicelib.admin_settings.routes import bp as admin_settings_routes
 from chalicelib.admin_users.routes import bp as admin_user_routes
 from chalicelib.analytics.routes import bp as analytics_routes
 from chalicelib.apidocs.routes import bp as apidocs_routes
@@ -50,6 +51,7 @@ app = create_app(
         admin_catalog_routes,
         admin_billing_routes,
         admin_user_routes,
+        admin_settings_routes,
         dev_routes,
         apidocs_routes,
     ],

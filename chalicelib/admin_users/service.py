@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.access.members import track
 from chalicelib.admin_users import serializers
 from chalicelib.auth.passwords import hash_password
 from chalicelib.auth.sessions import open_impersonation_session
@@ -150,6 +151,11 @@ def list_users(query: UserListQuery, request: PageRequest) -> Page[dict[str, Any
 
 def _user_answer(user: UserItem) -> dict[str, Any]:
     return _rows([user])[0]
+
+
+def admin_user(user: UserItem) -> dict[str, Any]:
+    """The admin user object (admin.md §3.0) of `user`, for the answers of other admin areas (§16)."""
+    return _user_answer(user)
 
 
 def get_user(user_id: str) -> dict[str, Any]:
@@ -417,12 +423,14 @@ def set_roles(principal: Principal, user_id: str, request: RolesBody) -> dict[st
             user.role = role
             changed.append("role")
         level_ids = [by_slug[slug].id for slug in dict.fromkeys(slugs)]
-        if (slugs or roles) and list(user.access_level_ids) != level_ids:
+        held = list(user.access_level_ids)
+        if (slugs or roles) and held != level_ids:
             user.access_level_ids = level_ids
             changed.append("access_levels")
         if changed:
             tx = Transaction()
             users.save_user(tx, user, was, now)
+            track(tx, user.id, held, user.access_level_ids)  # who holds each level (admin.md §16 user_count)
             event = Event(UserUpdated(user_id=user.id, changed_fields=changed), _actor(principal), occurred_at=now)
             record(tx, event)
             tx.commit()

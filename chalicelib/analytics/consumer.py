@@ -56,6 +56,9 @@ EVENT_TYPES = (
     "addon.expired",
     "tokens.credited",
     "tokens.debited",
+    "user.deleted",
+    "invoice.released",
+    "refund.reversed",
 )
 
 
@@ -66,7 +69,7 @@ def handle_event(envelope: dict[str, Any]) -> None:
         apply_subscription(str(data["user_id"]), str(data["subscription_id"]))
     elif event_type.startswith("addon."):
         apply_addon(str(data["user_id"]), str(data["addon_subscription_id"]))
-    elif event_type.startswith(("invoice.", "credit_note.")):
+    elif event_type.startswith(("invoice.", "credit_note.")) or event_type == "refund.reversed":
         apply_invoice(str(data["invoice_id"]))
     elif event_type.startswith("user."):
         occurred = envelope.get("occurred_at")

@@ -133,6 +133,13 @@ def _snapshot(current: str) -> Reference:
     return snapshot
 
 
+def current() -> tuple[str, Reference]:
+    """The catalog version and a snapshot read after it, both read now (not the request's memo): what an admin
+    change computes from before it commits on condition that the version has not moved."""
+    version = catalog_version()
+    return version, _snapshot(version)
+
+
 def bump_version(tx: Transaction, now: datetime) -> None:
     """Add the catalog-version increment to the transaction of a catalog write."""
     tx.put(CatalogVersionItem(*CatalogVersionItem.key(), token=new_id(), updated_at=now), label="catalog_version")

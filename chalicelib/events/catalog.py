@@ -507,3 +507,27 @@ class AddonRenewed(AddonEventData):
 class AddonExpired(AddonEventData):
     TYPE = "addon.expired"
     reason: str
+
+
+@dataclass(frozen=True)
+class SettingsUpdated(EventData):
+    TYPE = "settings.updated"
+    SOURCE = "vbwd.platform"
+    WEBHOOK = False
+    keys: list[str]
+
+
+@dataclass(frozen=True)
+class PluginEnabled(EventData):
+    TYPE = "plugin.enabled"
+    SOURCE = "vbwd.platform"
+    WEBHOOK = False
+    name: str
+
+
+@dataclass(frozen=True)
+class PluginDisabled(EventData):
+    TYPE = "plugin.disabled"
+    SOURCE = "vbwd.platform"
+    WEBHOOK = False
+    name: str

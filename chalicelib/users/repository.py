@@ -10,6 +10,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
+from chalicelib.access.members import track
 from chalicelib.core.ids import new_id
 from chalicelib.core.paging import Page, PageRequest
 from chalicelib.store.paging import query_page
@@ -160,6 +161,7 @@ def add_user(tx: Transaction, user: UserItem) -> None:
     tx.create(user, label="user")
     tx.create(EmailGuardItem.new(user.email, user.id), label="email")
     _move_totals(tx, None, (user.status, user.role))
+    track(tx, user.id, [], [*user.access_level_ids, *user.user_access_level_ids])
 
 
 def save_user(tx: Transaction, user: UserItem, was: Standing, now: datetime) -> None:
@@ -180,6 +182,8 @@ def erase_user(tx: Transaction, user: UserItem, details: UserDetailsItem | None,
     """A force-deleted user (admin.md §3.8): status `DELETED`, the address replaced, the name and details gone,
     every session ended, the address free for a new account. The record stays for its invoices' history."""
     old_email = user.email
+    track(tx, user.id, [*user.access_level_ids, *user.user_access_level_ids], [])  # a deleted user holds no level
+    user.access_level_ids, user.user_access_level_ids = [], []
     user.status = DELETED
     user.email = f"deleted-{user.id}@deleted.invalid"
     user.display_name = None
@@ -196,6 +200,7 @@ def remove_user(tx: Transaction, user: UserItem, details: UserDetailsItem | None
     tx.delete(EmailGuardItem(*email_key(user.email)), label="email")
     if details is not None:
         tx.delete(details, label="details")
+    track(tx, user.id, [*user.access_level_ids, *user.user_access_level_ids], [])
     _move_totals(tx, was, None)
 
 
