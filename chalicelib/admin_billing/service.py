@@ -29,6 +29,7 @@ from chalicelib.store.numbering import owner_of
 from chalicelib.store.retry import retrying
 from chalicelib.store.transactions import Transaction
 from chalicelib.subscriptions import machine
+from chalicelib.subscriptions import renewal as renewals
 from chalicelib.subscriptions import repository as subscription_store
 from chalicelib.subscriptions import serializers as subscription_json
 from chalicelib.subscriptions.events import subscription_data
@@ -416,7 +417,9 @@ def extend_subscription(admin: Principal, subscription_id: str, body: ExtendBody
         tx = Transaction()
         if sub.expires_at is not None:
             extra = timedelta(days=body.days)
+            renewals.withdraw_renewal(tx, sub, "subscription_extended", Actor("admin", admin.user_id), now)
             sub.expires_at = sub.expires_at + extra
+            sub.anchor_day = sub.expires_at.day  # as after a resume (subscriptions.md §3): periods follow the new end
             if sub.status == "TRIALING" and sub.trial_end_at is not None:
                 sub.trial_end_at = sub.trial_end_at + extra
                 records = invoice_store.invoice_records(sub.pending_invoice_id) if sub.pending_invoice_id else None

@@ -271,8 +271,13 @@ class SubscriptionLine:
 
     def _renew(self, activation: Activation, line: LineItem, sub: SubscriptionItem) -> bool:
         metadata = line.metadata or {}
-        if iso(sub.expires_at) != metadata.get("period_start") or not machine.allowed(sub, Move.RENEW):
-            return False  # this period was already applied
+        if iso(sub.expires_at) != metadata.get("period_start"):
+            # The period it bills no longer follows (the end moved while it was open): nothing to grant, so the
+            # line is credited back rather than kept for nothing.
+            activation.unfulfilled.append(Unfulfilled(line, "renewal period no longer follows"))
+            return False
+        if not machine.allowed(sub, Move.RENEW):
+            return False
         plan = activation.plan(str(metadata.get("plan_id") or sub.tarif_plan_id))
         previous_plan, previous_expiry = sub.tarif_plan_id, sub.expires_at
         machine.move(sub, Move.RENEW, activation.now)

@@ -21,14 +21,16 @@ from chalicelib.catalog.pricing import Currencies, applicable_tax
 from chalicelib.catalog.repository import Reference
 from chalicelib.core.ids import new_id
 from chalicelib.core.money import format_fixed, format_money
-from chalicelib.core.times import iso
+from chalicelib.core.times import iso, parse_instant
 from chalicelib.events.catalog import SubscriptionRenewalUpcoming
 from chalicelib.events.envelope import Actor, Event
+from chalicelib.invoices import repository as invoice_store
 from chalicelib.invoices.builder import Line
 from chalicelib.invoices.issue import InvoiceDraft, issue
 from chalicelib.invoices.models import InvoiceItem
 from chalicelib.payments.methods import default_method
 from chalicelib.store.transactions import Transaction
+from chalicelib.subscriptions import repository as subscription_store
 from chalicelib.subscriptions.events import subscription_data
 from chalicelib.subscriptions.machine import ACTIVE
 from chalicelib.subscriptions.models import AddonSubscriptionItem, SubscriptionItem
@@ -113,6 +115,29 @@ def issue_renewal(
         )
         tx.events.append(Event(upcoming, actor, occurred_at=now))
     return Renewal(invoice, billing.plan_id, billing.period_start, billing.period_end)
+
+
+def release_billed_period(tx: Transaction, sub: SubscriptionItem, renewal: InvoiceItem) -> None:
+    """A renewal voided before it was paid leaves its period unbilled: free the period's guard, so a renewal can be
+    issued for it again (a reactivated subscription's)."""
+    for line in renewal.lines:
+        start = (line.metadata or {}).get("period_start")
+        if line.item_id == sub.id and start:
+            subscription_store.release_period(tx, sub.id, parse_instant(str(start)), renewal.id)
+
+
+def withdraw_renewal(tx: Transaction, sub: SubscriptionItem, reason: str, actor: Actor, now: datetime) -> None:
+    """The open renewal invoice of a subscription whose end moved (an admin's extension) bills a period that no
+    longer follows: it is voided and its period given back, and the lifecycle issues the right one at the new lead
+    time. A renewal already paid or authorized is left to the capture (which credits a period that does not follow)."""
+    records = invoice_store.invoice_records(sub.renewal_invoice_id) if sub.renewal_invoice_id else None
+    if records is None or records.invoice.status != "PENDING":
+        return
+    invoice_store.void(tx, records.invoice, reason, actor, now)
+    release_billed_period(tx, sub, records.invoice)
+    if sub.pending_invoice_id == records.invoice.id:
+        sub.pending_invoice_id = None
+    sub.renewal_invoice_id = None
 
 
 def _subscription_fields(ref: Reference, sub: SubscriptionItem, plan_id: str | None) -> dict[str, Any]:

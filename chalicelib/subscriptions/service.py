@@ -13,7 +13,7 @@ from chalicelib.core import clock
 from chalicelib.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from chalicelib.core.ids import new_id
 from chalicelib.core.money import ZERO, format_fixed, format_money
-from chalicelib.core.times import iso, parse_instant
+from chalicelib.core.times import iso
 from chalicelib.events.catalog import (
     AddonCancellationScheduled,
     AddonCancelled,
@@ -593,22 +593,13 @@ def _void_unpaid(
             invoices.void(tx, records.invoice, reason, actor, held.now)
             voided.add(invoice_id)
             if invoice_id == held.sub.renewal_invoice_id:
-                _release_billed_period(tx, held.sub, records.invoice)
+                renewals.release_billed_period(tx, held.sub, records.invoice)
     sub = held.sub
     if sub.pending_invoice_id in voided:
         sub.pending_invoice_id = None
     if sub.renewal_invoice_id in voided:
         sub.renewal_invoice_id = None
     return voided
-
-
-def _release_billed_period(tx: Transaction, sub: SubscriptionItem, renewal: InvoiceItem) -> None:
-    """A voided renewal leaves its period unbilled: free the period's guard, so the renewal of a reactivated
-    subscription can be issued for it again."""
-    for line in renewal.lines:
-        start = (line.metadata or {}).get("period_start")
-        if line.item_id == sub.id and start:
-            repository.release_period(tx, sub.id, parse_instant(str(start)), renewal.id)
 
 
 def _subscription_answer(held: Held, message: str) -> dict[str, Any]:

@@ -194,3 +194,68 @@ def test_only_live_subscriptions_change_plan(api: Api, manual_clock: ManualClock
     assert (answer.status, answer.json) == (400, {"error": "Only active subscriptions can change plan"})
     missing = api.put(f"{PATH}/{uuid.uuid4()}/plan", {"plan_id": PRO}, token=api.token(*ADMIN))
     assert (missing.status, missing.json) == (404, {"error": "Subscription not found"})
+
+
+def test_extending_withdraws_an_open_renewal_and_the_job_bills_the_period_that_now_follows(
+    fresh_api: Api, manual_clock: ManualClock
+) -> None:
+    """An open renewal bills the period from the old end; once the end moves it no longer follows. The extension
+    voids it and gives its period back, and the lifecycle issues the renewal of the new period at its lead time."""
+    from datetime import timedelta
+
+    from chalicelib.jobs import run
+    from chalicelib.subscriptions.repository import subscription_of
+    from tests.integration.conftest import drain_events
+    from tests.integration.holders import open_renewal
+
+    api = fresh_api
+    buyer, bought = active(api, "extend-open-renewal")
+    sub_id = bought["subscription"]["id"]
+    manual_clock.set(manual_clock.now().replace(day=31))  # inside the lead time of the end on 1 June
+    first = open_renewal(buyer.user_id, sub_id)
+
+    assert act(api, sub_id, "extend", {"days": 10}).status == 200
+
+    stored = subscription_of(buyer.user_id, sub_id)
+    assert stored is not None and stored.renewal_invoice_id is None and stored.pending_invoice_id is None
+    assert stored.expires_at is not None and stored.expires_at.isoformat().startswith("2026-06-11T09:00:00")
+    admin = api.token(*ADMIN)
+    assert api.get(f"/api/v1/admin/invoices/{first}", token=admin).json["invoice"]["status"] == "CANCELLED"
+    manual_clock.set(stored.expires_at - timedelta(hours=1))
+    run("subscription-lifecycle")
+    drain_events()
+    drain_events()
+    renewed = subscription_of(buyer.user_id, sub_id)
+    assert renewed is not None and renewed.expires_at is not None
+    assert renewed.expires_at.isoformat().startswith("2026-07-11T09:00:00")  # the period from the new end, paid
+    assert renewed.current_period_start == stored.expires_at
+
+
+def test_a_renewal_paid_after_its_period_stopped_following_is_credited_back(
+    fresh_api: Api, manual_clock: ManualClock
+) -> None:
+    """The capture's safety net: a renewal whose period no longer starts at the subscription's end grants nothing,
+    so its line is refunded with a credit note instead of kept for nothing."""
+    from datetime import timedelta
+
+    from chalicelib.subscriptions.models import SubscriptionItem
+    from chalicelib.subscriptions.repository import subscription_of
+    from tests.integration.buyers import set_holding
+    from tests.integration.holders import open_renewal
+
+    api = fresh_api
+    buyer, bought = active(api, "renewal-no-longer-follows")
+    sub_id = bought["subscription"]["id"]
+    manual_clock.set(manual_clock.now().replace(day=31))
+    renewal = open_renewal(buyer.user_id, sub_id)
+    before = subscription_of(buyer.user_id, sub_id)
+    assert before is not None and before.expires_at is not None
+    set_holding(SubscriptionItem, buyer.user_id, sub_id, expires_at=before.expires_at + timedelta(days=5))
+
+    answer = api.post(f"/api/v1/admin/invoices/{renewal}/mark-paid", {}, token=api.token(*ADMIN))
+
+    assert answer.status == 200, answer.json
+    invoice = answer.json["invoice"]
+    assert invoice["status"] == "REFUNDED" and invoice["amount_refunded"] == invoice["total_amount"]
+    after = subscription_of(buyer.user_id, sub_id)
+    assert after is not None and after.expires_at == before.expires_at + timedelta(days=5)  # nothing granted
