@@ -457,7 +457,8 @@ def build(stage: str, out: Path, *, template_only: bool = False) -> Path:
     if template_only:
         (out / "deployment.zip").unlink()
     path = out / TEMPLATE_FILE
-    path.write_text(json.dumps(template, indent=2) + "\n")
+    # Compact: CloudFormation refuses a template over 1 MB, and the API definition (one path per route) is most of it.
+    path.write_text(json.dumps(template, separators=(",", ":")) + "\n")
     return path
 
 
