@@ -276,12 +276,18 @@ def _void_with_what_it_bills(
 
 
 def void_invoice(admin: Principal, invoice_id: str) -> dict[str, Any]:
-    """§9.5: PENDING or FAILED → CANCELLED, with the PENDING things it bills."""
+    """§9.5: PENDING, FAILED or AUTHORIZED → CANCELLED, with the PENDING things it bills; an authorization is let
+    go of at its provider first, so no money stays held for a cancelled invoice."""
+    from chalicelib.payments.providers import provider
+
+    first = _invoice_records(invoice_id).invoice
+    if first.status == "AUTHORIZED":
+        provider(first.payment_method or "").release(first)
 
     def attempt() -> dict[str, Any]:
         records = _invoice_records(invoice_id)
         invoice = records.invoice
-        if invoice.status not in VOIDABLE:
+        if invoice.status not in VOIDABLE and not (first.status == invoice.status == "AUTHORIZED"):
             raise BadRequest(f"Cannot void: invoice status is {invoice.status}")
         tx = Transaction()
         _void_with_what_it_bills(tx, records, admin)
