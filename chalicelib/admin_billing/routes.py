@@ -15,7 +15,14 @@ from chalicelib.http.responses import attachment
 from chalicelib.http.routing import Binary, route
 
 if TYPE_CHECKING:
-    from chalicelib.admin_billing.schemas import AdminCancelBody, AdminInvoicesQuery, ExtendBody, PlanBody, RefundBody
+    from chalicelib.admin_billing.schemas import (
+        AdminCancelBody,
+        AdminInvoicesQuery,
+        ExtendBody,
+        PlanBody,
+        RefundBody,
+        ResendBody,
+    )
 
 bp = Blueprint(__name__)
 schemas = model_refs("chalicelib.admin_billing.schemas")
@@ -137,6 +144,17 @@ def release_invoice(req: Req, invoice_id: str, body: Any) -> Any:
 def void_invoice(req: Req, invoice_id: str, body: Any) -> Any:
     """Cancel an unpaid invoice with the PENDING purchases, subscription and add-ons it bills."""
     return service.void_invoice(req.user, invoice_id)
+
+
+@manage_invoice(
+    "/admin/invoices/{invoice_id}/resend",
+    "POST",
+    body=schemas.ResendBody,
+    responses={200: schemas.ResendAnswer},
+)
+def resend_invoice(req: Req, invoice_id: str, body: ResendBody) -> Any:
+    """Mail the invoice again with its PDF (a paid one as its receipt), at most ten times an hour."""
+    return service.resend_invoice(req.user, invoice_id, body)
 
 
 @manage_invoice(

@@ -8,6 +8,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
+from chalicelib.auth.schemas import EMAIL_PATTERN
 from chalicelib.core.ids import is_uuid
 from chalicelib.core.money import parse_decimal
 from chalicelib.core.validation import Answer, Body, Instant, Money, PageKeys, PagingQuery, Uuid, one_of, refuse
@@ -15,6 +16,7 @@ from chalicelib.invoices.schemas import CreditNote
 from chalicelib.invoices.statuses import INVOICE_STATUSES
 from chalicelib.payments.schemas import AdminInvoice
 from chalicelib.subscriptions.schemas import AddonSubscription, SubscriptionWithPlan
+from chalicelib.users.emails import MAX_EMAIL_LENGTH, normalize_email
 
 DEFAULT_REASON = "Admin refund"
 DEFAULT_REFERENCE = "ADMIN_REFUND"
@@ -270,6 +272,29 @@ class PlanBody(Body):
         if not isinstance(value, str) or not is_uuid(value):
             raise refuse("Invalid plan_id format")
         return value.lower()
+
+
+class ResendBody(Body):
+    """`POST /admin/invoices/<id>/resend` (admin.md §9.11): an address other than the owner's, if any."""
+
+    email: Annotated[str | None, Field(description="Where to send it; default the owner's e-mail")] = None
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _email(cls, value: Any) -> str | None:
+        if value is None or value == "":
+            return None
+        email = normalize_email(value) if isinstance(value, str) else ""
+        if len(email) > MAX_EMAIL_LENGTH or not EMAIL_PATTERN.match(email):
+            raise refuse("Invalid email format")
+        return email
+
+
+class ResendAnswer(Answer):
+    """Where the invoice mail went"""
+
+    message: Literal["Invoice sent"]
+    sent_to: str
 
 
 class AuthorizationAnswer(Answer):
