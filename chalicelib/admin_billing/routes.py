@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from chalicelib.admin_billing.schemas import (
         AdminCancelBody,
         AdminInvoicesQuery,
+        CreateSubscriptionBody,
         ExtendBody,
         PlanBody,
         RefundBody,
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 bp = Blueprint(__name__)
 schemas = model_refs("chalicelib.admin_billing.schemas")
 service = lazy_module("chalicelib.admin_billing.service")
+creation = lazy_module("chalicelib.admin_billing.creation")
 INVOICE_ID = ("invoice_id",)
 SUBSCRIPTION_ID = ("subscription_id",)
 MANAGE_INVOICES = admin("invoices.manage")
@@ -56,6 +58,22 @@ view_subscription = functools.partial(
 def refund_invoice(req: Req, invoice_id: str, body: RefundBody) -> Any:
     """Refund a PAID invoice in full or in part: provider first, then the credit note and reversals at once."""
     return service.refund_invoice(req.user, invoice_id, body, req.idempotency)
+
+
+@route(
+    bp,
+    "/admin/subscriptions",
+    "POST",
+    access=MANAGE_SUBSCRIPTIONS,
+    plugin=SUBSCRIPTION_PLUGIN,
+    idempotent=True,
+    body=schemas.CreateSubscriptionBody,
+    status=201,
+    responses={201: schemas.CreatedSubscriptionAnswer},
+)
+def create_subscription(req: Req, body: CreateSubscriptionBody) -> Any:
+    """Give a user a plan: ACTIVE at once with its plan tokens and an open invoice, or TRIALING like a checkout."""
+    return creation.create_subscription(req.user, body, req.idempotency)
 
 
 @manage_subscription(

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from chalicelib.auth.schemas import EMAIL_PATTERN
 from chalicelib.core.ids import is_uuid
 from chalicelib.core.money import parse_decimal
+from chalicelib.core.times import parse_instant
 from chalicelib.core.validation import Answer, Body, Instant, Money, PageKeys, PagingQuery, Uuid, one_of, refuse
 from chalicelib.invoices.schemas import CreditNote
 from chalicelib.invoices.statuses import INVOICE_STATUSES
@@ -295,6 +296,103 @@ class ResendAnswer(Answer):
 
     message: Literal["Invoice sent"]
     sent_to: str
+
+
+CREATABLE_STATUSES = ("ACTIVE", "TRIALING")
+MAX_BILLING_PERIOD_MONTHS = 1200
+
+
+def _uuid(value: Any, name: str) -> str:
+    if value is None or value == "":
+        raise refuse(f"{name} is required")
+    if not isinstance(value, str) or not is_uuid(value):
+        raise refuse(f"Invalid {name} format")
+    return value.lower()
+
+
+class CreateSubscriptionBody(Body):
+    """`POST /admin/subscriptions/` (admin.md §8.1): `plan_id` may be sent as `tarif_plan_id`."""
+
+    REQUIRED_PLAIN: ClassVar[dict[str, str]] = {"user_id": "user_id is required", "plan_id": "plan_id is required"}
+
+    user_id: str
+    plan_id: str
+    started_at: datetime | None = Field(None, description="Default now (`Z`, an offset or naive UTC)")
+    status: Literal["ACTIVE", "TRIALING"] = Field("ACTIVE", description="active (default) or trialing")
+    billing_period_months: int | None = Field(
+        None, ge=1, le=MAX_BILLING_PERIOD_MONTHS, description="The first period in calendar months"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plan_alias(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("plan_id") in (None, "") and "tarif_plan_id" in data:
+            return {**data, "plan_id": data["tarif_plan_id"]}
+        return data
+
+    @field_validator("user_id", mode="before")
+    @classmethod
+    def _user(cls, value: Any) -> str:
+        return _uuid(value, "user_id")
+
+    @field_validator("plan_id", mode="before")
+    @classmethod
+    def _plan(cls, value: Any) -> str:
+        return _uuid(value, "plan_id")
+
+    @field_validator("started_at", mode="before")
+    @classmethod
+    def _started(cls, value: Any) -> datetime | None:
+        if value is None or value == "":
+            return None
+        try:
+            return parse_instant(value)
+        except ValueError as exc:
+            raise refuse("Invalid started_at format. Use ISO 8601.") from exc
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _status(cls, value: Any) -> str:
+        if value is None or value == "":
+            return "ACTIVE"
+        status = value.upper() if isinstance(value, str) else value
+        if status not in CREATABLE_STATUSES:
+            raise refuse(f"Invalid status: {value}")
+        return str(status)
+
+    @field_validator("billing_period_months", mode="before")
+    @classmethod
+    def _months(cls, value: Any) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_BILLING_PERIOD_MONTHS:
+            raise refuse("Invalid billing_period_months")
+        return value
+
+
+class CreatedInvoice(Answer):
+    """The invoice of the new subscription"""
+
+    id: Uuid
+    invoice_number: str
+    amount: Money
+    currency: str
+    status: str
+
+
+class CreatedSubscriptionAnswer(Answer):
+    """The new subscription: VBWD's flat keys plus the full objects"""
+
+    id: Uuid
+    user_id: Uuid
+    tarif_plan_id: Uuid
+    status: Literal["ACTIVE", "TRIALING"]
+    started_at: Instant | None
+    expires_at: Instant | None
+    trial_end_at: Instant | None
+    created_at: Instant
+    subscription: AdminSubscription
+    invoice: CreatedInvoice
 
 
 class AuthorizationAnswer(Answer):
