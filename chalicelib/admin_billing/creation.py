@@ -26,7 +26,7 @@ from chalicelib.core.ids import new_id
 from chalicelib.core.money import format_money
 from chalicelib.core.times import iso
 from chalicelib.events.catalog import SubscriptionActivated, SubscriptionCreated, SubscriptionTrialStarted
-from chalicelib.events.envelope import Actor, Event
+from chalicelib.events.envelope import Actor, Event, EventData
 from chalicelib.invoices.builder import Line
 from chalicelib.invoices.issue import InvoiceDraft, issue
 from chalicelib.payments.activation import plan_tokens
@@ -81,7 +81,7 @@ def create_subscription(
         actor = Actor("admin", admin.user_id)
         tx = Transaction()
         invoice = _invoice(tx, sub, plan, ref, now, actor)
-        events = [
+        events: list[EventData] = [
             SubscriptionCreated(
                 **subscription_data(sub, plan), invoice_id=invoice.id, trial_end_at=iso(sub.trial_end_at)
             )

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from chalicelib.admin_billing.schemas import (
         AdminCancelBody,
         AdminInvoicesQuery,
+        AdminSubscriptionsQuery,
         CreateSubscriptionBody,
         ExtendBody,
         PlanBody,
@@ -216,6 +217,21 @@ def invoice_credit_notes(req: Req, invoice_id: str) -> Any:
 def credit_note_pdf(req: Req, credit_note_id: str) -> Any:
     """A credit note as PDF."""
     return _document(service.credit_note_pdf(credit_note_id))
+
+
+@route(
+    bp,
+    "/admin/subscriptions",
+    "GET",
+    access=VIEW_SUBSCRIPTIONS,
+    plugin=SUBSCRIPTION_PLUGIN,
+    query=schemas.AdminSubscriptionsQuery,
+    responses={200: schemas.AdminSubscriptionsAnswer},
+)
+def list_admin_subscriptions(req: Req, query: AdminSubscriptionsQuery) -> Any:
+    """Every subscription, newest first, by status, user, plan or owner e-mail; a page with its total."""
+    page = service.list_subscriptions(query, page_or_default(req, DEFAULT_PAGE).request)
+    return {"subscriptions": page.items, **page_keys(req, page)}
 
 
 @view_subscription(

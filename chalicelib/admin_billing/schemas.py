@@ -16,6 +16,7 @@ from chalicelib.core.validation import Answer, Body, Instant, Money, PageKeys, P
 from chalicelib.invoices.schemas import CreditNote
 from chalicelib.invoices.statuses import INVOICE_STATUSES
 from chalicelib.payments.schemas import AdminInvoice
+from chalicelib.subscriptions.machine import STATUSES as SUBSCRIPTION_STATUSES
 from chalicelib.subscriptions.schemas import AddonSubscription, SubscriptionWithPlan
 from chalicelib.users.emails import MAX_EMAIL_LENGTH, normalize_email
 
@@ -161,11 +162,7 @@ class AdminInvoicesQuery(PagingQuery):
     @field_validator("user_id")
     @classmethod
     def _user(cls, value: str | None) -> str | None:
-        if value is None or value == "":
-            return None
-        if not is_uuid(value):
-            raise refuse("Invalid user_id format")
-        return value.lower()
+        return _uuid_filter(value, "user_id")
 
     @field_validator("date_from", "date_to")
     @classmethod
@@ -178,6 +175,51 @@ class AdminInvoicesAnswer(PageKeys):
     """A page of invoices, newest first, with its paging keys (README §1.11)"""
 
     invoices: list[AdminInvoice]
+
+
+def _uuid_filter(value: str | None, name: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if not is_uuid(value):
+        raise refuse(f"Invalid {name} format")
+    return value.lower()
+
+
+class AdminSubscriptionsQuery(PagingQuery):
+    """`GET /admin/subscriptions/` (admin.md §8.2): a page, newest first."""
+
+    status: Annotated[
+        str | None, Field(description="Only subscriptions of this status (case-insensitive; `canceled` accepted)")
+    ] = None
+    user_id: Annotated[str | None, Field(description="Only this user's subscriptions")] = None
+    plan_id: Annotated[str | None, Field(description="Only subscriptions of this plan")] = None
+    plan: Annotated[str | None, Field(description="Only subscriptions of the plan of this name (case-insensitive)")] = (
+        None
+    )
+    search: Annotated[str | None, Field(description="The owner's e-mail (exact, case-insensitive)")] = None
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, value: str | None) -> str | None:
+        if value is not None and value.strip().upper() == "CANCELED":
+            return "CANCELLED"
+        return one_of(value, SUBSCRIPTION_STATUSES, "status")
+
+    @field_validator("user_id")
+    @classmethod
+    def _user(cls, value: str | None) -> str | None:
+        return _uuid_filter(value, "user_id")
+
+    @field_validator("plan_id")
+    @classmethod
+    def _plan(cls, value: str | None) -> str | None:
+        return _uuid_filter(value, "plan_id")
+
+
+class AdminSubscriptionsAnswer(PageKeys):
+    """A page of subscriptions, newest first, with its paging keys (README §1.11)"""
+
+    subscriptions: list[AdminSubscription]
 
 
 class AdminCancelBody(Body):

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from chalicelib.admin_billing.schemas import (
         AdminCancelBody,
         AdminInvoicesQuery,
+        AdminSubscriptionsQuery,
         ExtendBody,
         PlanBody,
         RefundBody,
@@ -435,6 +436,29 @@ def credit_note_pdf(credit_note_id: str) -> Document:
 
 
 # --- subscriptions (admin.md §8) -------------------------------------------------------------------------------
+
+
+def list_subscriptions(query: AdminSubscriptionsQuery, page: PageRequest) -> Page[dict[str, Any]]:
+    """§8.2: the subscriptions repository's page (an index Query, the total from counters). A plan name names one
+    plan of the catalog; `search` one user by e-mail (the e-mail guard), whose own partition is then read."""
+    ref = reference()
+    user_id, plan_id = query.user_id, query.plan_id
+    nothing: Page[dict[str, Any]] = Page([], 0, page.offset, page.limit)
+    if query.plan:
+        name = query.plan.strip().lower()
+        plan = next((p for p in ref.plans if p.name.lower() == name), None)
+        if plan is None or (plan_id is not None and plan.id != plan_id):
+            return nothing
+        plan_id = plan.id
+    if query.search:
+        owner = find_user_by_email(query.search.strip())
+        if owner is None or (user_id is not None and owner.id != user_id):
+            return nothing
+        user_id = owner.id
+    flt = subscription_store.SubscriptionFilter(query.status, plan_id, user_id)
+    found = subscription_store.admin_subscriptions_page(flt, page)
+    owners = _owners({sub.user_id for sub in found.items})
+    return found.map(lambda sub: admin_subscription(sub, ref, owners.get(sub.user_id)))
 
 
 def _subscription(subscription_id: str) -> SubscriptionItem:
