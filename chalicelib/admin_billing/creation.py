@@ -35,7 +35,7 @@ from chalicelib.store.retry import retrying
 from chalicelib.store.transactions import Transaction
 from chalicelib.subscriptions import repository as subscription_store
 from chalicelib.subscriptions.events import subscription_data
-from chalicelib.subscriptions.machine import ACTIVE, TRIALING
+from chalicelib.subscriptions.machine import ACTIVE, HOLDING_STATUSES, TRIALING
 from chalicelib.subscriptions.models import SubscriptionItem
 from chalicelib.subscriptions.periods import add_period
 from chalicelib.subscriptions.policy import LifecyclePolicy
@@ -49,9 +49,7 @@ if TYPE_CHECKING:
     from chalicelib.catalog.models import PlanItem
     from chalicelib.core.idempotency import AnswerRecorder
     from chalicelib.invoices.models import InvoiceItem
-
-# The statuses that hold the user's place: a user has at most one of them (§8.1 409).
-HOLDING = frozenset({"TRIALING", "ACTIVE", "PAST_DUE", "PAUSED"})
+    from chalicelib.users.models import UserItem
 
 
 def create_subscription(
@@ -72,7 +70,7 @@ def create_subscription(
         if trial and not int(plan.trial_days or 0):
             raise BadRequest("Plan has no trial period")
         live, _ = subscription_store.live_holdings(user.id)
-        if any(sub.status in HOLDING for sub in live):
+        if any(sub.status in HOLDING_STATUSES for sub in live):  # the user has one already (§8.1 409)
             raise Conflict("User already has an active subscription")
         if trial and user.has_used_trial:
             raise Conflict("User has already used a trial")
@@ -187,7 +185,7 @@ def _invoice(
     return invoice
 
 
-def _answer(sub: SubscriptionItem, invoice: InvoiceItem, ref: Reference, user: Any) -> dict[str, Any]:
+def _answer(sub: SubscriptionItem, invoice: InvoiceItem, ref: Reference, user: UserItem) -> dict[str, Any]:
     places = Currencies.of(ref.currencies).places(invoice.currency)
     return {
         "id": sub.id,
