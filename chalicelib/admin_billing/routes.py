@@ -15,11 +15,21 @@ from chalicelib.http.responses import attachment
 from chalicelib.http.routing import Binary, route
 
 if TYPE_CHECKING:
-    from chalicelib.admin_billing.schemas import AdminCancelBody, AdminInvoicesQuery, ExtendBody, PlanBody, RefundBody
+    from chalicelib.admin_billing.schemas import (
+        AdminCancelBody,
+        AdminInvoicesQuery,
+        AdminSubscriptionsQuery,
+        CreateSubscriptionBody,
+        ExtendBody,
+        PlanBody,
+        RefundBody,
+        ResendBody,
+    )
 
 bp = Blueprint(__name__)
 schemas = model_refs("chalicelib.admin_billing.schemas")
 service = lazy_module("chalicelib.admin_billing.service")
+creation = lazy_module("chalicelib.admin_billing.creation")
 INVOICE_ID = ("invoice_id",)
 SUBSCRIPTION_ID = ("subscription_id",)
 MANAGE_INVOICES = admin("invoices.manage")
@@ -49,6 +59,22 @@ view_subscription = functools.partial(
 def refund_invoice(req: Req, invoice_id: str, body: RefundBody) -> Any:
     """Refund a PAID invoice in full or in part: provider first, then the credit note and reversals at once."""
     return service.refund_invoice(req.user, invoice_id, body, req.idempotency)
+
+
+@route(
+    bp,
+    "/admin/subscriptions",
+    "POST",
+    access=MANAGE_SUBSCRIPTIONS,
+    plugin=SUBSCRIPTION_PLUGIN,
+    idempotent=True,
+    body=schemas.CreateSubscriptionBody,
+    status=201,
+    responses={201: schemas.CreatedSubscriptionAnswer},
+)
+def create_subscription(req: Req, body: CreateSubscriptionBody) -> Any:
+    """Give a user a plan: ACTIVE at once with its plan tokens and an open invoice, or TRIALING like a checkout."""
+    return creation.create_subscription(req.user, body, req.idempotency)
 
 
 @manage_subscription(
@@ -140,6 +166,17 @@ def void_invoice(req: Req, invoice_id: str, body: Any) -> Any:
 
 
 @manage_invoice(
+    "/admin/invoices/{invoice_id}/resend",
+    "POST",
+    body=schemas.ResendBody,
+    responses={200: schemas.ResendAnswer},
+)
+def resend_invoice(req: Req, invoice_id: str, body: ResendBody) -> Any:
+    """Mail the invoice again with its PDF (a paid one as its receipt), at most ten times an hour."""
+    return service.resend_invoice(req.user, invoice_id, body)
+
+
+@manage_invoice(
     "/admin/invoices/{invoice_id}",
     "DELETE",
     responses={200: schemas.MessageAnswer},
@@ -180,6 +217,21 @@ def invoice_credit_notes(req: Req, invoice_id: str) -> Any:
 def credit_note_pdf(req: Req, credit_note_id: str) -> Any:
     """A credit note as PDF."""
     return _document(service.credit_note_pdf(credit_note_id))
+
+
+@route(
+    bp,
+    "/admin/subscriptions",
+    "GET",
+    access=VIEW_SUBSCRIPTIONS,
+    plugin=SUBSCRIPTION_PLUGIN,
+    query=schemas.AdminSubscriptionsQuery,
+    responses={200: schemas.AdminSubscriptionsAnswer},
+)
+def list_admin_subscriptions(req: Req, query: AdminSubscriptionsQuery) -> Any:
+    """Every subscription, newest first, by status, user, plan or owner e-mail; a page with its total."""
+    page = service.list_subscriptions(query, page_or_default(req, DEFAULT_PAGE).request)
+    return {"subscriptions": page.items, **page_keys(req, page)}
 
 
 @view_subscription(

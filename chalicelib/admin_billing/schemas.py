@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
+from chalicelib.auth.schemas import EMAIL_PATTERN
 from chalicelib.core.ids import is_uuid
 from chalicelib.core.money import parse_decimal
+from chalicelib.core.times import parse_instant
 from chalicelib.core.validation import Answer, Body, Instant, Money, PageKeys, PagingQuery, Uuid, one_of, refuse
 from chalicelib.invoices.schemas import CreditNote
 from chalicelib.invoices.statuses import INVOICE_STATUSES
 from chalicelib.payments.schemas import AdminInvoice
+from chalicelib.subscriptions.machine import STATUSES as SUBSCRIPTION_STATUSES
 from chalicelib.subscriptions.schemas import AddonSubscription, SubscriptionWithPlan
+from chalicelib.users.emails import MAX_EMAIL_LENGTH, normalize_email
 
 DEFAULT_REASON = "Admin refund"
 DEFAULT_REFERENCE = "ADMIN_REFUND"
@@ -158,11 +162,7 @@ class AdminInvoicesQuery(PagingQuery):
     @field_validator("user_id")
     @classmethod
     def _user(cls, value: str | None) -> str | None:
-        if value is None or value == "":
-            return None
-        if not is_uuid(value):
-            raise refuse("Invalid user_id format")
-        return value.lower()
+        return _uuid_filter(value, "user_id")
 
     @field_validator("date_from", "date_to")
     @classmethod
@@ -175,6 +175,51 @@ class AdminInvoicesAnswer(PageKeys):
     """A page of invoices, newest first, with its paging keys (README §1.11)"""
 
     invoices: list[AdminInvoice]
+
+
+def _uuid_filter(value: str | None, name: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if not is_uuid(value):
+        raise refuse(f"Invalid {name} format")
+    return value.lower()
+
+
+class AdminSubscriptionsQuery(PagingQuery):
+    """`GET /admin/subscriptions/` (admin.md §8.2): a page, newest first."""
+
+    status: Annotated[
+        str | None, Field(description="Only subscriptions of this status (case-insensitive; `canceled` accepted)")
+    ] = None
+    user_id: Annotated[str | None, Field(description="Only this user's subscriptions")] = None
+    plan_id: Annotated[str | None, Field(description="Only subscriptions of this plan")] = None
+    plan: Annotated[str | None, Field(description="Only subscriptions of the plan of this name (case-insensitive)")] = (
+        None
+    )
+    search: Annotated[str | None, Field(description="The owner's e-mail (exact, case-insensitive)")] = None
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, value: str | None) -> str | None:
+        if value is not None and value.strip().upper() == "CANCELED":
+            return "CANCELLED"
+        return one_of(value, SUBSCRIPTION_STATUSES, "status")
+
+    @field_validator("user_id")
+    @classmethod
+    def _user(cls, value: str | None) -> str | None:
+        return _uuid_filter(value, "user_id")
+
+    @field_validator("plan_id")
+    @classmethod
+    def _plan(cls, value: str | None) -> str | None:
+        return _uuid_filter(value, "plan_id")
+
+
+class AdminSubscriptionsAnswer(PageKeys):
+    """A page of subscriptions, newest first, with its paging keys (README §1.11)"""
+
+    subscriptions: list[AdminSubscription]
 
 
 class AdminCancelBody(Body):
@@ -270,6 +315,126 @@ class PlanBody(Body):
         if not isinstance(value, str) or not is_uuid(value):
             raise refuse("Invalid plan_id format")
         return value.lower()
+
+
+class ResendBody(Body):
+    """`POST /admin/invoices/<id>/resend` (admin.md §9.11): an address other than the owner's, if any."""
+
+    email: Annotated[str | None, Field(description="Where to send it; default the owner's e-mail")] = None
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _email(cls, value: Any) -> str | None:
+        if value is None or value == "":
+            return None
+        email = normalize_email(value) if isinstance(value, str) else ""
+        if len(email) > MAX_EMAIL_LENGTH or not EMAIL_PATTERN.match(email):
+            raise refuse("Invalid email format")
+        return email
+
+
+class ResendAnswer(Answer):
+    """Where the invoice mail went"""
+
+    message: Literal["Invoice sent"]
+    sent_to: str
+
+
+CREATABLE_STATUSES = ("ACTIVE", "TRIALING")
+MAX_BILLING_PERIOD_MONTHS = 1200
+
+
+def _uuid(value: Any, name: str) -> str:
+    if value is None or value == "":
+        raise refuse(f"{name} is required")
+    if not isinstance(value, str) or not is_uuid(value):
+        raise refuse(f"Invalid {name} format")
+    return value.lower()
+
+
+class CreateSubscriptionBody(Body):
+    """`POST /admin/subscriptions/` (admin.md §8.1): `plan_id` may be sent as `tarif_plan_id`."""
+
+    REQUIRED_PLAIN: ClassVar[dict[str, str]] = {"user_id": "user_id is required", "plan_id": "plan_id is required"}
+
+    user_id: str
+    plan_id: str
+    started_at: datetime | None = Field(None, description="Default now (`Z`, an offset or naive UTC)")
+    status: Literal["ACTIVE", "TRIALING"] = Field("ACTIVE", description="active (default) or trialing")
+    billing_period_months: int | None = Field(
+        None, ge=1, le=MAX_BILLING_PERIOD_MONTHS, description="The first period in calendar months"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plan_alias(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("plan_id") in (None, "") and "tarif_plan_id" in data:
+            return {**data, "plan_id": data["tarif_plan_id"]}
+        return data
+
+    @field_validator("user_id", mode="before")
+    @classmethod
+    def _user(cls, value: Any) -> str:
+        return _uuid(value, "user_id")
+
+    @field_validator("plan_id", mode="before")
+    @classmethod
+    def _plan(cls, value: Any) -> str:
+        return _uuid(value, "plan_id")
+
+    @field_validator("started_at", mode="before")
+    @classmethod
+    def _started(cls, value: Any) -> datetime | None:
+        if value is None or value == "":
+            return None
+        try:
+            return parse_instant(value)
+        except ValueError as exc:
+            raise refuse("Invalid started_at format. Use ISO 8601.") from exc
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _status(cls, value: Any) -> str:
+        if value is None or value == "":
+            return "ACTIVE"
+        status = value.upper() if isinstance(value, str) else value
+        if status not in CREATABLE_STATUSES:
+            raise refuse(f"Invalid status: {value}")
+        return str(status)
+
+    @field_validator("billing_period_months", mode="before")
+    @classmethod
+    def _months(cls, value: Any) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_BILLING_PERIOD_MONTHS:
+            raise refuse("Invalid billing_period_months")
+        return value
+
+
+class CreatedInvoice(Answer):
+    """The invoice of the new subscription"""
+
+    id: Uuid
+    invoice_number: str
+    amount: Money
+    currency: str
+    status: str
+
+
+class CreatedSubscriptionAnswer(Answer):
+    """The new subscription: VBWD's flat keys plus the full objects"""
+
+    id: Uuid
+    user_id: Uuid
+    tarif_plan_id: Uuid
+    status: Literal["ACTIVE", "TRIALING"]
+    started_at: Instant | None
+    expires_at: Instant | None
+    trial_end_at: Instant | None
+    created_at: Instant
+    subscription: AdminSubscription
+    invoice: CreatedInvoice
 
 
 class AuthorizationAnswer(Answer):

@@ -15,7 +15,14 @@ from chalicelib.core.ids import new_id
 from chalicelib.core.money import format_money
 from chalicelib.core.paging import Page, PageRequest
 from chalicelib.core.times import iso, sortable
-from chalicelib.events.catalog import InvoiceReleased, SubscriptionActivated, SubscriptionExtended
+from chalicelib.events.catalog import (
+    InvoiceCreated,
+    InvoicePaid,
+    InvoiceReleased,
+    InvoiceResent,
+    SubscriptionActivated,
+    SubscriptionExtended,
+)
 from chalicelib.events.envelope import Actor, Event
 from chalicelib.invoices import repository as invoice_store
 from chalicelib.invoices import serializers as invoice_json
@@ -43,7 +50,15 @@ from chalicelib.users.models import UserItem
 from chalicelib.users.repository import find_details, find_user, find_user_by_email
 
 if TYPE_CHECKING:
-    from chalicelib.admin_billing.schemas import AdminCancelBody, AdminInvoicesQuery, ExtendBody, PlanBody, RefundBody
+    from chalicelib.admin_billing.schemas import (
+        AdminCancelBody,
+        AdminInvoicesQuery,
+        AdminSubscriptionsQuery,
+        ExtendBody,
+        PlanBody,
+        RefundBody,
+        ResendBody,
+    )
     from chalicelib.auth.principal import Principal
     from chalicelib.core.idempotency import AnswerRecorder
     from chalicelib.invoices.models import InvoiceItem
@@ -52,6 +67,8 @@ SUBSCRIPTION_NOT_FOUND = "Subscription not found"
 INVOICE_NOT_FOUND = "Invoice not found"
 VOIDABLE = frozenset({"PENDING", "FAILED"})
 DELETABLE = frozenset({"PENDING", "CANCELLED", "FAILED"})
+RESENDS_PER_HOUR = 10
+RESEND_ACTION = "invoice-resend"
 
 
 def admin_invoice(invoice: InvoiceItem, places: int, owner: UserItem | None, notes: list[Any]) -> dict[str, Any]:
@@ -277,12 +294,18 @@ def _void_with_what_it_bills(
 
 
 def void_invoice(admin: Principal, invoice_id: str) -> dict[str, Any]:
-    """§9.5: PENDING or FAILED → CANCELLED, with the PENDING things it bills."""
+    """§9.5: PENDING, FAILED or AUTHORIZED → CANCELLED, with the PENDING things it bills; an authorization is let
+    go of at its provider first, so no money stays held for a cancelled invoice."""
+    from chalicelib.payments.providers import provider
+
+    first = _invoice_records(invoice_id).invoice
+    if first.status == "AUTHORIZED":
+        provider(first.payment_method or "").release(first)
 
     def attempt() -> dict[str, Any]:
         records = _invoice_records(invoice_id)
         invoice = records.invoice
-        if invoice.status not in VOIDABLE:
+        if invoice.status not in VOIDABLE and not (first.status == invoice.status == "AUTHORIZED"):
             raise BadRequest(f"Cannot void: invoice status is {invoice.status}")
         tx = Transaction()
         _void_with_what_it_bills(tx, records, admin)
@@ -318,14 +341,79 @@ def delete_invoice(admin: Principal, invoice_id: str) -> dict[str, Any]:
 
 def invoice_pdf(invoice_id: str) -> Document:
     """§9.8: the document the user downloads."""
+    return _pdf(_invoice_records(invoice_id), reference())
+
+
+def _pdf(records: InvoiceRecords, ref: Reference) -> Document:
     from chalicelib.invoices.pdf import render_invoice
 
+    invoice = records.invoice
+    content = render_invoice(invoice, records.credit_notes, ref.settings, _places(ref, invoice.currency))
+    return Document(content, "application/pdf", f"invoice-{invoice.invoice_number}.pdf")
+
+
+def resend_invoice(admin: Principal, invoice_id: str, body: ResendBody) -> dict[str, Any]:
+    """§9.11: the invoice mail again, with the PDF, to the owner or the address given — a PAID invoice as its
+    receipt (`invoice.paid`'s template), any other as the invoice mail (`invoice.created`'s), so what the customer
+    gets is the admin's template of that mail. At most RESENDS_PER_HOUR per invoice and UTC hour."""
+    from chalicelib.email_templates.service import compose
+    from chalicelib.notifications.mail import Attachment, send_email
+    from chalicelib.store.ratelimits import spend_hourly_allowance
+
     records = _invoice_records(invoice_id)
+    invoice = records.invoice
+    owner = find_user(invoice.user_id)
+    sent_to = body.email or (owner.email if owner else None)
+    if not sent_to:
+        raise BadRequest("Invalid email format")  # no address given and none on file
+    now = clock.now()
+    spend_hourly_allowance(RESEND_ACTION, invoice.id, RESENDS_PER_HOUR, now)
     ref = reference()
-    content = render_invoice(
-        records.invoice, records.credit_notes, ref.settings, _places(ref, records.invoice.currency)
+    mail = _invoice_mail(invoice, owner, _places(ref, invoice.currency))
+    rendered = compose(mail.TYPE, mail.to_data())
+    document = _pdf(records, ref)
+    send_email(
+        sent_to,
+        rendered.subject,
+        rendered.text_body,
+        "receipt" if isinstance(mail, InvoicePaid) else "invoice",
+        [Attachment(document.filename, document.media_type, document.content)],
+        html_body=rendered.html_body or None,
     )
-    return Document(content, "application/pdf", f"invoice-{records.invoice.invoice_number}.pdf")
+    tx = Transaction()
+    tx.events.append(Event(InvoiceResent(invoice.id, sent_to), Actor("admin", admin.user_id), occurred_at=now))
+    tx.commit()
+    return {"message": "Invoice sent", "sent_to": sent_to}
+
+
+def _invoice_mail(invoice: InvoiceItem, owner: UserItem | None, places: int) -> InvoicePaid | InvoiceCreated:
+    """The variables of the mail an invoice is resent as: the receipt once PAID, else the invoice mail."""
+    amount = format_money(invoice.total_amount, places)
+    if invoice.status == "PAID" and invoice.paid_at is not None:
+        return InvoicePaid(
+            invoice_id=invoice.id,
+            invoice_number=invoice.invoice_number,
+            user_id=invoice.user_id,
+            user_email=owner.email if owner else "",
+            user_name=(owner.name if owner else None) or "",
+            amount=amount,
+            currency=invoice.currency,
+            paid_at=iso(invoice.paid_at) or "",
+            paid_date=invoice.paid_at.date().isoformat(),
+            payment_reference=invoice.payment_ref or "",
+            provider=invoice.payment_method or "",
+            invoice_url=f"/invoices/{invoice.id}",
+        )
+    return InvoiceCreated(
+        invoice_id=invoice.id,
+        invoice_number=invoice.invoice_number,
+        user_id=invoice.user_id,
+        billing_reason=invoice.billing_reason,
+        subscription_id=invoice.subscription_id,
+        currency=invoice.currency,
+        total_amount=amount,
+        due_date=iso(invoice.due_date),
+    )
 
 
 def credit_notes(invoice_id: str) -> dict[str, Any]:
@@ -349,6 +437,29 @@ def credit_note_pdf(credit_note_id: str) -> Document:
 
 
 # --- subscriptions (admin.md §8) -------------------------------------------------------------------------------
+
+
+def list_subscriptions(query: AdminSubscriptionsQuery, page: PageRequest) -> Page[dict[str, Any]]:
+    """§8.2: the subscriptions repository's page (an index Query, the total from counters). A plan name names one
+    plan of the catalog; `search` one user by e-mail (the e-mail guard), whose own partition is then read."""
+    ref = reference()
+    user_id, plan_id = query.user_id, query.plan_id
+    nothing: Page[dict[str, Any]] = Page([], 0, page.offset, page.limit)
+    if query.plan:
+        name = query.plan.strip().lower()
+        plan = next((p for p in ref.plans if p.name.lower() == name), None)
+        if plan is None or (plan_id is not None and plan.id != plan_id):
+            return nothing
+        plan_id = plan.id
+    if query.search:
+        owner = find_user_by_email(query.search.strip())
+        if owner is None or (user_id is not None and owner.id != user_id):
+            return nothing
+        user_id = owner.id
+    flt = subscription_store.SubscriptionFilter(query.status, plan_id, user_id)
+    found = subscription_store.admin_subscriptions_page(flt, page)
+    owners = _owners({sub.user_id for sub in found.items})
+    return found.map(lambda sub: admin_subscription(sub, ref, owners.get(sub.user_id)))
 
 
 def _subscription(subscription_id: str) -> SubscriptionItem:

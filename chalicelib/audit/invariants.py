@@ -198,6 +198,7 @@ def check_subscriber_counts() -> list[Violation]:
         AddonSubscribersItem,
         AddonSubscriptionItem,
         PlanSubscribersItem,
+        SubscriptionCountsItem,
         SubscriptionItem,
     )
 
@@ -219,6 +220,12 @@ def check_subscriber_counts() -> list[Violation]:
             number = int(getattr(counts, status) or 0) if counts is not None else 0
             if number != held:
                 found.append(Violation("subscribers", f"{kind} {owner}", f"{status}: {number} counted, {held} stored"))
+    shards = list(_scan(SubscriptionCountsItem))
+    for status in (*STATUSES, "total"):
+        held = sum(n for (k, _, s), n in stored.items() if k == "plan" and status in (s, "total"))
+        number = sum(int(getattr(shard, status) or 0) for shard in shards)
+        if number != held:
+            found.append(Violation("subscribers", "every subscription", f"{status}: {number} counted, {held} stored"))
     return found
 
 

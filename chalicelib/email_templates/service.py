@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.core import clock
-from chalicelib.core.errors import BadRequest, NotFound, RateLimited, Unprocessable
+from chalicelib.core.errors import BadRequest, NotFound, Unprocessable
 from chalicelib.core.logging import logger
 from chalicelib.core.times import iso
 from chalicelib.email_templates import repository
@@ -137,7 +137,7 @@ def test_send(admin_id: str, body: TestSendBody) -> dict[str, str]:
     examples, to any address — at most TEST_SENDS_PER_HOUR per admin and hour."""
     from chalicelib.auth.schemas import EMAIL_PATTERN
     from chalicelib.notifications.mail import send_email
-    from chalicelib.store.ratelimits import count_action
+    from chalicelib.store.ratelimits import spend_hourly_allowance
 
     if not body.event_type or not body.to_address:
         raise BadRequest("event_type and to_address required")
@@ -145,15 +145,7 @@ def test_send(admin_id: str, body: TestSendBody) -> dict[str, str]:
     if not EMAIL_PATTERN.match(to_address) or len(to_address) > 255:
         raise BadRequest("Invalid email format")
     declared = _declared(body.event_type)
-    now = clock.now()
-    hour = now.replace(minute=0, second=0, microsecond=0)
-    if count_action(TEST_SEND_ACTION, admin_id, hour) > TEST_SENDS_PER_HOUR:
-        retry_after = max(1, int((hour.timestamp() + 3600) - now.timestamp()))
-        raise RateLimited(
-            "Rate limit exceeded",
-            headers={"Retry-After": str(retry_after)},
-            message=f"{TEST_SENDS_PER_HOUR} per 1 hour",
-        )
+    spend_hourly_allowance(TEST_SEND_ACTION, admin_id, TEST_SENDS_PER_HOUR, clock.now())
     rendered = _render_or_422(_effective_parts(declared, active_only=True), declared.examples(), declared)
     send_email(
         to_address,

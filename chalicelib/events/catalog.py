@@ -237,6 +237,15 @@ class InvoiceReleased(EventData):
 
 
 @dataclass(frozen=True)
+class InvoiceResent(EventData):
+    TYPE = "invoice.resent"
+    SOURCE = "vbwd.billing"
+    WEBHOOK = False  # an admin's chore, not a change of the invoice
+    invoice_id: str
+    sent_to: str
+
+
+@dataclass(frozen=True)
 class InvoicePaymentFailed(EventData):
     TYPE = "invoice.payment_failed"
     SOURCE = "vbwd.billing"

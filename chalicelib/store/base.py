@@ -164,12 +164,13 @@ class CatalogTable(KeyedModel):
 
 
 @register("subscriptions", purpose="subscriptions and add-on subscriptions, per user; billed-period guards")
-class SubscriptionsTable(Gsi1Keys, Gsi2Keys, Gsi3Keys, KeyedModel):
+class SubscriptionsTable(Gsi1Keys, Gsi2Keys, Gsi3Keys, Gsi4Keys, KeyedModel):
     Meta = _meta("subscriptions")
     kind = DiscriminatorAttribute()
     gsi1 = _index("gsi1")
     gsi2 = _index("gsi2")
     gsi3 = _index("gsi3")
+    gsi4 = _index("gsi4")
     # Sparse LSI of the items that still count (live holdings): checkout and capture read it strongly consistent
     # instead of a user's whole history.
     live_sk = UnicodeAttribute(null=True)

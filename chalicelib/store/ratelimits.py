@@ -3,8 +3,8 @@
 Every counted request costs one UpdateItem: `ADD` on the window's counters, returning their new values. The
 per-IP default keeps one item per IP and UTC day, holding the day's count (`d`) and one counter per hour
 (`h00`…`h23`), so the hourly and the daily window are counted by the same write; the auth routes count one item
-per IP and minute (`c`); a limited admin action (test e-mails) one item per actor and hour (`c`). Items expire
-(TTL) once no window can still read them.
+per IP and minute (`c`); a limited admin action (test e-mails, invoice resends) one item per actor and hour (`c`).
+Items expire (TTL) once no window can still read them.
 """
 
 from __future__ import annotations
@@ -34,10 +34,23 @@ def count_auth_request(ip: str, minute: datetime) -> int:
 
 
 def count_action(action: str, actor: str, hour: datetime) -> int:
-    """Count one `action` of `actor` (an admin's test e-mails) in the UTC hour starting at `hour`; the hour's count
-    so far."""
+    """Count one `action` of `actor` (an admin's test e-mails, an invoice's resends) in the UTC hour starting at
+    `hour`; the hour's count so far."""
     counts = _add_one(f"ACTION#{action}#{actor}#{hour:%Y%m%d%H}", ["c"], hour + timedelta(hours=2))
     return counts["c"]
+
+
+def spend_hourly_allowance(action: str, actor: str, per_hour: int, now: datetime) -> None:
+    """Count one `action` of `actor` in the current UTC hour; 429 (with `Retry-After`: the hour's rest) once more
+    than `per_hour` were counted in it."""
+    from chalicelib.core.errors import RateLimited
+
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    if count_action(action, actor, hour) > per_hour:
+        retry_after = max(1, int((hour.timestamp() + 3600) - now.timestamp()))
+        raise RateLimited(
+            "Rate limit exceeded", headers={"Retry-After": str(retry_after)}, message=f"{per_hour} per 1 hour"
+        )
 
 
 def count_request(ip: str, now: datetime) -> DayCounts:

@@ -10,6 +10,7 @@ subscriptions for the admin.
 
 from __future__ import annotations
 
+import zlib
 from datetime import datetime
 
 from pynamodb.attributes import (
@@ -21,7 +22,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 
-from chalicelib.core.times import iso, sortable
+from chalicelib.core.times import sortable
 from chalicelib.store.attributes import string_list
 from chalicelib.store.base import CountersTable, SubscriptionsTable
 
@@ -52,9 +53,20 @@ def user_partition(user_id: str) -> str:
     return f"USER#{user_id}"
 
 
+ALL_SUBSCRIPTIONS = "SUBSCRIPTIONS"  # GSI3 pk: every subscription, newest first
+ALL_COUNTS = "COUNT#SUBSCRIPTIONS"  # counters pk; sk `<shard>`: the subscriptions of one shard, in all and per status
+COUNT_SHARDS = 16
+
+
+def subscriptions_in(status: str) -> str:
+    """GSI4 pk: the subscriptions of one status, newest first."""
+    return f"SUBS#{status}"
+
+
 class SubscriptionItem(SubscriptionsTable, discriminator="SUBSCRIPTION"):
     """pk `USER#<user id>`, sk `SUB#<id>`; GSI1 `SUB#<id>`; GSI2 `DUE#<shard>` while a step is due; GSI3
-    `SUBSCRIPTIONS` by creation time; LSI `live` while it holds a place."""
+    `SUBSCRIPTIONS` and GSI4 `SUBS#<status>` by creation time (`<sortable created_at>#<id>`, the admin's list);
+    LSI `live` while it holds a place."""
 
     id = UnicodeAttribute()
     user_id = UnicodeAttribute()
@@ -100,7 +112,9 @@ class SubscriptionItem(SubscriptionsTable, discriminator="SUBSCRIPTION"):
         from chalicelib.subscriptions.machine import HOLDING_STATUSES
 
         self.gsi1pk, self.gsi1sk = f"SUB#{self.id}", "SUB"
-        self.gsi3pk, self.gsi3sk = "SUBSCRIPTIONS", f"{iso(self.created_at)}#{self.id}"
+        newest = f"{sortable(self.created_at)}#{self.id}"
+        self.gsi3pk, self.gsi3sk = ALL_SUBSCRIPTIONS, newest
+        self.gsi4pk, self.gsi4sk = subscriptions_in(self.status), newest
         self.live_sk = self.sk if self.status in HOLDING_STATUSES else None
         self.gsi2pk, self.gsi2sk = due_keys(self.id, self.due_at, "SUB")
 
@@ -202,6 +216,15 @@ class PlanSubscribersItem(SubscriberCounts, discriminator="PLAN_SUBSCRIBERS"):
     @classmethod
     def key(cls, plan_id: str) -> tuple[str, str]:
         return f"COUNT#PLAN#{plan_id}#SUBS", "COUNT"
+
+
+class SubscriptionCountsItem(SubscriberCounts, discriminator="SUBSCRIPTION_COUNTS"):
+    """pk `COUNT#SUBSCRIPTIONS`, sk `<shard>` (`00`…`15`, by the subscription id): every subscription in all and per
+    status, spread over shards so concurrent writes of different subscriptions rarely touch one counter item."""
+
+    @classmethod
+    def key(cls, owner_id: str) -> tuple[str, str]:
+        return ALL_COUNTS, f"{zlib.crc32(owner_id.encode()) % COUNT_SHARDS:02d}"
 
 
 class AddonSubscribersItem(SubscriberCounts, discriminator="ADDON_SUBSCRIBERS"):

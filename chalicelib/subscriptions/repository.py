@@ -15,25 +15,31 @@ Every write derives the item's index keys from its state, the lifecycle job's ne
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import DoesNotExist
 
+from chalicelib.core.paging import Page, PageRequest, slice_page
 from chalicelib.core.times import sortable
 from chalicelib.store.base import SubscriptionsTable
 from chalicelib.store.reads import Key, batch_get
 from chalicelib.store.transactions import Transaction
 from chalicelib.subscriptions.machine import next_step
 from chalicelib.subscriptions.models import (
+    ALL_COUNTS,
+    ALL_SUBSCRIPTIONS,
     SUBSCRIPTION_PREFIX,
     AddonSubscribersItem,
     AddonSubscriptionItem,
     BilledPeriodItem,
     PlanSubscribersItem,
     SubscriberCounts,
+    SubscriptionCountsItem,
     SubscriptionItem,
     due_partition,
+    subscriptions_in,
     user_partition,
 )
 
@@ -129,6 +135,79 @@ def linked_addons(user_id: str, subscription_id: str) -> list[AddonSubscriptionI
     return [a for a in addons if a.subscription_id == subscription_id]
 
 
+@dataclass(frozen=True)
+class SubscriptionFilter:
+    """What an admin's list asks for (admin.md §8.2); None is "any"."""
+
+    status: str | None = None
+    plan_id: str | None = None
+    user_id: str | None = None
+
+    def admits(self, sub: SubscriptionItem) -> bool:
+        return (self.status is None or sub.status == self.status) and (
+            self.plan_id is None or sub.tarif_plan_id == self.plan_id
+        )
+
+
+def admin_subscriptions_page(flt: SubscriptionFilter, request: PageRequest) -> Page[SubscriptionItem]:
+    """A page of subscriptions, newest first, and its total — never counted from the items.
+
+    With a user: one consistent Query of the user's `SUB#` range (bounded by one user's subscriptions), filtered and
+    sliced in memory. Otherwise one Query of GSI4 `SUBS#<status>` (a status asked) or GSI3 `SUBSCRIPTIONS`, newest
+    first, `Limit` = what the page needs, below the cursor's last key; a plan asked is a filter on that Query. The
+    total is one Query of the 16 shards of `COUNT#SUBSCRIPTIONS`, or with a plan one GetItem of its counts."""
+    if flt.user_id is not None:
+        mine = sorted(
+            (sub for sub in subscriptions_of(flt.user_id) if flt.admits(sub)),
+            key=lambda sub: (sub.created_at, sub.id),
+            reverse=True,
+        )
+        return slice_page(mine, request)
+    before = str(request.after["before"]) if request.after else None
+    skip = 0 if request.after else request.offset
+    wanted = skip + request.limit + 1  # one more tells whether a next page exists
+    if flt.status is not None:
+        index, partition, key = SubscriptionItem.gsi4, subscriptions_in(flt.status), SubscriptionItem.gsi4sk
+    else:
+        index, partition, key = SubscriptionItem.gsi3, ALL_SUBSCRIPTIONS, SubscriptionItem.gsi3sk
+    query = index.query(
+        partition,
+        key < before if before else None,
+        filter_condition=SubscriptionItem.tarif_plan_id == flt.plan_id if flt.plan_id else None,
+        scan_index_forward=False,
+        limit=wanted,
+        page_size=wanted,
+    )
+    found = [sub for sub in query if isinstance(sub, SubscriptionItem)]
+    shown = found[skip : skip + request.limit]
+    more = len(found) > skip + request.limit
+    next_key = {"before": f"{sortable(shown[-1].created_at)}#{shown[-1].id}"} if more and shown else None
+    # Index reads lag their writes: each item is read again from its table, consistently, in one BatchGetItem.
+    fresh = subscriptions_by_key([(sub.user_id, sub.id) for sub in shown])
+    return Page(fresh, _admin_total(flt), request.offset, request.limit, next_key)
+
+
+def _admin_total(flt: SubscriptionFilter) -> int:
+    if flt.plan_id is not None:
+        counts: SubscriberCounts | None = plan_subscribers(flt.plan_id)
+        if counts is None:
+            return 0
+        return counts.of(flt.status) if flt.status else int(counts.total)
+    shards = SubscriptionCountsItem.query(ALL_COUNTS, consistent_read=True)
+    return sum(
+        shard.of(flt.status) if flt.status else int(shard.total)
+        for shard in shards
+        if isinstance(shard, SubscriptionCountsItem)
+    )
+
+
+def subscriptions_by_key(wanted: list[tuple[str, str]]) -> list[SubscriptionItem]:
+    """Subscriptions of any users by (user id, subscription id), in the order asked, missing ones left out (one
+    consistent BatchGetItem)."""
+    keys: list[Key] = [(SubscriptionItem, *SubscriptionItem.key(user_id, sub_id)) for user_id, sub_id in wanted]
+    return [item for item in (batch_get(keys) if keys else []) if isinstance(item, SubscriptionItem)]
+
+
 # --- writes ----------------------------------------------------------------------------------------------------
 
 
@@ -163,18 +242,38 @@ def _recount(tx: Transaction, item: Holding, counts: type[SubscriberCounts], own
 SUBSCRIBER_COUNTS = "subscribers "  # the label prefix of subscriber-count updates
 
 
+def _count_all(tx: Transaction, subscription: SubscriptionItem, counted_as: str | None) -> None:
+    """Move the every-subscription counts (one shard of `COUNT#SUBSCRIPTIONS`) from the status the item was
+    counted under when read to its status now; a new item adds to the total. Same transaction as the write."""
+    before = counted_as.rsplit("#", 1)[1] if counted_as else None
+    if before == subscription.status:
+        return
+    deltas = {subscription.status: 1} if before else {"total": 1, subscription.status: 1}
+    if before:
+        deltas[before] = -1
+    tx.count(SubscriptionCountsItem, *SubscriptionCountsItem.key(subscription.id), deltas, label=ALL_COUNTS_LABEL)
+
+
+ALL_COUNTS_LABEL = "subscription counts"
+
+
 def add_subscription(tx: Transaction, subscription: SubscriptionItem, policy: LifecyclePolicy) -> None:
-    """A new subscription, with its index keys (refused if its key is taken); its plan's counts grow."""
+    """A new subscription, with its index keys (refused if its key is taken); its plan's counts and the counts of
+    every subscription grow."""
     schedule(subscription, policy)
+    counted_as = subscription.counted_as
     _recount(tx, subscription, PlanSubscribersItem, subscription.tarif_plan_id)
+    _count_all(tx, subscription, counted_as)
     tx.create(subscription, label=SUBSCRIPTION)
 
 
 def update_subscription(tx: Transaction, subscription: SubscriptionItem, policy: LifecyclePolicy) -> None:
-    """The subscription as changed, on the condition of the version read; its index keys follow its state and
-    the plans' subscriber counts its plan and status."""
+    """The subscription as changed, on the condition of the version read; its index keys follow its state, the
+    plans' subscriber counts its plan and status, the counts of every subscription its status."""
     schedule(subscription, policy)
+    counted_as = subscription.counted_as
     _recount(tx, subscription, PlanSubscribersItem, subscription.tarif_plan_id)
+    _count_all(tx, subscription, counted_as)
     tx.put(subscription, label=SUBSCRIPTION)
 
 

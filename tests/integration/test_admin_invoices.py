@@ -312,3 +312,28 @@ def test_capture_refusals(api: Api, manual_clock: ManualClock, values: dict[str,
     answer = api.post(f"{ADMIN_PATH}/{invoice_id}/capture", {}, token=api.token(*ADMIN))
 
     assert (answer.status, answer.json) == (400, {"error": error})
+
+
+def test_void_of_an_authorization_releases_it_first(
+    api: Api, manual_clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.payments.providers.sandbox import SandboxProvider
+    from tests.integration.buyers import events_about
+
+    buyer, bought = authorized(api, "void-authorized")
+    invoice_id = bought["invoice"]["id"]
+    released: list[tuple[str, str]] = []
+
+    def release(self: SandboxProvider, invoice: Any) -> None:
+        released.append((invoice.id, invoice.status))
+
+    monkeypatch.setattr(SandboxProvider, "release", release)
+
+    answer = api.post(f"{ADMIN_PATH}/{invoice_id}/void", {}, token=api.token(*ADMIN))
+
+    assert answer.status == 200, answer.json
+    assert (answer.json["message"], answer.json["invoice"]["status"]) == ("Invoice voided", "CANCELLED")
+    assert released == [(invoice_id, "AUTHORIZED")]
+    sub = api.get(f"/api/v1/user/subscriptions/{bought['subscription']['id']}", token=buyer.token).json
+    assert sub["subscription"]["status"] == "CANCELLED"
+    assert len(events_about("invoice.voided", "invoice_id", invoice_id)) == 1
