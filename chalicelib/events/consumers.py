@@ -163,6 +163,7 @@ CONSUMERS: tuple[Consumer, ...] = (
             "addon.expired",
             "admin.impersonation_started",
             "invoice.released",
+            "invoice.resent",
             "plugin.disabled",
             "plugin.enabled",
             "refund.reversed",
