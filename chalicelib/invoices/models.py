@@ -74,6 +74,8 @@ class LineItem(MapAttribute[str, object]):
     tax_amount = DecimalAttribute()
     gross_amount = DecimalAttribute()
     metadata = JSONAttribute(default=dict)
+    # The plan tokens the capture credited for this line (not on the wire): what a refund takes back (§7.2).
+    plan_tokens_credited = NumberAttribute(null=True)
 
 
 class InvoiceItem(InvoicesTable, discriminator="INVOICE"):

@@ -173,10 +173,13 @@ class Activation:
             raise LookupError(f"add-on {addon_sub.addon_id} is not in the catalog")
         return addon
 
-    def credit_plan_tokens(self, sub: SubscriptionItem, plan: PlanItem) -> None:
+    def credit_plan_tokens(self, sub: SubscriptionItem, plan: PlanItem, line: LineItem) -> None:
+        """The plan's tokens for the period `line` paid. The line keeps how many (`plan_tokens_credited`, not on the
+        wire), so a refund takes back exactly what this invoice gave (§7.2), whatever the plan says later."""
         tokens = plan_tokens(plan)
         if tokens > 0:
             self.ledger.credit(tokens, "SUBSCRIPTION", sub.id, f"Plan tokens: {plan.name}")
+        line.plan_tokens_credited = tokens
 
     def cancel_addon(self, addon_sub: AddonSubscriptionItem, reason: str) -> None:
         machine.move(addon_sub, Move.CANCEL, self.now)
@@ -237,7 +240,7 @@ class SubscriptionLine:
         elif reason == "UPGRADE":
             applied = self._upgrade(activation, line, sub)
         elif machine.allowed(sub, Move.ACTIVATE):
-            applied = self._first_period(activation, sub)
+            applied = self._first_period(activation, line, sub)
         else:
             applied = False  # already granted (an admin-created subscription) or a replay: nothing twice
         if not applied:
@@ -249,7 +252,7 @@ class SubscriptionLine:
             sub.pending_invoice_id = None
         activation.touch(sub)
 
-    def _first_period(self, activation: Activation, sub: SubscriptionItem) -> bool:
+    def _first_period(self, activation: Activation, line: LineItem, sub: SubscriptionItem) -> bool:
         now = activation.now
         plan = activation.plan(sub.tarif_plan_id)
         start = sub.trial_end_at if sub.status == machine.TRIALING and sub.trial_end_at else now
@@ -258,7 +261,7 @@ class SubscriptionLine:
         sub.current_period_start = start
         sub.anchor_day = start.day
         sub.expires_at = add_period(start, plan.billing_period, start.day)
-        activation.credit_plan_tokens(sub, plan)
+        activation.credit_plan_tokens(sub, plan, line)
         self._cancel_exclusive_conflicts(activation, sub)
         activation.events.append(
             activation.event(
@@ -289,7 +292,7 @@ class SubscriptionLine:
         sub.payment_failed_at = sub.past_due_since = sub.next_retry_at = None
         sub.dunning_attempts = 0
         sub.renewal_invoice_id = None
-        activation.credit_plan_tokens(sub, plan)
+        activation.credit_plan_tokens(sub, plan, line)
         invoice_id = activation.invoice.id
         activation.events.append(
             activation.event(
@@ -326,7 +329,7 @@ class SubscriptionLine:
         sub.current_period_start = now
         sub.anchor_day = now.day
         sub.expires_at = add_period(now, plan.billing_period, now.day)
-        activation.credit_plan_tokens(sub, plan)
+        activation.credit_plan_tokens(sub, plan, line)
         self._follow_new_plan(activation, sub, plan)
         activation.events.append(
             activation.event(

@@ -103,8 +103,11 @@ class SubscriptionReversal:
             activation.cancel_subscription(sub, REASON)
             done.subscriptions.append(sub.id)
             done.addons += [a.id for a in activation.addon_subscriptions.values() if a.status != before[a.id]]
-        plan_id = str((line.metadata or {}).get("plan_id") or sub.tarif_plan_id)
-        done.take_tokens(activation, plan_tokens(activation.ref.plan(plan_id)), "SUBSCRIPTION", sub.id)
+        credited = line.plan_tokens_credited  # what this invoice's capture gave (older lines: the plan's)
+        if credited is None:
+            plan_id = (line.metadata or {}).get("plan_id") or sub.tarif_plan_id
+            credited = plan_tokens(activation.ref.plan(str(plan_id)))
+        done.take_tokens(activation, int(credited), "SUBSCRIPTION", sub.id)
 
 
 class AddonReversal:

@@ -279,3 +279,31 @@ def test_refunds_are_refused_to_observers_and_strangers(api: Api, path: str, per
     assert api.post(f"/api/v1/admin/{path}/not-an-id/refund", {}, token=api.token(*ADMIN)).json == INVALID_ID
     missing = api.post(target, {}, token=api.token(*ADMIN))
     assert missing.status == 404
+
+
+def test_a_full_refund_takes_back_the_plan_tokens_this_invoice_gave_not_what_the_plan_says_now(
+    fresh_api: Api, manual_clock: ManualClock
+) -> None:
+    """§7.2: "the plan tokens this invoice credited are debited" — the capture keeps the number on the line, so an
+    admin raising the plan's tokens afterwards (admin.md §4.4) does not make the refund take more."""
+    from tests.contract import BASIC
+
+    api = fresh_api
+    buyer = german_buyer(api, "refund-plan-tokens")
+    bought = buy(api, buyer, plan="basic")
+    paid(api, buyer.token, bought["invoice"]["id"])
+    admin = api.token(*ADMIN)
+    raised = api.put(f"/api/v1/admin/tarif-plans/{BASIC}", {"features": {"default_tokens": 500}}, token=admin)
+    assert raised.status == 200, raised.json
+    api.post("/api/v1/user/tokens/consume", {"amount": 10, "reference": "used-some"}, token=buyer.token)
+
+    answer = refund(api, admin, bought["invoice"]["id"])
+
+    assert answer.status == 200, answer.json
+    [taken, *_] = ledger_of(api, buyer.token)
+    assert (taken["amount"], taken["transaction_type"], taken["description"]) == (
+        -40,
+        "REFUND",
+        "Refund: 40 tokens (shortfall 10 not recovered)",
+    )
+    assert balance_of(api, buyer.token) == 0
