@@ -10,36 +10,13 @@ the transaction that writes them, so holdings and counts move exactly with the l
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import Any
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-
+from chalicelib.access.models import LevelCountItem, LevelMemberItem
 from chalicelib.core.paging import Page, PageRequest
-from chalicelib.store.base import CountersTable, UsersTable
 from chalicelib.store.paging import query_page
 from chalicelib.store.reads import batch_get
 from chalicelib.store.transactions import Transaction, TransactionCancelled
-
-
-class LevelMemberItem(UsersTable, discriminator="LEVEL_MEMBER"):
-    """pk `LEVEL#<level id>`, sk `USER#<user id>`: the user holds the level."""
-
-    user_id = UnicodeAttribute()
-
-    @classmethod
-    def key(cls, level_id: str, user_id: str) -> tuple[str, str]:
-        return f"LEVEL#{level_id}", f"USER#{user_id}"
-
-
-class LevelCountItem(CountersTable, discriminator="LEVEL_COUNT"):
-    """pk `COUNT#LEVEL#<level id>`, sk `COUNT`: how many users hold the level."""
-
-    FIELD: ClassVar[str] = "members"
-    members = NumberAttribute(default=0)
-
-    @classmethod
-    def key(cls, level_id: str) -> tuple[str, str]:
-        return f"COUNT#LEVEL#{level_id}", "COUNT"
 
 
 def track(tx: Transaction, user_id: str, before: Iterable[str], after: Iterable[str]) -> None:
