@@ -78,7 +78,7 @@ bootstrap: $(STAMP)
 	$(BIN)/python -m infra.bootstrap
 
 ## The money's invariants over the running stack (ledgers, invoice totals and numbering, billed periods, coverage,
-## captures); exits 1 when one is violated.
+## captures, refunds, subscriber and user totals); exits 1 when one is violated.
 check: $(STAMP)
 	$(BIN)/python -m infra.check
 
