@@ -174,7 +174,8 @@ def banner(api: int, aws: int, external: bool, choice: DynamoDBChoice, dynamodb_
         "",
         "  Admin CLI (another terminal, this stack): .venv/bin/python -m chalicelib.cli <command>",
         "    create-admin --email E --password P [--super] · reset-password --email E [--password P]",
-        "    run-job <name> · check · export-invoices --from YYYY-MM-DD --to YYYY-MM-DD [--out file.csv]",
+        "    run-job <name> · check · reconcile-analytics",
+        "    export-invoices --from YYYY-MM-DD --to YYYY-MM-DD [--out file.csv]",
     ]
     lines += ["", "Press Ctrl-C to stop everything.", ""]
     return "\n".join(lines)
