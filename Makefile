@@ -43,7 +43,7 @@ unit: $(STAMP)
 	$(BIN)/pytest tests/unit -q
 
 integration: $(STAMP)
-	$(BIN)/pytest tests/integration tests/scenarios -q -n $(PYTEST_WORKERS)
+	$(BIN)/pytest tests/integration tests/scenarios -q -n $(PYTEST_WORKERS) --dist worksteal
 
 ## Transactions, ledger and idempotency on AWS's DynamoDB Local (npm package, run on the machine's Java 17).
 ddblocal: $(STAMP) $(NODE_STAMP)
