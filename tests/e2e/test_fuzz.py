@@ -4,8 +4,8 @@
 Every answer must be a documented status with a body that matches its documented schema (errors: JSON
 `{"error": …}`), and none may be a server error. Requests are sent with a customer's token on user routes and an
 admin's on admin routes. The run is bounded: `FUZZ_EXAMPLES` examples per operation and generation mode
-(default 25, ≥ 3,000 requests in all over the ~260 operations; `make fuzz` raises it), and the last test asserts how many requests were
-sent and that none answered 5xx.
+(default 25 over the ~260 operations, ≥ 3,000 requests in all; `make fuzz` raises it), and the last test asserts
+how many requests were sent and that none answered 5xx.
 """
 
 from __future__ import annotations
