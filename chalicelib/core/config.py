@@ -120,12 +120,26 @@ class Settings(BaseModel):
     )
     yookassa_shop_id: str | None = Field(None, validation_alias=AliasChoices("YOOKASSA_SHOP_ID"))
     yookassa_secret_key: SecretStr | None = Field(None, validation_alias=AliasChoices("YOOKASSA_SECRET_KEY"))
+    stripe_publishable_key: str | None = Field(
+        None, validation_alias=AliasChoices("STRIPE_PUBLISHABLE_KEY", "STRIPE_TEST_PUBLISHABLE_KEY")
+    )
+    paypal_webhook_id: str | None = Field(
+        None, validation_alias=AliasChoices("PAYPAL_WEBHOOK_ID", "PAYPAL_TEST_WEBHOOK_ID")
+    )
+    # Where the provider's hosted page sends a buyer back when the request names no allowed origin (§10.1).
+    frontend_base_url: str = Field("http://localhost:5173", validation_alias=AliasChoices("FRONTEND_BASE_URL"))
+    # Where a provider's API is when it is not the vendor's own: the local emulators (infra/emulators/).
+    stripe_api_base: str | None = Field(None, validation_alias=AliasChoices("STRIPE_API_BASE"))
+    paypal_api_base: str | None = Field(None, validation_alias=AliasChoices("PAYPAL_API_BASE"))
+    yookassa_api_base: str | None = Field(None, validation_alias=AliasChoices("YOOKASSA_API_BASE"))
+    # The sources YooKassa notifications are accepted from when the plugin config names none (§10.6).
+    yookassa_allowed_ips: list[str] | None = Field(None, validation_alias=AliasChoices("YOOKASSA_ALLOWED_IPS"))
 
     # The prod seed creates its first SUPER_ADMIN from these (seed-data.md §1).
     initial_admin_email: str | None = Field(None, validation_alias=AliasChoices("INITIAL_ADMIN_EMAIL"))
     initial_admin_password: SecretStr | None = Field(None, validation_alias=AliasChoices("INITIAL_ADMIN_PASSWORD"))
 
-    @field_validator("cors_allowed_origins", "payment_webhook_secrets", mode="before")
+    @field_validator("cors_allowed_origins", "payment_webhook_secrets", "yookassa_allowed_ips", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)

@@ -92,27 +92,14 @@ def forget_cached_states() -> None:
     forget_snapshot()
 
 
-def _present(*values: object) -> bool:
-    return all(bool(v.get_secret_value() if hasattr(v, "get_secret_value") else v) for v in values)
-
-
 def is_configured(name: str) -> bool:
     """Whether a payment provider plugin has the keys it needs to take money (catalog.md §4.12)."""
     from chalicelib.core.config import get_settings
 
-    settings = get_settings()
-    state = plugin_states().get(name)
-    config = state.config if state else {}
-    if name == "stripe":
-        return _present(settings.stripe_secret_key) or _present(config.get("secret_key"))
-    if name == "paypal":
-        return _present(settings.paypal_client_id, settings.paypal_client_secret) or _present(
-            config.get("client_id"), config.get("client_secret")
-        )
-    if name == "yookassa":
-        return _present(settings.yookassa_shop_id, settings.yookassa_secret_key) or _present(
-            config.get("shop_id"), config.get("secret_key")
-        )
+    if name in ("stripe", "paypal", "yookassa"):
+        from chalicelib.payments.hosted import is_configured as has_keys
+
+        return has_keys(name)
     if name == "sandbox":
-        return settings.is_sandbox_enabled
+        return get_settings().is_sandbox_enabled
     return True
