@@ -1,1 +1,1 @@
-"""Local emulators of the payment providers\x27 APIs (Stripe, PayPal, YooKassa) for `make run` and the tests."""
+"""Local emulators of the payment providers' APIs (Stripe, PayPal, YooKassa) for `make run` and the tests."""
