@@ -30,6 +30,7 @@ PAY_STATUS = {
     PaymentKind.AUTHORIZED: 200,
     PaymentKind.INSTRUCTIONS: 202,
     PaymentKind.DECLINED: 402,
+    PaymentKind.REDIRECT: 202,
 }
 
 

@@ -17,6 +17,7 @@ class PaymentKind(Enum):
     AUTHORIZED = "authorized"  # the money is held for a later capture: the invoice is AUTHORIZED
     INSTRUCTIONS = "instructions"  # the buyer pays outside (bank transfer): the invoice stays PENDING
     DECLINED = "declined"  # refused: the invoice stays PENDING, the attempt is counted
+    REDIRECT = "redirect"  # the buyer pays on the provider's hosted page: the invoice stays PENDING until capture
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ MESSAGES = {
     PaymentKind.AUTHORIZED: "Payment authorized",
     PaymentKind.INSTRUCTIONS: "Payment instructions issued",
     PaymentKind.DECLINED: "Payment failed",
+    PaymentKind.REDIRECT: "Redirect to complete payment",
 }
 
 
