@@ -57,6 +57,9 @@ def _fresh_state() -> None:
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 _seeded: tuple[Any, dict[str, object]] | None = None
+_empty: Any = None
+_messaging: dict[str, dict[str, Any]] | None = None
+_MESSAGING_SERVICES = ("sqs", "events", "ses")
 
 
 def _dynamodb_backend() -> Any:
@@ -68,8 +71,9 @@ def _dynamodb_backend() -> Any:
 def _seeded_tables() -> tuple[Any, dict[str, object]]:
     """moto's DynamoDB tables after bootstrap and seed, built once per test process.
 
-    Seeding takes seconds on moto; copying its seeded tables takes milliseconds. Every seeded account a test
-    gets is this state restored into a fresh moto account — moto's own implementation still serves every call.
+    Seeding takes seconds on moto; copying its seeded tables takes milliseconds. Every account a test gets is
+    such a snapshot (tables, bus, rules, queues, mail identity) restored into a fresh moto account — moto's own
+    implementation still serves every call.
     """
     global _seeded
     if _seeded is None:
@@ -85,6 +89,57 @@ def _seeded_tables() -> tuple[Any, dict[str, object]]:
     return _seeded
 
 
+def _copied(state: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of a moto backend's state; an SQS queue's lock is replaced by a new one, not copied."""
+    from threading import Condition
+
+    memo: dict[int, Any] = {id(queue._messages_lock): Condition() for queue in state.get("queues", {}).values()}
+    return copy.deepcopy(state, memo)
+
+
+def _messaging_state() -> dict[str, dict[str, Any]]:
+    """moto's bus, rules, queues and mail identity after bootstrap, built once per test process (as the tables)."""
+    global _messaging
+    if _messaging is None:
+        from moto.backends import get_backend
+
+        with mock_aws():
+            _fresh_state()
+            from infra.bootstrap import ensure_mail_identity, ensure_messaging
+
+            ensure_messaging(get_settings())
+            ensure_mail_identity(get_settings())
+            _messaging = {}
+            for service in _MESSAGING_SERVICES:
+                backend = vars(get_backend(service)[ACCOUNT][REGION])
+                _messaging[service] = _copied(
+                    {k: v for k, v in backend.items() if k not in ("region_name", "account_id")}
+                )
+        _fresh_state()
+    return _messaging
+
+
+def _restore_messaging() -> None:
+    from moto.backends import get_backend
+
+    for service, state in _messaging_state().items():
+        vars(get_backend(service)[ACCOUNT][REGION]).update(_copied(state))
+
+
+def _empty_tables() -> Any:
+    """moto's DynamoDB tables right after bootstrap, built once per test process (as the seeded ones)."""
+    global _empty
+    if _empty is None:
+        with mock_aws():
+            _fresh_state()
+            from infra.bootstrap import ensure_tables
+
+            ensure_tables(get_settings())
+            _empty = copy.deepcopy(_dynamodb_backend().tables)
+        _fresh_state()
+    return _empty
+
+
 @contextmanager
 def emulated_stack(*, seeded: bool) -> Iterator[dict[str, object]]:
     """A moto account with the stage's tables, bus, rules and queues (and the seed data when asked).
@@ -92,17 +147,12 @@ def emulated_stack(*, seeded: bool) -> Iterator[dict[str, object]]:
     Nested moto mocks reset each other, so a test module uses either the module-wide stack (`stack`, `api`)
     or fresh per-test ones (`aws`, `seeded`, `fresh_api`), never both.
     """
-    tables, report = _seeded_tables() if seeded else (None, {})
+    tables, report = _seeded_tables() if seeded else (_empty_tables(), {})
+    _messaging_state()
     with mock_aws():
         _fresh_state()
-        from infra.bootstrap import ensure_mail_identity, ensure_messaging, ensure_tables
-
-        if tables is not None:
-            _dynamodb_backend().tables = copy.deepcopy(tables)
-        else:
-            ensure_tables(get_settings())
-        ensure_messaging(get_settings())
-        ensure_mail_identity(get_settings())
+        _dynamodb_backend().tables = copy.deepcopy(tables)
+        _restore_messaging()
         try:
             yield dict(report)
         finally:

@@ -18,7 +18,6 @@ from chalicelib.core.times import iso, sortable
 from chalicelib.events.catalog import (
     InvoiceCreated,
     InvoicePaid,
-    InvoiceReleased,
     InvoiceResent,
     SubscriptionActivated,
     SubscriptionExtended,
@@ -30,7 +29,8 @@ from chalicelib.invoices.repository import InvoiceRecords
 from chalicelib.invoices.service import Document
 from chalicelib.invoices.statuses import INVOICE_STATUSES
 from chalicelib.payments.activation import plan_tokens
-from chalicelib.payments.capture import load_activation, lost_race
+from chalicelib.payments.capture import lost_race
+from chalicelib.payments.voiding import void_with_what_it_bills
 from chalicelib.refunds import service as refunds
 from chalicelib.store.numbering import owner_of
 from chalicelib.store.retry import retrying
@@ -264,33 +264,8 @@ def get_invoice(invoice_id: str) -> dict[str, Any]:
 def _void_with_what_it_bills(
     tx: Transaction, records: InvoiceRecords, admin: Principal, *, released: bool = False
 ) -> None:
-    """The invoice CANCELLED with its PENDING purchases, subscriptions and add-ons (§9.5), through their owners;
-    `released`: an authorization let go of (§9.10, `invoice.released` instead of `invoice.voided`)."""
-    actor = Actor("admin", admin.user_id)
-    activation = load_activation(records.invoice, records.purchases, actor)
-    for line in records.invoice.lines:
-        if line.item_type == "SUBSCRIPTION":
-            sub = activation.subscriptions.get(str(line.item_id))
-            if sub is not None and sub.status == "PENDING":
-                activation.cancel_subscription(sub, "admin")
-        elif line.item_type == "ADD_ON":
-            addon = activation.addon_subscriptions.get(str(line.item_id))
-            if addon is not None and addon.status == "PENDING":
-                activation.cancel_addon(addon, "admin")
-    for purchase in records.purchases:
-        if purchase.status == "PENDING":
-            invoice_store.cancel_purchase(tx, purchase)
-    if released:
-        invoice = records.invoice
-        invoice.status = "CANCELLED"
-        invoice.updated_at = activation.now
-        invoice_store.update_invoice(tx, invoice)
-        money = format_money(invoice.total_amount, activation.places)
-        event = InvoiceReleased(invoice.id, invoice.invoice_number, invoice.user_id, money, invoice.currency)
-        tx.events.append(Event(event, actor, occurred_at=activation.now))
-    else:
-        invoice_store.void(tx, records.invoice, "admin", actor, activation.now)
-    activation.write(tx)
+    """§9.5 / §9.10: the invoice CANCELLED with the PENDING things it bills, by the admin."""
+    void_with_what_it_bills(tx, records, Actor("admin", admin.user_id), "admin", released=released)
 
 
 def void_invoice(admin: Principal, invoice_id: str) -> dict[str, Any]:

@@ -320,6 +320,53 @@ class PaymentRefunded(EventData):
 
 
 @dataclass(frozen=True)
+class PaymentFailed(EventData):
+    TYPE = "payment.failed"
+    SOURCE = "vbwd.billing"
+    invoice_id: str
+    provider: str
+    error_code: str
+    error_message: str
+    off_session: bool
+
+
+@dataclass(frozen=True)
+class PaymentDisputed(EventData):
+    TYPE = "payment.disputed"
+    SOURCE = "vbwd.billing"
+    invoice_id: str
+    provider: str
+    dispute_id: str | None
+    amount: str | None
+    currency: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class PaymentOrphaned(EventData):
+    TYPE = "payment.orphaned"
+    SOURCE = "vbwd.billing"
+    invoice_id: str
+    provider: str
+    payment_reference: str
+    amount: str
+    currency: str
+    refunded: bool
+
+
+@dataclass(frozen=True)
+class PaymentAmountMismatch(EventData):
+    TYPE = "payment.amount_mismatch"
+    SOURCE = "vbwd.billing"
+    invoice_id: str
+    provider: str
+    payment_reference: str
+    expected: str
+    received: str
+    currency: str
+
+
+@dataclass(frozen=True)
 class RefundReversed(EventData):
     TYPE = "refund.reversed"
     SOURCE = "vbwd.billing"

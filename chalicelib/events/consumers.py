@@ -181,6 +181,13 @@ CONSUMERS: tuple[Consumer, ...] = (
         handler="chalicelib.lifecycle.steps:handle",
         fed_by_bus=False,
     ),
+    # Fed by the provider webhook routes: one task per stored provider webhook (chalicelib.payments.inbox).
+    Consumer(
+        name="provider-webhooks",
+        event_types=("payment.webhook_received",),
+        handler="chalicelib.payments.inbox:handle",
+        fed_by_bus=False,
+    ),
     # Fed by the `invoice-housekeeping` sweep: one task per overdue unpaid checkout (chalicelib.housekeeping).
     Consumer(
         name="invoice-expiry",

@@ -290,6 +290,14 @@ def choose_method(tx: Transaction, invoice: InvoiceItem, method_code: str, now: 
     update_invoice(tx, invoice)
 
 
+def open_session(tx: Transaction, invoice: InvoiceItem, provider: str, session_id: str, now: datetime) -> None:
+    """A hosted payment session opened for the invoice: its method becomes the provider's (§10.1)."""
+    invoice.payment_method = provider
+    invoice.provider_session_id = session_id
+    invoice.updated_at = now
+    update_invoice(tx, invoice)
+
+
 def authorize(tx: Transaction, invoice: InvoiceItem, intent_id: str, provider: str, now: datetime) -> None:
     """PENDING → AUTHORIZED: the provider holds the money under `intent_id` until a capture or a release."""
     invoice.status = "AUTHORIZED"

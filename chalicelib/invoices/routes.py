@@ -95,7 +95,15 @@ def render_payment(outcome: PaymentOutcome) -> Reply:
 )
 def pay_invoice(req: Req, invoice_id: str, body: PayBody) -> Any:
     """Start paying the caller's invoice with its payment method; never marks it paid by itself."""
-    return payments.pay(req.user, invoice_id, body, req.idempotency)
+    return payments.pay(
+        req.user,
+        invoice_id,
+        body,
+        req.idempotency,
+        origin=req.header("origin"),
+        referer=req.header("referer"),
+        request_key=req.header("idempotency-key"),
+    )
 
 
 @route(

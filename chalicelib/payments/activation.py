@@ -123,6 +123,8 @@ class Activation:
         invoice.capture_count = int(invoice.capture_count or 0) + 1
         invoice.payment_ref = payment.reference
         invoice.payment_method = payment.provider
+        if payment.intent_id:
+            invoice.payment_intent_id = payment.intent_id
         invoice.updated_at = self.now
         self.touch(invoice)
         amount = format_money(invoice.total_amount, self.places)

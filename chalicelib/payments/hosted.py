@@ -174,6 +174,10 @@ class HostedProvider(Protocol):
 
     def verify_webhook(self, headers: dict[str, str], body: bytes, source_ip: str | None) -> dict[str, Any]: ...
 
+    def event_key(self, payload: dict[str, Any]) -> tuple[str, str]:
+        """The verified webhook's (provider event id, provider event type): the inbox's deduplication key."""
+        ...
+
     def translate(self, payload: dict[str, Any]) -> ProviderEvent: ...
 
 
@@ -260,6 +264,7 @@ REQUIRED_KEYS = {
 
 
 def is_configured(code: str) -> bool:
-    """Whether the provider has the keys it needs to take money in its active mode."""
+    """Whether the provider has the keys it needs to take money in its active mode (catalog.md §4.12); a plugin
+    that is no hosted provider needs none."""
     keys = provider_keys(code)
     return all(keys.get(name) for name in REQUIRED_KEYS.get(code, ()))

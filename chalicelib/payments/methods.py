@@ -15,12 +15,18 @@ def provider_of(method: PaymentMethodItem) -> str | None:
 
 def is_listable(method: PaymentMethodItem) -> bool:
     """Active, and its provider plugin (if any) enabled and configured — never offer what cannot take money."""
-    from chalicelib.plugins.registry import is_configured, is_enabled
+    from chalicelib.core.config import get_settings
+    from chalicelib.payments.hosted import is_configured
+    from chalicelib.plugins.registry import is_enabled
 
     if not method.is_active:
         return False
     provider = provider_of(method)
-    return provider is None or (is_enabled(provider) and is_configured(provider))
+    if provider is None:
+        return True
+    if provider == "sandbox":
+        return is_enabled(provider) and get_settings().is_sandbox_enabled
+    return is_enabled(provider) and is_configured(provider)
 
 
 def accepts(method: PaymentMethodItem, currency: str | None, country: str | None, amount: Decimal | None) -> bool:

@@ -125,3 +125,38 @@ class SandboxRefundedItem(ProviderEventsTable, discriminator="SANDBOX_REFUNDED")
     @classmethod
     def key(cls, invoice_id: str) -> tuple[str, str]:
         return f"SANDBOX#REFUNDED#{invoice_id}", "TOTAL"
+
+
+class ProviderSessionItem(ProviderEventsTable, discriminator="PROVIDER_SESSION"):
+    """pk `SESSION#<provider>#<session id>`, sk `SESSION`: a hosted payment session opened for an invoice, so that
+    its status is answered to the invoice's owner only (checkout-and-payments.md §10.1)."""
+
+    provider = UnicodeAttribute()
+    session_id = UnicodeAttribute()
+    invoice_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+    @classmethod
+    def key(cls, provider: str, session_id: str) -> tuple[str, str]:
+        return f"SESSION#{provider}#{session_id}", "SESSION"
+
+
+class WebhookInboxItem(ProviderEventsTable, discriminator="WEBHOOK_INBOX"):
+    """pk `INBOX#<provider>#<provider's event id>`, sk `INBOX`: a verified provider webhook, stored before it is
+    processed (§9): `RECEIVED` until the `provider-webhooks` consumer applied it, then `PROCESSED` with what it did.
+    Written with `attribute_not_exists`, so a delivery the provider repeats is stored — and applied — once."""
+
+    provider = UnicodeAttribute()
+    event_id = UnicodeAttribute()
+    event_type = UnicodeAttribute(null=True)
+    payload = UnicodeAttribute()  # the verified raw body, as received
+    status = UnicodeAttribute()
+    outcome = UnicodeAttribute(null=True)
+    received_at = UTCDateTimeAttribute()
+    processed_at = UTCDateTimeAttribute(null=True)
+    version = VersionAttribute()
+
+    @classmethod
+    def key(cls, provider: str, event_id: str) -> tuple[str, str]:
+        return f"INBOX#{provider}#{event_id}", "INBOX"

@@ -28,6 +28,7 @@ class Payment:
     reference: str
     transaction_id: str | None = None
     saved_method: dict[str, Any] | None = None  # a method the provider can charge again (off-session)
+    intent_id: str | None = None  # the provider's id of the money taken (PaymentIntent, capture): what refunds name
 
 
 @dataclass(frozen=True)

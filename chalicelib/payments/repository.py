@@ -17,10 +17,12 @@ from chalicelib.payments.models import (
     ChargeAttemptItem,
     PayLockItem,
     ProviderEventItem,
+    ProviderSessionItem,
     SandboxChargeItem,
     SandboxOutcomeItem,
     SandboxRefundedItem,
     SandboxRefundItem,
+    WebhookInboxItem,
 )
 from chalicelib.store.errors import condition_failed, save_if
 from chalicelib.store.transactions import Transaction, TransactionCancelled
@@ -79,6 +81,66 @@ def record_provider_event(
         ttl=now + EVENT_RETENTION,
     )
     tx.create(item, label=PROVIDER_EVENT)
+
+
+# --- hosted sessions and the webhook inbox (§9–§10) ------------------------------------------------------------
+
+SESSION_RETENTION = timedelta(days=90)
+INBOX_RETENTION = timedelta(days=90)
+INBOX = "webhook_inbox"  # the label of the inbox record in the transaction that applies it
+
+
+def remember_session(provider: str, session_id: str, invoice: InvoiceItem, now: datetime) -> None:
+    ProviderSessionItem(
+        *ProviderSessionItem.key(provider, session_id),
+        provider=provider,
+        session_id=session_id,
+        invoice_id=invoice.id,
+        user_id=invoice.user_id,
+        created_at=now,
+        ttl=now + SESSION_RETENTION,
+    ).save()
+
+
+def find_session(provider: str, session_id: str) -> ProviderSessionItem | None:
+    try:
+        return ProviderSessionItem.get(*ProviderSessionItem.key(provider, session_id), consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def store_webhook(
+    provider: str, event_id: str, event_type: str | None, payload: bytes, now: datetime
+) -> WebhookInboxItem | None:
+    """Keep a verified webhook before anything is done with it: the new record, or None when this event id was
+    stored before (a repeated delivery)."""
+    item = WebhookInboxItem(
+        *WebhookInboxItem.key(provider, event_id),
+        provider=provider,
+        event_id=event_id,
+        event_type=event_type,
+        payload=payload.decode("utf-8", errors="replace"),
+        status="RECEIVED",
+        received_at=now,
+        ttl=now + INBOX_RETENTION,
+    )
+    return save_if(item, WebhookInboxItem.pk.does_not_exist())
+
+
+def stored_webhook(provider: str, event_id: str) -> WebhookInboxItem | None:
+    try:
+        return WebhookInboxItem.get(*WebhookInboxItem.key(provider, event_id), consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def mark_webhook_processed(tx: Transaction, item: WebhookInboxItem, outcome: str, now: datetime) -> None:
+    """The webhook applied, in the transaction of its effects (version-conditional: two consumers of one redelivered
+    message apply it once)."""
+    item.status = "PROCESSED"
+    item.outcome = outcome
+    item.processed_at = now
+    tx.put(item, label=INBOX)
 
 
 # --- off-session charge attempts -------------------------------------------------------------------------------

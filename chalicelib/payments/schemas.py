@@ -274,3 +274,49 @@ class SandboxOutcome(Answer):
     """The result of the caller's future off-session sandbox charges"""
 
     outcome: Literal["succeed", "fail"]
+
+
+class SessionBody(Body):
+    """`POST /plugins/<provider>/create-session` (§10.1)."""
+
+    invoice_id: Uuid
+
+    @model_validator(mode="before")
+    @classmethod
+    def _required(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("invoice_id") in (None, ""):
+            raise refuse("invoice_id is required")
+        return data
+
+    @field_validator("invoice_id", mode="before")
+    @classmethod
+    def _invoice_id(cls, value: Any) -> str:
+        if not is_uuid(value):
+            raise refuse("Invalid invoice_id format")
+        return str(value).lower()
+
+
+class HostedSessionAnswer(Answer):
+    """The provider's session for the invoice: where to send the buyer"""
+
+    session_id: str
+    session_url: str | None
+    payment_intent_id: str | None = Field(None, description="Stripe: the PaymentIntent (manual capture)")
+    client_secret: str | None = Field(None, description="Stripe manual capture: the PaymentIntent's client secret")
+    capture_method: Literal["manual"] | None = None
+
+
+class SessionStatusAnswer(Answer):
+    """What the provider says of the session; a paid one has been captured before this answer"""
+
+    status: Literal["paid", "unpaid", "pending", "expired", "no_payment_required"]
+    amount_total: int = Field(description="Minor units of the currency")
+    currency: str
+    invoice_id: Uuid
+    invoice_status: str | None
+
+
+class WebhookReceived(Answer):
+    """The webhook verified and stored; it is applied from the queue"""
+
+    received: Literal[True]

@@ -23,7 +23,7 @@ from chalicelib.invoices import serializers
 from chalicelib.invoices.models import InvoiceItem
 from chalicelib.invoices.repository import InvoiceRecords
 from chalicelib.invoices.service import owned_records
-from chalicelib.payments import repository
+from chalicelib.payments import repository, sessions
 from chalicelib.payments.capture import CaptureResult, NotCapturable, capture
 from chalicelib.payments.methods import default_method, usable
 from chalicelib.payments.outcomes import Payment, PaymentKind, PaymentOutcome, ProviderStart
@@ -60,8 +60,18 @@ def _refuse_unpayable(invoice: InvoiceItem) -> None:
         raise BadRequest("Invoice is past its due date")
 
 
-def pay(principal: Principal, invoice_id: str, body: PayBody, recorder: AnswerRecorder | None = None) -> PaymentOutcome:
-    """Start paying the caller's invoice with its method (or the one the body switches it to)."""
+def pay(
+    principal: Principal,
+    invoice_id: str,
+    body: PayBody,
+    recorder: AnswerRecorder | None = None,
+    *,
+    origin: str | None = None,
+    referer: str | None = None,
+    request_key: str | None = None,
+) -> PaymentOutcome:
+    """Start paying the caller's invoice with its method (or the one the body switches it to); a hosted provider
+    opens its session, with the way back to the caller's frontend (`origin`, `referer`, §10.1)."""
     records = owned_records(principal, invoice_id)
     _refuse_unpayable(records.invoice)
     _resolve_method(records.invoice, body.payment_method_code)
@@ -73,7 +83,11 @@ def pay(principal: Principal, invoice_id: str, body: PayBody, recorder: AnswerRe
         records = owned_records(principal, invoice_id)
         _refuse_unpayable(records.invoice)
         code = _resolve_method(records.invoice, body.payment_method_code)
-        started = provider(code).start(records, body)
+        if code in sessions.HOSTED:
+            urls = sessions.return_urls(code, origin, referer)
+            started = sessions.start(code, records, urls, request_key)
+        else:
+            started = provider(code).start(records, body)
         return _apply(code, records, started, recorder)
     finally:
         repository.release_pay_lock(lock)

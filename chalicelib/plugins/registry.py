@@ -90,16 +90,3 @@ def forget_cached_states() -> None:
     from chalicelib.catalog.repository import forget_snapshot
 
     forget_snapshot()
-
-
-def is_configured(name: str) -> bool:
-    """Whether a payment provider plugin has the keys it needs to take money (catalog.md §4.12)."""
-    from chalicelib.core.config import get_settings
-
-    if name in ("stripe", "paypal", "yookassa"):
-        from chalicelib.payments.hosted import is_configured as has_keys
-
-        return has_keys(name)
-    if name == "sandbox":
-        return get_settings().is_sandbox_enabled
-    return True

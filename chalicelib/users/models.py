@@ -71,6 +71,7 @@ class UserItem(UsersTable, discriminator="USER"):
     display_name = UnicodeAttribute(null=True)
     tokens_valid_after = UTCDateTimeAttribute(null=True)
     last_login_at = UTCDateTimeAttribute(null=True)
+    payment_customers = JSONAttribute(null=True)  # provider code → the user's customer id there (Stripe `cus_…`)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()

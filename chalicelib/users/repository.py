@@ -259,6 +259,13 @@ def rename(tx: Transaction, user: UserItem, display_name: str | None, now: datet
     tx.update(user, [rename_action, UserItem.updated_at.set(now)], label="user")
 
 
+def remember_payment_customer(tx: Transaction, user: UserItem, provider: str, customer_id: str) -> None:
+    """The customer a provider created for the user, kept so the next session reuses it (§10.4)."""
+    customers = {**(user.payment_customers or {}), provider: customer_id}
+    user.payment_customers = customers
+    tx.update(user, [UserItem.payment_customers.set(customers)], label="user", add_version_condition=False)
+
+
 def mark_trial_used(tx: Transaction, user: UserItem, now: datetime) -> None:
     """The user has had their one trial (subscriptions.md §6): on the condition of the version read, so two
     checkouts racing for it cannot both grant one. The part is labelled `user`."""

@@ -4,7 +4,7 @@
 Every answer must be a documented status with a body that matches its documented schema (errors: JSON
 `{"error": …}`), and none may be a server error. Requests are sent with a customer's token on user routes and an
 admin's on admin routes. The run is bounded: `FUZZ_EXAMPLES` examples per operation and generation mode
-(default 25 over the ~260 operations, ≥ 3,000 requests in all; `make fuzz` raises it), and the last test asserts
+(default 12 over the ~270 operations, ≥ 3,000 requests in all; `make fuzz` raises it), and the last test asserts
 how many requests were sent and that none answered 5xx.
 """
 
@@ -27,7 +27,7 @@ from schemathesis import checks as st_checks
 from tests.e2e.conftest import LocalStack
 
 pytestmark = pytest.mark.e2e
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
 MINIMUM_REQUESTS = int(os.environ.get("FUZZ_MINIMUM_REQUESTS", "3000"))
 CUSTOMER = ("user.pro@demo.local", "DemoPass123!")
 ADMIN = ("admin@example.com", "AdminPass123@")

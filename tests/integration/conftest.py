@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from chalice.test import Client
-from schema_check import check_answer
+from tests.schema_check import check_answer
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from ddb_calls import counting_dynamodb
+from tests.ddb_calls import counting_dynamodb
 
 from chalicelib.admin_users.service import add_account
 from chalicelib.core import clock

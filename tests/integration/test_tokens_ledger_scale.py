@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from ddb_calls import counting_dynamodb
+from tests.ddb_calls import counting_dynamodb
 
 from chalicelib.events.envelope import Actor
 from chalicelib.tokens.ledger import Ledger

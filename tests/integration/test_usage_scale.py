@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ddb_calls import counting_dynamodb
+from tests.ddb_calls import counting_dynamodb
 
 from chalicelib.core import clock
 from chalicelib.usage.models import UsageMeterItem
