@@ -10,12 +10,14 @@
 - Refunds: the captured PaymentIntent, the exact (partial) amount in minor units, idempotency key
   `<invoice id>:refund:<n>`.
 - Webhooks: `Stripe-Signature` checked by the SDK's `construct_event` on the raw bytes (300 s tolerance); every
-  `v1=` value is tried, so a rotation that signs with old and new secret verifies with either.
+  `v1=` value is tried, so a rotation that signs with old and new secret verifies with either; a timestamp more
+  than 300 s ahead is refused as well as one 300 s old.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -95,6 +97,13 @@ class _SdkLookup:
 
     def method(self, method_id: str) -> dict[str, Any]:
         return self.provider.call(lambda c, o: c.v1.payment_methods.retrieve(method_id, options=o))
+
+
+def _not_from_the_future(signature: str) -> None:
+    """The SDK refuses a timestamp older than the tolerance; one as far ahead is refused too (|now − t| ≤ 300 s)."""
+    stamps = [part[2:] for part in signature.split(",") if part.startswith("t=")]
+    if len(stamps) != 1 or not stamps[0].isdigit() or int(stamps[0]) > time.time() + WEBHOOK_TOLERANCE:
+        raise ValueError("timestamp outside the tolerance")
 
 
 class StripeProvider:
@@ -390,6 +399,7 @@ class StripeProvider:
         try:
             stripe.Webhook.construct_event(body, signature, secret, tolerance=WEBHOOK_TOLERANCE)
             payload = json.loads(body)
+            _not_from_the_future(signature)
         except (stripe.SignatureVerificationError, ValueError):
             raise InvalidWebhook() from None
         if not isinstance(payload, dict) or payload.get("object") != "event":
