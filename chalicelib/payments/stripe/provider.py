@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -118,13 +119,24 @@ class StripeProvider:
     def keys(self) -> ProviderKeys:
         return self._keys or stripe_keys()
 
-    def call(self, action: Any, idempotency_key: str | None = None) -> dict[str, Any]:
-        """Run `action(client, options)` against Stripe; its object as a dict; failures → ProviderError."""
+    def call(
+        self, action: Any, idempotency_key: str | None = None, refused: Callable[[Exception], Exception] | None = None
+    ) -> dict[str, Any]:
+        """Run `action(client, options)` against Stripe; its object as a dict. Stripe refusing the request
+        (invalid request, card or idempotency error) raises `refused(error)` when given; any other failure
+        ProviderError."""
+        import stripe
+
         keys = self.keys
         client = stripe_client(keys)
         options: Any = {"idempotency_key": idempotency_key} if idempotency_key else {}
         with stripe_errors(keys):
-            return as_dict(action(client, options))
+            try:
+                return as_dict(action(client, options))
+            except (stripe.InvalidRequestError, stripe.CardError, stripe.IdempotencyError) as error:
+                if refused is None:
+                    raise
+                raise refused(error) from None
 
     def _refusal(self, error: Exception) -> str:
         keys = self.keys
@@ -328,46 +340,33 @@ class StripeProvider:
             "amount": to_minor(amount, currency),
             "metadata": {"invoice_id": invoice.id, "refund_key": key},
         }
-        keys = self.keys
-        client = stripe_client(keys)
-        with stripe_errors(keys):
-            try:
-                refund = client.v1.refunds.create(params=params, options={"idempotency_key": key})  # type: ignore[arg-type]
-            except stripe.IdempotencyError:
-                raise RefundKeyInUse(key) from None
-            except (stripe.InvalidRequestError, stripe.CardError) as error:
-                raise ProviderRefundFailed(self._refusal(error)) from None
-        if refund.status in ("failed", "canceled"):
-            raise ProviderRefundFailed(f"Stripe refund {refund.id} {refund.status}")
-        return str(refund.id)
+
+        def refused(error: Exception) -> Exception:
+            if isinstance(error, stripe.IdempotencyError):
+                return RefundKeyInUse(key)
+            return ProviderRefundFailed(self._refusal(error))
+
+        refund = self.call(lambda c, o: c.v1.refunds.create(params=params, options=o), key, refused)
+        if refund.get("status") in ("failed", "canceled"):
+            raise ProviderRefundFailed(f"Stripe refund {refund['id']} {refund['status']}")
+        return str(refund["id"])
 
     def capture_authorized(self, invoice: InvoiceItem) -> Payment:
         """Capture the authorization's full amount (§6.3)."""
-        import stripe
-
         intent_id = self._authorization(invoice)
-        keys = self.keys
-        client = stripe_client(keys)
-        with stripe_errors(keys):
-            try:
-                intent = as_dict(client.v1.payment_intents.capture(intent_id))
-            except (stripe.InvalidRequestError, stripe.CardError) as error:
-                raise ProviderCaptureFailed(self._refusal(error)) from None
+        intent = self.call(
+            lambda c, o: c.v1.payment_intents.capture(intent_id, options=o), refused=self._capture_refused
+        )
         saved = events.intent_saved_method(intent, _SdkLookup(self))
         return Payment("stripe", intent_id, intent.get("latest_charge"), saved)
 
     def release(self, invoice: InvoiceItem) -> None:
         """Void the authorization (§6.3)."""
-        import stripe
-
         intent_id = self._authorization(invoice)
-        keys = self.keys
-        client = stripe_client(keys)
-        with stripe_errors(keys):
-            try:
-                client.v1.payment_intents.cancel(intent_id)
-            except stripe.InvalidRequestError as error:
-                raise ProviderCaptureFailed(self._refusal(error)) from None
+        self.call(lambda c, o: c.v1.payment_intents.cancel(intent_id, options=o), refused=self._capture_refused)
+
+    def _capture_refused(self, error: Exception) -> Exception:
+        return ProviderCaptureFailed(self._refusal(error))
 
     @staticmethod
     def _authorization(invoice: InvoiceItem) -> str:
