@@ -159,7 +159,7 @@ class StripeEmulator(Emulator):
             raise StripeFailure(
                 404,
                 "invalid_request_error",
-                f"No such {kind.split('.')[-1].replace('_', '')}: '{object_id}'",
+                f"No such {kind}: '{object_id}'",
                 code="resource_missing",
                 param="id",
             )

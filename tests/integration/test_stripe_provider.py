@@ -257,6 +257,15 @@ def test_lines_summing_to_the_total_are_sent_else_one_line_of_the_total(
     assert emulator.objects[session.session_id]["amount_total"] == 500
 
 
+def test_a_session_can_expire_with_a_booking_hold(provider: StripeProvider, emulator: StripeEmulator) -> None:
+    item = invoice()
+    hold_ends = int(time.time()) + 40 * 60
+    session = provider.create_session(item, BUYER, URLS, f"{item.id}:s", manual_capture=False, expires_at=hold_ends)
+    assert emulator.objects[session.session_id]["expires_at"] == hold_ends
+    with pytest.raises(ProviderError, match="30 minutes"):
+        provider.create_session(item, BUYER, URLS, f"{item.id}:t", manual_capture=False, expires_at=hold_ends - 900)
+
+
 def test_a_jpy_invoice_is_sent_in_whole_yen(provider: StripeProvider, emulator: StripeEmulator) -> None:
     item = invoice("500", "JPY")
     session = provider.create_session(item, BUYER, URLS, f"{item.id}:s", manual_capture=False)
@@ -429,7 +438,12 @@ def authorized(provider: StripeProvider, emulator: StripeEmulator) -> tuple[Invo
     assert session.session_id == session.payment_intent_id and session.capture_method == "manual"
     assert session.session_url is None and str(session.client_secret).startswith(f"{session.session_id}_secret_")
     assert provider.session_state(session.session_id).status == "unpaid"
-    emulator.confirm_intent(session.session_id)
+    page = f"{emulator.base_url}/pay/{session.session_id}"
+    assert "40.00 EUR" in requests.get(page, timeout=5).text
+    assert requests.post(f"{page}/decline", timeout=5).status_code == 402
+    assert provider.session_state(session.session_id).status == "unpaid"
+    assert [json.loads(d.body)["type"] for d in webhooks(emulator)] == ["payment_intent.payment_failed"]
+    assert requests.post(f"{page}/pay", timeout=5).status_code == 200  # what Stripe.js does with the client secret
     event = only_event(provider, emulator, "payment_intent.amount_capturable_updated")
     assert (event.kind, event.invoice_id, event.intent_id, event.amount) == (
         EventKind.AUTHORIZED,
