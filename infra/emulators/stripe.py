@@ -105,11 +105,16 @@ def _flag(value: Any) -> bool:
     return str(value).lower() == "true"
 
 
+SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+
+
 def format_minor(amount: int, currency: str) -> str:
+    """An amount as Stripe's messages show it (`€12.05`, `¥301`, `12.05 CHF`)."""
     code = currency.upper()
-    if code in ZERO_DECIMAL:
-        return f"{amount} {code}"
-    return f"{amount // 100}.{amount % 100:02d} {code}" if amount >= 0 else f"-{format_minor(-amount, currency)}"
+    sign, amount = ("-", -amount) if amount < 0 else ("", amount)
+    number = str(amount) if code in ZERO_DECIMAL else f"{amount // 100}.{amount % 100:02d}"
+    symbol = SYMBOLS.get(code)
+    return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {code}"
 
 
 def signature_header(body: bytes, secrets_: Iterable[str], timestamp: int | None = None) -> str:
@@ -930,6 +935,7 @@ class StripeEmulator(Emulator):
                 "invalid_request_error",
                 f"Refund amount ({format_minor(amount, charge['currency'])}) is greater than unrefunded amount on "
                 f"charge ({format_minor(remaining, charge['currency'])})",
+                code="amount_too_large",
                 param="amount",
             )
         refund = self._put(

@@ -76,7 +76,11 @@ def test_an_amount_finer_than_the_currency_unit_is_refused(amount: str, currency
 
 def test_majors_keep_the_currency_places() -> None:
     assert str(to_major(1200, "EUR")) == "12.00" and str(to_major(500, "JPY")) == "500"
-    assert format_minor(30100, "JPY") == "30100 JPY" and format_minor(1205, "eur") == "12.05 EUR"
+    assert (format_minor(30100, "JPY"), format_minor(1205, "eur"), format_minor(-5, "CHF")) == (
+        "¥30100",
+        "€12.05",
+        "-0.05 CHF",
+    )
 
 
 def test_the_sdk_form_encoding_is_read_into_nested_objects() -> None:
