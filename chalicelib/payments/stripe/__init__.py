@@ -1,0 +1,1 @@
+"""Stripe (checkout-and-payments.md §10.4): Checkout Sessions, PaymentIntents off-session, refunds, webhooks."""
