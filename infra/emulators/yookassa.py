@@ -28,6 +28,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Response, redirect, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from infra.emulators.base import Deliver, Emulator, http_deliverer
 
@@ -213,10 +214,10 @@ class YookassaEmulator(Emulator):
                         "Idempotence-Key",
                     )
                 return answer
-            answer = handler(body, **params)
+            fresh: dict[str, Any] = handler(body, **params)
             with self.lock:
-                self._answers[key] = (request.path, body, answer)
-            return answer
+                self._answers[key] = (request.path, body, fresh)
+            return fresh
 
     # --- API handlers ------------------------------------------------------------------------------------------
 
@@ -402,13 +403,13 @@ class YookassaEmulator(Emulator):
         )
         return Response(_html(body), mimetype="text/html")
 
-    def _page_pay(self) -> Response:
+    def _page_pay(self) -> BaseResponse:
         return self._page_answer(self.pay)
 
-    def _page_decline(self) -> Response:
+    def _page_decline(self) -> BaseResponse:
         return self._page_answer(lambda payment_id: self.decline(payment_id, request.form.get("reason") or None))
 
-    def _page_answer(self, act: Any) -> Response:
+    def _page_answer(self, act: Any) -> BaseResponse:
         payment_id = request.form.get("orderId", "")
         try:
             payment = act(payment_id)

@@ -54,22 +54,36 @@ def emulator(stack: dict[str, object]) -> Iterator[YookassaEmulator]:
     emu.stop()
 
 
+class Inbox:
+    """Where the emulator's notifications go in these tests: collected, then read by `notifications()`."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+
+    def take(self, headers: dict[str, str], body: bytes) -> int:
+        assert headers["Content-Type"] == "application/json"  # unsigned: YooKassa sends no signature header
+        self.bodies.append(json.loads(body))
+        return 200
+
+
+inbox = Inbox()
+
+
 @pytest.fixture
 def emu(emulator: YookassaEmulator) -> Iterator[YookassaEmulator]:
-    """The module's emulator with its notifications collected by `notifications()` and its knobs reset."""
+    """The module's emulator with an empty inbox and its decline knobs reset."""
     emulator.accept_off_session()
-    emulator.flush_to: list[dict[str, Any]] = []  # type: ignore[attr-defined]
-    emulator.deliver = lambda headers, body: emulator.flush_to.append(json.loads(body)) or 200  # type: ignore[attr-defined, func-returns-value]
+    emulator.deliver = inbox.take
     emulator.flush()
-    emulator.flush_to.clear()  # type: ignore[attr-defined]
+    inbox.bodies.clear()
     yield emulator
     emulator.accept_off_session()
 
 
 def notifications(emu: YookassaEmulator) -> list[dict[str, Any]]:
     emu.flush()
-    sent = list(emu.flush_to)  # type: ignore[attr-defined]
-    emu.flush_to.clear()  # type: ignore[attr-defined]
+    sent = list(inbox.bodies)
+    inbox.bodies.clear()
     return sent
 
 
@@ -79,7 +93,7 @@ provider = YookassaProvider()
 def invoice(total: str = "10.50", currency: str = "RUB", *, recurring: bool = True) -> InvoiceItem:
     now = datetime.now(UTC)
     amount = Decimal(total)
-    line = LineItem(
+    line = LineItem(  # type: ignore[no-untyped-call]
         id=str(uuid.uuid4()),
         item_type="SUBSCRIPTION" if recurring else "TOKEN_BUNDLE",
         description="Pro plan",
@@ -309,9 +323,9 @@ def test_authorize_then_capture(emu: YookassaEmulator) -> None:
 
 def test_authorize_then_release(emu: YookassaEmulator) -> None:
     item = invoice()
-    item.payment_intent_id = paid(item, emu, manual=True)
+    held = item.payment_intent_id = paid(item, emu, manual=True)
     provider.release(item)
-    assert emu.payments[item.payment_intent_id]["status"] == "canceled"
+    assert emu.payments[held]["status"] == "canceled"
     with pytest.raises(ProviderCaptureFailed, match="Incorrect payment status: canceled"):
         provider.capture_authorized(item)
 
@@ -323,9 +337,9 @@ def test_notification_source_must_be_trusted(emu: YookassaEmulator) -> None:
     body = emu.notification("payment.succeeded", paid(invoice(), emu))
     for source in ("127.0.0.1", "::1", "::ffff:127.0.0.1", "185.71.76.31"):
         assert provider.verify_webhook({}, body, source)["event"] == "payment.succeeded"
-    for source in ("8.8.8.8", "185.71.76.32", "::ffff:8.8.8.8", "2a02:5180::1", None, "", "not-an-ip"):
+    for untrusted in ("8.8.8.8", "185.71.76.32", "::ffff:8.8.8.8", "2a02:5180::1", None, "", "not-an-ip"):
         with pytest.raises(InvalidWebhook) as refused:
-            provider.verify_webhook({}, body, source)
+            provider.verify_webhook({}, body, untrusted)
         assert refused.value.message == "Untrusted notification source"
 
 
