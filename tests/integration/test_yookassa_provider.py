@@ -455,6 +455,15 @@ def test_an_outage_is_a_provider_error_without_the_secret(
     with pytest.raises(ProviderError) as failed:
         provider.session_state(session_id)
     assert str(failed.value) == "Internal server error" and SECRET not in str(failed.value)
+    item = paid_invoice(invoice(), emu)
+    emu.fail_next(3)
+    with pytest.raises(ProviderError) as refund_failed:  # an outage, not a refusal: the refund may be retried
+        provider.refund(item, Decimal("1.00"), f"{item.id}:refund:1")
+    assert not isinstance(refund_failed.value, ProviderRefundFailed)
+    with pytest.raises(ProviderError):
+        provider.capture_authorized(item)
+    with pytest.raises(ProviderError):  # the re-fetch fails: the queued event is retried later
+        provider.translate(json.loads(emu.notification("payment.succeeded", session_id)))
 
     with socket.socket() as sock:
         sock.bind((LOCAL, 0))
@@ -477,6 +486,11 @@ def test_a_wrong_secret_is_refused_as_yookassa_refuses(emu: YookassaEmulator, mo
         with pytest.raises(ProviderError, match="Error in shopId or secret key") as refused:
             open_session(invoice())
         assert "test_wrong-secret" not in str(refused.value)
+        item = invoice()
+        item.payment_ref = "2f000000-000f-5000-8000-000000000000"
+        with pytest.raises(ProviderError) as refund_refused:  # the keys are wrong: not the refund
+            provider.refund(item, Decimal("1.00"), f"{item.id}:refund:1")
+        assert not isinstance(refund_refused.value, ProviderRefundFailed)
     finally:
         monkeypatch.setenv("YOOKASSA_SECRET_KEY", SECRET)
         reload_settings()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +61,7 @@ SESSION_STATUS: dict[str, SessionStatus] = {
 RELEASE_REASONS = ("canceled_by_merchant", "expired_on_capture")
 PAYMENT_EVENTS = ("payment.succeeded", "payment.waiting_for_capture", "payment.canceled")
 REFUND_EVENTS = ("refund.succeeded",)
+REFUSALS = (400, 404)  # YooKassa refusing a request; 401/403 (keys) and 5xx (outage) stay provider errors
 UNTRUSTED = "Untrusted notification source"
 INVALID = "Invalid notification"
 # ISO 4217 currencies without minor units, for a currency the catalog does not list.
@@ -151,7 +153,7 @@ class YookassaProvider:
         try:
             refund = client.call(lambda sdk: _plain(sdk.Refund.create(params, key)))
         except client.YookassaApiError as error:
-            if error.status >= 500:
+            if error.status not in REFUSALS:
                 raise
             if "Idempotence key duplicated" in error.description:
                 raise RefundKeyInUse(key) from None
@@ -162,32 +164,13 @@ class YookassaProvider:
         return str(refund["id"])
 
     def capture_authorized(self, invoice: InvoiceItem) -> Payment:
-        payment_id = str(invoice.payment_intent_id or invoice.provider_session_id or "")
-        if not payment_id:
-            raise ProviderCaptureFailed("The invoice holds no YooKassa authorization")
         params = {"amount": _amount(invoice.total_amount, invoice.currency)}
-        try:
-            payment = client.call(lambda sdk: _plain(sdk.Payment.capture(payment_id, params, f"{invoice.id}:capture")))
-        except client.YookassaApiError as error:
-            if error.status >= 500:
-                raise
-            raise ProviderCaptureFailed(error.description) from None
-        if payment.get("status") != "succeeded":
-            raise ProviderCaptureFailed(f"YooKassa payment is {payment.get('status')}")
-        return _payment_of(payment)
+        key = f"{invoice.id}:capture"
+        return _payment_of(_settle_hold(invoice, lambda sdk, held: sdk.Payment.capture(held, params, key), "succeeded"))
 
     def release(self, invoice: InvoiceItem) -> None:
-        payment_id = str(invoice.payment_intent_id or invoice.provider_session_id or "")
-        if not payment_id:
-            raise ProviderCaptureFailed("The invoice holds no YooKassa authorization")
-        try:
-            payment = client.call(lambda sdk: _plain(sdk.Payment.cancel(payment_id, f"{invoice.id}:release")))
-        except client.YookassaApiError as error:
-            if error.status >= 500:
-                raise
-            raise ProviderCaptureFailed(error.description) from None
-        if payment.get("status") != "canceled":
-            raise ProviderCaptureFailed(f"YooKassa payment is {payment.get('status')}")
+        key = f"{invoice.id}:release"
+        _settle_hold(invoice, lambda sdk, held: sdk.Payment.cancel(held, key), "canceled")
 
     # --- notifications -----------------------------------------------------------------------------------------
 
@@ -275,6 +258,23 @@ def _refund_event(base: dict[str, Any], refund_id: str) -> ProviderEvent:
         details={"payment_id": payment_id},
         **base,
     )
+
+
+def _settle_hold(invoice: InvoiceItem, act: Callable[[Any, str], Any], outcome: str) -> dict[str, Any]:
+    """Capture or cancel the payment holding the invoice's money (§6.3); YooKassa refusing it (a payment no longer
+    waiting for capture …) is `ProviderCaptureFailed` with YooKassa's description, an outage a `ProviderError`."""
+    held = str(invoice.payment_intent_id or invoice.provider_session_id or "")
+    if not held:
+        raise ProviderCaptureFailed("The invoice holds no YooKassa authorization")
+    try:
+        payment = client.call(lambda sdk: _plain(act(sdk, held)))
+    except client.YookassaApiError as error:
+        if error.status not in REFUSALS:
+            raise
+        raise ProviderCaptureFailed(error.description) from None
+    if payment.get("status") != outcome:
+        raise ProviderCaptureFailed(f"YooKassa payment is {payment.get('status')}")
+    return payment
 
 
 def _refetch(fetch: Any) -> dict[str, Any] | None:
