@@ -9,10 +9,20 @@ with another body is 400 `invalid_request`), errors `{"type": "error", "id", "co
 money `{"value": "10.00", "currency": "RUB"}`. The API is served both at the root and under `/v3` (YooKassa's own
 base is `https://api.yookassa.ru/v3`), so `api_base` may be either.
 
-Control knobs, as Python methods and as a JSON API under `/_emulator/`: decline future autopayments (all, or of
-one saved method), refund from the "dashboard", expire a payment, pay or decline a payment without the page, fail
-the next API calls with a 5xx, deliver the queued notifications. `python -m infra.emulators.yookassa --port N
---webhook-url URL` serves it on its own.
+Control knobs, as Python methods and as JSON `POST /_emulator/<action>` (body → answer):
+
+| action | body | Python |
+|---|---|---|
+| `decline-off-session` | `{"payment_method_id"?, "reason"?, "enabled"?}` | `decline_off_session` (`accept_…` undoes) |
+| `refund` (from the dashboard) | `{"payment_id", "amount"?: "1.50"}` (default: the rest) | `dashboard_refund` |
+| `expire` | `{"payment_id"}`: `expired_on_confirmation` / `expired_on_capture` | `expire` |
+| `pay`, `decline` | `{"payment_id", "reason"?}`: the hosted page's buttons without a browser | `pay`, `decline` |
+| `fail-next` | `{"count"?: 1, "status"?: 500}`: the next API calls answer a 5xx | `fail_next` |
+| `flush` | — : deliver the queued notifications | `flush` |
+| `payments` | — : every payment as the API shows it | `payments` (dict) |
+
+`python -m infra.emulators.yookassa --port N --webhook-url URL [--shop-id ID --secret-key KEY]` serves it on its
+own and delivers its notifications to URL every half second.
 """
 
 from __future__ import annotations
@@ -497,11 +507,6 @@ class YookassaEmulator(Emulator):
         """The next `count` API calls answer `status` (an outage)."""
         with self.lock:
             self._failures.extend([status] * count)
-
-    def set_status(self, payment_id: str, status: str) -> None:
-        """Force a payment's status without a notification (to test a notification that lies)."""
-        with self.lock:
-            self.payments[payment_id]["status"] = status
 
     def notification(self, event: str, object_id: str, **override: Any) -> bytes:
         """A notification body for one of our objects, with fields overridden (to test what the merchant trusts)."""
