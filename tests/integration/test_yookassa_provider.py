@@ -185,6 +185,10 @@ def test_hosted_page_pay_captures_and_saves_the_card(emu: YookassaEmulator) -> N
     }
     [note] = notifications(emu)
     assert note["event"] == "payment.succeeded" and note["object"]["id"] == session.session_id
+    again = requests.post(
+        f"{emu.base_url}/checkout/payments/v2/contract/pay", data={"orderId": session.session_id}, timeout=5
+    )
+    assert again.status_code == 400 and notifications(emu) == []  # a second press pays nothing
 
 
 def test_hosted_page_decline_cancels_and_returns_the_buyer(emu: YookassaEmulator) -> None:
