@@ -48,9 +48,9 @@ _urls: dict[str, str] = {}
 
 def _queue_url(consumer_name: str) -> str:
     if consumer_name not in _urls:
-        from chalicelib.events.consumers import BY_NAME
-
-        name = BY_NAME[consumer_name].queue_name(get_settings())
+        # A task consumer's queue is FIFO (`Consumer.fifo`); naming it here keeps the consumer table, whose
+        # handlers send tasks, out of this module's imports.
+        name = get_settings().queue_name(consumer_name, fifo=True)
         _urls[consumer_name] = aws_client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
     return _urls[consumer_name]
 

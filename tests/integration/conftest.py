@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from chalice.test import Client
+
 from tests.schema_check import check_answer
 
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from tests.ddb_calls import counting_dynamodb
-
 from chalicelib.admin_users.service import add_account
 from chalicelib.core import clock
 from chalicelib.core.ids import new_id
@@ -19,6 +17,7 @@ from chalicelib.events.envelope import Actor
 from chalicelib.users.models import UserItem
 from chalicelib.users.repository import import_users
 from tests.contract import PASSWORD
+from tests.ddb_calls import counting_dynamodb
 from tests.integration.conftest import Api
 
 USERS = "/api/v1/admin/users"

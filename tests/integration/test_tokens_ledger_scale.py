@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from tests.ddb_calls import counting_dynamodb
 
 from chalicelib.events.envelope import Actor
 from chalicelib.tokens.ledger import Ledger
 from chalicelib.tokens.models import TokenBalanceItem, TokenEntryItem
+from tests.ddb_calls import counting_dynamodb
 from tests.integration.buyers import Buyer, register_buyer
 
 TRANSACTIONS = "/api/v1/user/tokens/transactions"

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tests.ddb_calls import counting_dynamodb
-
 from chalicelib.core import clock
 from chalicelib.usage.models import UsageMeterItem
+from tests.ddb_calls import counting_dynamodb
 from tests.integration.buyers import Buyer, read, register_buyer
 from tests.integration.conftest import Api
 

@@ -127,7 +127,7 @@ def test_checkout_session_completed_paid_captures_with_the_session_and_the_saved
         "EUR",
         "cs_1",
     )
-    assert found.payment == Payment("stripe", "cs_1", "pi_checkout", SAVED)
+    assert found.payment == Payment("stripe", "cs_1", "pi_checkout", SAVED, intent_id="pi_checkout")
 
 
 def test_checkout_session_completed_unpaid_changes_nothing() -> None:
@@ -182,10 +182,10 @@ def test_payment_intent_succeeded_captures_an_off_session_charge_and_a_manual_au
         Decimal("4000"),
         "JPY",
     )
-    assert found.payment == Payment("stripe", "pi_9", "ch_9", SAVED)
+    assert found.payment == Payment("stripe", "pi_9", "ch_9", SAVED, intent_id="pi_9")
     manual = event("payment_intent.succeeded", {**INTENT, "metadata": {"invoice_id": INVOICE, "flow": "authorization"}})
     assert (manual.kind, manual.off_session) == (EventKind.CAPTURED, False)
-    assert manual.payment == Payment("stripe", "pi_9", "ch_9", None)
+    assert manual.payment == Payment("stripe", "pi_9", "ch_9", None, intent_id="pi_9")
 
 
 def test_payment_intent_events_of_a_checkout_session_or_of_no_invoice_are_ignored() -> None:

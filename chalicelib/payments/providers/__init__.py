@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 _IMPLEMENTATIONS = {
     "sandbox": "chalicelib.payments.providers.sandbox:SandboxProvider",
     "invoice": "chalicelib.payments.providers.bank_transfer:BankTransferProvider",
+    "stripe": "chalicelib.payments.stripe.provider:StripeProvider",
+    "yookassa": "chalicelib.payments.yookassa.provider:YookassaProvider",
 }
 
 

@@ -62,7 +62,8 @@ def session_payment(session: dict[str, Any], lookup: Lookup) -> Payment:
     if isinstance(intent, str):
         intent = lookup.intent(intent)
     intent = intent or {}
-    return Payment(CODE, str(session["id"]), intent.get("id"), intent_saved_method(intent, lookup) if intent else None)
+    saved = intent_saved_method(intent, lookup) if intent else None
+    return Payment(CODE, str(session["id"]), intent.get("id"), saved, intent.get("id"))
 
 
 def session_invoice(session: dict[str, Any]) -> str | None:
@@ -143,7 +144,9 @@ def _intent_succeeded(obj: dict[str, Any], lookup: Lookup) -> dict[str, Any] | N
         return None
     off_session = _off_session(obj)
     saved = _charged_method(obj.get("payment_method"), obj, lookup) if off_session else None
-    payment = Payment(CODE, str(obj["id"]), obj.get("latest_charge"), saved or intent_saved_method(obj, lookup))
+    payment = Payment(
+        CODE, str(obj["id"]), obj.get("latest_charge"), saved or intent_saved_method(obj, lookup), str(obj["id"])
+    )
     return {
         "kind": EventKind.CAPTURED,
         "invoice_id": invoice_id,

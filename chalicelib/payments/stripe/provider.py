@@ -44,9 +44,6 @@ from chalicelib.payments.stripe.client import as_dict, error_message, scrub, str
 
 if TYPE_CHECKING:
     from chalicelib.invoices.models import InvoiceItem
-    from chalicelib.invoices.repository import InvoiceRecords
-    from chalicelib.payments.outcomes import ProviderStart
-    from chalicelib.payments.schemas import PayBody
 
 WEBHOOK_TOLERANCE = 300  # seconds (§10.4)
 SESSION_PLACEHOLDER = "{CHECKOUT_SESSION_ID}"
@@ -144,10 +141,6 @@ class StripeProvider:
 
     def payment_intent(self, intent_id: str) -> dict[str, Any]:
         return self.call(lambda c, o: c.v1.payment_intents.retrieve(intent_id, options=o))
-
-    def start(self, records: InvoiceRecords, options: PayBody) -> ProviderStart:
-        """Not used: a Stripe payment starts on its hosted page (`create_session`, through the session service)."""
-        raise NotImplementedError("Stripe payments start with create_session")
 
     # --- hosted sessions -------------------------------------------------------------------------------------
 
@@ -249,7 +242,7 @@ class StripeProvider:
         status, payment, authorized = intent.get("status"), None, None
         if status == "succeeded":
             saved = events.intent_saved_method(intent, lookup)
-            payment = Payment("stripe", str(intent["id"]), intent.get("latest_charge"), saved)
+            payment = Payment("stripe", str(intent["id"]), intent.get("latest_charge"), saved, str(intent["id"]))
             answer: Any = "paid"
         elif status == "requires_capture":
             answer, authorized = "pending", str(intent["id"])
@@ -313,7 +306,7 @@ class StripeProvider:
                 return SavedMethodCharge.declined(str(code), self._refusal(error))
         if intent.get("status") != "succeeded":
             return SavedMethodCharge.declined(str(intent.get("status")), "The payment was not completed")
-        payment = Payment("stripe", str(intent["id"]), intent.get("latest_charge"), saved_method)
+        payment = Payment("stripe", str(intent["id"]), intent.get("latest_charge"), saved_method, str(intent["id"]))
         return SavedMethodCharge.captured(payment)
 
     def _intent_of(self, invoice: InvoiceItem) -> str:
@@ -358,7 +351,7 @@ class StripeProvider:
             lambda c, o: c.v1.payment_intents.capture(intent_id, options=o), refused=self._capture_refused
         )
         saved = events.intent_saved_method(intent, _SdkLookup(self))
-        return Payment("stripe", intent_id, intent.get("latest_charge"), saved)
+        return Payment("stripe", intent_id, intent.get("latest_charge"), saved, intent_id)
 
     def release(self, invoice: InvoiceItem) -> None:
         """Void the authorization (§6.3)."""
@@ -404,6 +397,9 @@ class StripeProvider:
         if not isinstance(payload, dict) or payload.get("object") != "event":
             raise InvalidWebhook()
         return payload
+
+    def event_key(self, payload: dict[str, Any]) -> tuple[str, str]:
+        return str(payload.get("id") or ""), str(payload.get("type") or "")
 
     def translate(self, payload: dict[str, Any]) -> ProviderEvent:
         """The verified event in domain terms (§10.4's table); objects it names are read through the SDK."""

@@ -46,9 +46,6 @@ from chalicelib.payments.yookassa import client
 
 if TYPE_CHECKING:
     from chalicelib.invoices.models import InvoiceItem
-    from chalicelib.invoices.repository import InvoiceRecords
-    from chalicelib.payments.outcomes import ProviderStart
-    from chalicelib.payments.schemas import PayBody
 
 CODE = "yookassa"
 SESSION_STATUS: dict[str, SessionStatus] = {
@@ -72,9 +69,6 @@ class YookassaProvider:
     code = CODE
 
     # --- sessions ----------------------------------------------------------------------------------------------
-
-    def start(self, records: InvoiceRecords, options: PayBody) -> ProviderStart:
-        raise NotImplementedError("a YooKassa pay opens a hosted session (create_session)")
 
     def create_session(
         self, invoice: InvoiceItem, buyer: Buyer, urls: ReturnUrls, idempotency_key: str, *, manual_capture: bool
@@ -193,11 +187,16 @@ class YookassaProvider:
             raise InvalidWebhook(INVALID)
         return payload  # type: ignore[no-any-return]
 
+    def event_key(self, payload: dict[str, Any]) -> tuple[str, str]:
+        """Notifications carry no id of their own: the event and its object's id name one."""
+        event = str(payload.get("event"))
+        return f"{event}:{(payload.get('object') or {}).get('id')}", event
+
     def translate(self, payload: dict[str, Any]) -> ProviderEvent:
         """The notification in domain terms, decided by the payment or refund re-fetched from YooKassa."""
-        event = str(payload.get("event"))
+        event_id, event = self.event_key(payload)
         object_id = str((payload.get("object") or {}).get("id"))
-        base: dict[str, Any] = {"provider": CODE, "event_id": f"{event}:{object_id}", "event_type": event}
+        base: dict[str, Any] = {"provider": CODE, "event_id": event_id, "event_type": event}
         if event in PAYMENT_EVENTS:
             return _payment_event(base, object_id)
         if event in REFUND_EVENTS:
@@ -377,7 +376,8 @@ def _payment_of(payment: dict[str, Any], saved: dict[str, Any] | None = None) ->
             else method.get("title", "Saved payment method")
         )
         saved = {"provider": CODE, "reference": str(method["id"]), "customer": None, "label": label}
-    return Payment(CODE, str(payment["id"]), transaction_id=str(payment["id"]), saved_method=saved)
+    payment_id = str(payment["id"])
+    return Payment(CODE, payment_id, transaction_id=payment_id, saved_method=saved, intent_id=payment_id)
 
 
 def _cancellation(payment: dict[str, Any]) -> tuple[str, str]:
