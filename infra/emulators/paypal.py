@@ -706,23 +706,34 @@ class PayPalEmulator(Emulator):
 
     # --- authorizations, captures, refunds -------------------------------------------------------------------------
 
-    def _authorization(self, aid: str) -> dict[str, Any]:
-        found = self.authorizations.get(aid)
+    @staticmethod
+    def _found(store: dict[str, dict[str, Any]], key: str) -> dict[str, Any]:
+        found = store.get(key)
         if found is None:
             raise not_found()
         return found
 
+    @staticmethod
+    def _refuse_in(authorization: dict[str, Any], refusals: dict[str, tuple[str, str]]) -> None:
+        """The authorization's status refuses the action: PayPal's issue and description for that status."""
+        refused = refusals.get(authorization["status"])
+        if refused is not None:
+            raise unprocessable(*refused)
+
     def _get_authorization(self, oid: str) -> tuple[int, Any]:
         with self.lock:
-            return 200, self._authorization(oid)
+            return 200, self._found(self.authorizations, oid)
 
     def _capture_authorization(self, oid: str) -> tuple[int, Any]:
         with self.lock:
-            authorization = self._authorization(oid)
-            if authorization["status"] == "CAPTURED":
-                raise unprocessable("AUTHORIZATION_ALREADY_CAPTURED", "Authorization has been previously captured.")
-            if authorization["status"] == "VOIDED":
-                raise unprocessable("AUTHORIZATION_VOIDED", "A voided authorization cannot be captured.")
+            authorization = self._found(self.authorizations, oid)
+            self._refuse_in(
+                authorization,
+                {
+                    "CAPTURED": ("AUTHORIZATION_ALREADY_CAPTURED", "Authorization has been previously captured."),
+                    "VOIDED": ("AUTHORIZATION_VOIDED", "A voided authorization cannot be captured."),
+                },
+            )
             order = self.orders[authorization["supplementary_data"]["related_ids"]["order_id"]]
             capture = self._new_capture(order, authorization_id=oid)
             authorization["status"] = "CAPTURED"
@@ -738,31 +749,28 @@ class PayPalEmulator(Emulator):
 
     def _void(self, aid: str) -> dict[str, Any]:
         with self.lock:
-            authorization = self._authorization(aid)
-            if authorization["status"] == "CAPTURED":
-                raise unprocessable("PREVIOUSLY_CAPTURED", "Authorization has been previously captured.")
-            if authorization["status"] == "VOIDED":
-                raise unprocessable("PREVIOUSLY_VOIDED", "Authorization has been previously voided.")
+            authorization = self._found(self.authorizations, aid)
+            self._refuse_in(
+                authorization,
+                {
+                    "CAPTURED": ("PREVIOUSLY_CAPTURED", "Authorization has been previously captured."),
+                    "VOIDED": ("PREVIOUSLY_VOIDED", "Authorization has been previously voided."),
+                },
+            )
             authorization["status"] = "VOIDED"
             authorization["update_time"] = now_iso()
             self._emit("PAYMENT.AUTHORIZATION.VOIDED", "authorization", authorization)
             return authorization
 
-    def _capture(self, cid: str) -> dict[str, Any]:
-        found = self.captures.get(cid)
-        if found is None:
-            raise not_found()
-        return found
-
     def _get_capture(self, oid: str) -> tuple[int, Any]:
         with self.lock:
-            return 200, self._capture(oid)
+            return 200, self._found(self.captures, oid)
 
     def _refund_capture(self, oid: str) -> tuple[int, Any]:
         body = self._body()
         amount = None
         with self.lock:
-            capture = self._capture(oid)
+            capture = self._found(self.captures, oid)
             if body.get("amount") is not None:
                 given = body["amount"]
                 if given.get("currency_code") != capture["amount"]["currency_code"]:
@@ -774,7 +782,7 @@ class PayPalEmulator(Emulator):
         self, capture_id: str, amount: Decimal | None, invoice_id: str | None, note: str | None
     ) -> dict[str, Any]:
         with self.lock:
-            capture = self._capture(capture_id)
+            capture = self._found(self.captures, capture_id)
             if capture["status"] not in ("COMPLETED", "PARTIALLY_REFUNDED"):
                 if capture["status"] == "REFUNDED":
                     raise unprocessable("CAPTURE_FULLY_REFUNDED", "The capture has already been fully refunded")
@@ -826,10 +834,7 @@ class PayPalEmulator(Emulator):
 
     def _get_refund(self, oid: str) -> tuple[int, Any]:
         with self.lock:
-            found = self.refunds.get(oid)
-            if found is None:
-                raise not_found()
-            return 200, found
+            return 200, self._found(self.refunds, oid)
 
     # --- webhooks -------------------------------------------------------------------------------------------------
 

@@ -339,6 +339,22 @@ def test_partial_and_full_refunds_in_minor_units(paypal: PayPalProvider, emulato
         paypal.refund(invoice, Decimal("1.00"), f"{invoice.id}:refund:4")
 
 
+def test_an_orphaned_payment_is_refunded_by_its_own_capture_id(
+    paypal: PayPalProvider, emulator: PayPalEmulator
+) -> None:
+    invoice = make_invoice("6.00")
+    _, first = paid_order(paypal, emulator, invoice)
+    second = paypal.create_session(invoice, BUYER, URLS, f"{invoice.id}:2", manual_capture=False)
+    approve(emulator, second.session_id)  # the same invoice paid a second time
+    orphan = paypal.session_state(second.session_id).payment.reference  # type: ignore[union-attr]
+    invoice.payment_ref = first
+    with pytest.raises(ProviderRefundFailed, match="needs the capture id"):
+        paypal.refund(invoice, Decimal("6.00"), f"{invoice.id}:1:orphaned")
+    refund_id = paypal.refund(invoice, Decimal("6.00"), f"{invoice.id}:1:orphaned", capture_id=orphan)
+    assert emulator.refunds[str(refund_id)]["links"][1]["href"].endswith(f"/captures/{orphan}")
+    assert (emulator.captures[orphan]["status"], emulator.captures[first]["status"]) == ("REFUNDED", "COMPLETED")
+
+
 def test_a_jpy_refund(paypal: PayPalProvider, emulator: PayPalEmulator) -> None:
     invoice = make_invoice("1500", "JPY")
     _, capture_id = paid_order(paypal, emulator, invoice)
@@ -601,3 +617,14 @@ def test_emulator_control_api(paypal: PayPalProvider, emulator: PayPalEmulator) 
     assert requests.get(f"{base}/v2/checkout/orders/{order_id}", timeout=5).status_code == 500
     unauthorized = requests.get(f"{base}/v2/checkout/orders/{order_id}", timeout=5)
     assert unauthorized.status_code == 401 and unauthorized.json()["error"] == "invalid_token"
+
+
+def test_verification_covers_the_raw_bytes_not_a_re_serialization(
+    paypal: PayPalProvider, emulator: PayPalEmulator, delivery: Delivery
+) -> None:
+    pretty = json.dumps(json.loads(delivery.body), indent=2).encode()  # a sender's own layout, signed as sent
+    headers = {k.lower(): v for k, v in emulator.sign_delivery(pretty).items()}
+    assert paypal.verify_webhook(headers, pretty, None) == json.loads(delivery.body)
+    compact = json.dumps(json.loads(pretty), separators=(",", ":")).encode()
+    with pytest.raises(InvalidWebhook):
+        paypal.verify_webhook(headers, compact, None)  # the same event, other bytes: not what was signed

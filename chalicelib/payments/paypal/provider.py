@@ -284,10 +284,17 @@ class PayPalProvider:
         payment = Payment(CODE, str(capture["id"]), transaction_id=order["id"], saved_method=dict(saved_method))
         return SavedMethodCharge.captured(payment)
 
-    def refund(self, invoice: InvoiceItem, amount: Decimal, key: str) -> str | None:
-        """Refund `amount` (exact, in the invoice currency) of the invoice's capture under `key`; PayPal replays the
-        answer of a request id seen before, so a key already used for another amount is `RefundKeyInUse`."""
-        capture_id = invoice.payment_ref
+    def refund(self, invoice: InvoiceItem, amount: Decimal, key: str, capture_id: str | None = None) -> str | None:
+        """Refund `amount` (exact, in the invoice currency) of a capture under `key`; PayPal replays the answer of a
+        request id seen before, so a key already used for another amount is `RefundKeyInUse`.
+
+        The capture is the invoice's own (`payment_ref`) for its refunds (`<invoice id>:refund:<n>`); any other key
+        (an orphaned payment's `…:orphaned`) must name the orphaned capture in `capture_id` — refunding the
+        invoice's own capture instead would give back the money that paid it."""
+        if capture_id is None:
+            if not key.startswith(f"{invoice.id}:refund:"):
+                raise ProviderRefundFailed("PayPal needs the capture id of the payment to refund")
+            capture_id = invoice.payment_ref
         if not capture_id:
             raise ProviderRefundFailed("No PayPal capture to refund")
         wanted = self._amount(amount, invoice.currency)
