@@ -628,3 +628,10 @@ def test_verification_covers_the_raw_bytes_not_a_re_serialization(
     compact = json.dumps(json.loads(pretty), separators=(",", ":")).encode()
     with pytest.raises(InvalidWebhook):
         paypal.verify_webhook(headers, compact, None)  # the same event, other bytes: not what was signed
+
+
+def test_a_token_paypal_no_longer_honours_is_replaced(paypal: PayPalProvider, emulator: PayPalEmulator) -> None:
+    order_id = open_session(paypal, make_invoice())
+    emulator.tokens.clear()  # revoked, or the emulator restarted under `make run`
+    assert paypal.session_state(order_id).status == "unpaid"
+    assert len(emulator.tokens) == 1

@@ -41,6 +41,13 @@ def sdk_client(keys: ProviderKeys) -> Any:
         return found
 
 
+def forget_client(keys: ProviderKeys) -> None:
+    """Drop the cached client of these keys (its token was refused): the next call fetches a new token."""
+    with _lock:
+        for cache_key in [k for k in _clients if k[:2] == (keys.api_base, keys.get("client_id"))]:
+            del _clients[cache_key]
+
+
 def _fetch_token(_last: Any, auth: Any) -> Any:
     """Ask for a token, letting PayPal's refusal (`invalid_client` …) surface instead of the SDK's generic
     'OAuthToken is undefined or expired'."""

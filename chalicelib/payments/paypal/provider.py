@@ -100,11 +100,6 @@ class PayPalProvider:
     def _keys(self) -> ProviderKeys:
         return provider_keys(CODE)
 
-    def _sdk(self) -> Any:
-        from chalicelib.payments.paypal.client import sdk_client
-
-        return sdk_client(self._keys())
-
     def _call(self, controller: str, method: str, options: dict[str, Any]) -> dict[str, Any]:
         """One SDK call; the answer's JSON. PayPal's refusals raise `Refused`; outages `ProviderError` with PayPal's
         message only (never a key: the SDK's own texts name no credential, and none is quoted here)."""
@@ -112,9 +107,17 @@ class PayPalProvider:
         from paypalserversdk.exceptions.error_exception import ErrorException  # type: ignore[import-untyped]
         from paypalserversdk.exceptions.o_auth_provider_exception import OAuthProviderException  # type: ignore[import-untyped]
 
-        sdk = self._sdk()
+        from chalicelib.payments.paypal.client import forget_client, sdk_client
+
+        keys = self._keys()
         try:
-            answer = getattr(getattr(sdk, controller), method)(options)
+            try:
+                answer = getattr(getattr(sdk_client(keys), controller), method)(options)
+            except ErrorException as exc:
+                if int(exc.response_code) != 401:
+                    raise
+                forget_client(keys)  # a token PayPal no longer honours (revoked, or a restarted emulator): once more
+                answer = getattr(getattr(sdk_client(keys), controller), method)(options)
         except OAuthProviderException as exc:
             raise ProviderError(f"PayPal authentication failed: {exc.error_description or exc.error}") from None
         except ErrorException as exc:
@@ -395,10 +398,11 @@ class PayPalProvider:
 
     def _approved(self, event_id: str, event_type: str, order: dict[str, Any]) -> ProviderEvent:
         """`CHECKOUT.ORDER.APPROVED`: capture (or authorize) the order now."""
-        unit = _unit(order)
-        invoice_id = unit.get("custom_id")
+        invoice_id = _unit(order).get("custom_id")
+        settled = self._get_order(str(order["id"]))  # the event's copy says APPROVED; the order may be further
         try:
-            settled = self._settle(self._get_order(str(order["id"])))
+            if settled.get("status") == "APPROVED":
+                settled = self._settle(settled)
         except Refused as exc:
             return ProviderEvent(
                 CODE, event_id, event_type, EventKind.PAYMENT_FAILED, invoice_id=invoice_id, session_id=order["id"],
