@@ -260,7 +260,7 @@ class PayPalEmulator(Emulator):
         self.answers: dict[tuple[str, str], tuple[int, Any]] = {}
         self.declined_customers: set[str] = set()
         self.decline_all = False
-        self._failures: list[int] = []
+        self._failures: list[tuple[int, bool]] = []
         self._idem_locks: dict[tuple[str, str], threading.Lock] = {}
         super().__init__(deliver)
 
@@ -276,10 +276,11 @@ class PayPalEmulator(Emulator):
             else:
                 self.declined_customers.discard(customer)
 
-    def fail_next(self, status: int = 500, count: int = 1) -> None:
-        """The next `count` API calls answer `status` with PayPal's internal-error body (an outage)."""
+    def fail_next(self, status: int = 500, count: int = 1, *, html: bool = False) -> None:
+        """The next `count` API calls answer `status` with PayPal's internal-error body (an outage), or with a
+        gateway's HTML page (`html`), as a load balancer in front of PayPal would."""
         with self.lock:
-            self._failures.extend([status] * count)
+            self._failures.extend([(status, html)] * count)
 
     def expire_order(self, order_id: str) -> dict[str, Any]:
         with self.lock:
@@ -307,8 +308,11 @@ class PayPalEmulator(Emulator):
             path = request.path
             if path.startswith(("/v1/", "/v2/")):
                 with self.lock:
-                    status = self._failures.pop(0) if self._failures else None
-                if status is not None:
+                    failing = self._failures.pop(0) if self._failures else None
+                if failing is not None:
+                    status, page = failing
+                    if page:
+                        return Response(f"<html><h1>{status} Bad Gateway</h1></html>", status, mimetype="text/html")
                     failure = error(status, "INTERNAL_SERVER_ERROR", "An internal server error has occurred.")
                     return self._json(failure.status, failure.body)
             return None
@@ -523,7 +527,7 @@ class PayPalEmulator(Emulator):
             vault_id = str(paypal["vault_id"])
         elif isinstance(token, dict) and token.get("id"):
             vault_id = str(token["id"])
-        context = (paypal or {}).get("experience_context") or {}
+        context = (paypal or {}).get("experience_context") or body.get("application_context") or {}
         attributes = (paypal or {}).get("attributes") or {}
         order = Order(
             id=paypal_id(),
@@ -979,7 +983,7 @@ class PayPalEmulator(Emulator):
 
     def _c_fail(self) -> Response:
         body = request.get_json(silent=True) or {}
-        self.fail_next(int(body.get("status", 500)), int(body.get("count", 1)))
+        self.fail_next(int(body.get("status", 500)), int(body.get("count", 1)), html=bool(body.get("html")))
         return self._json(200, {"failing": len(self._failures)})
 
     def _c_expire(self, oid: str) -> Response:

@@ -635,3 +635,13 @@ def test_a_token_paypal_no_longer_honours_is_replaced(paypal: PayPalProvider, em
     emulator.tokens.clear()  # revoked, or the emulator restarted under `make run`
     assert paypal.session_state(order_id).status == "unpaid"
     assert len(emulator.tokens) == 1
+
+
+def test_a_gateway_page_instead_of_json_is_still_a_provider_error(
+    paypal: PayPalProvider, emulator: PayPalEmulator
+) -> None:
+    order_id = open_session(paypal, make_invoice())
+    emulator.fail_next(502, html=True)
+    with pytest.raises(ProviderError, match=r"\(502\)") as failed:
+        paypal.session_state(order_id)
+    assert SECRET not in str(failed.value)

@@ -120,15 +120,15 @@ class PayPalProvider:
                 answer = getattr(getattr(sdk_client(keys), controller), method)(options)
         except OAuthProviderException as exc:
             raise ProviderError(f"PayPal authentication failed: {exc.error_description or exc.error}") from None
-        except ErrorException as exc:
-            details = exc.details or []
+        except ErrorException as exc:  # its fields are set only when PayPal answered with a JSON error body
+            details = getattr(exc, "details", None) or []
             issue = getattr(details[0], "issue", None) if details else None
             described = getattr(details[0], "description", None) if details else None
-            message = described or exc.message or exc.reason
+            headline = getattr(exc, "message", None) or exc.reason
             status = int(exc.response_code)
             if status >= 500:
-                raise ProviderError(f"PayPal API error ({status}): {exc.message or exc.reason}") from None
-            raise Refused(status, exc.name or "ERROR", issue, str(message)) from None
+                raise ProviderError(f"PayPal API error ({status}): {headline}") from None
+            raise Refused(status, getattr(exc, "name", None) or "ERROR", issue, str(described or headline)) from None
         except ApiException as exc:
             raise ProviderError(f"PayPal API error ({exc.response_code}): {_error_text(exc)}") from None
         except ProviderNotConfigured:
@@ -160,7 +160,12 @@ class PayPalProvider:
         }
         if has_recurring_lines(invoice):
             attributes: dict[str, Any] = {
-                "vault": {"store_in_vault": "ON_SUCCESS", "usage_type": "MERCHANT", "customer_type": "CONSUMER"}
+                "vault": {
+                    "store_in_vault": "ON_SUCCESS",
+                    "usage_type": "MERCHANT",
+                    "usage_pattern": "SUBSCRIPTION_PREPAID",
+                    "customer_type": "CONSUMER",
+                }
             }
             if buyer.customer_id:
                 attributes["customer"] = {"id": buyer.customer_id}
@@ -496,7 +501,7 @@ def _without_placeholder(url: str) -> str:
 
 
 def _merchant_initiated() -> dict[str, str]:
-    return {"payment_initiator": "MERCHANT", "payment_type": "UNSCHEDULED", "usage": "SUBSEQUENT"}
+    return {"payment_initiator": "MERCHANT", "usage": "SUBSEQUENT", "usage_pattern": "SUBSCRIPTION_PREPAID"}
 
 
 def _unit(order: dict[str, Any]) -> dict[str, Any]:
