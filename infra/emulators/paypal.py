@@ -3,8 +3,8 @@
 Wire format as PayPal's (Orders v2, Payments v2, OAuth 2 client credentials, Notifications v1): JSON bodies, error
 bodies `{"name", "message", "debug_id", "details": [{"issue", "description", …}], "links"}`, `PayPal-Request-Id`
 idempotency (a request id seen before on the same endpoint answers what it answered the first time and does nothing
-again), `Prefer: return=minimal|representation`, bearer tokens from `POST /v1/oauth2/token` (a wrong client secret
-is refused with 401 `invalid_client`).
+again), `Prefer: return=minimal` (the default of writes) or `return=representation`, bearer tokens from
+`POST /v1/oauth2/token` (a wrong client secret is refused with 401 `invalid_client`).
 
 The hosted approval page `/checkoutnow?token=<order id>` approves the order (→ `APPROVED`, redirect 303 to the
 return URL with `token` and `PayerID` appended, as PayPal does; webhook `CHECKOUT.ORDER.APPROVED`) or sends the
@@ -385,7 +385,8 @@ class PayPalEmulator(Emulator):
             status, body = handler(**kwargs)
         except PayPalFailure as failure:
             return self._json(failure.status, failure.body)
-        minimal = "return=minimal" in (request.headers.get("Prefer") or "")
+        # PayPal's default for writes is `Prefer: return=minimal`: the id, the status and the links.
+        minimal = request.method == "POST" and "return=representation" not in (request.headers.get("Prefer") or "")
         if minimal and isinstance(body, dict) and "id" in body:
             body = {key: body[key] for key in ("id", "status", "links") if key in body}
         return self._json(status, body)

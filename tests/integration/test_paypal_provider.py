@@ -224,6 +224,20 @@ def test_the_same_idempotency_key_opens_one_order(paypal: PayPalProvider) -> Non
     assert first.session_id == second.session_id != third.session_id
 
 
+def test_a_poll_and_a_webhook_racing_capture_the_order_once(paypal: PayPalProvider, emulator: PayPalEmulator) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    invoice = make_invoice("11.00")
+    order_id = open_session(paypal, invoice)
+    approve(emulator, order_id)
+    approved = json.loads(of_type(events(emulator), "CHECKOUT.ORDER.APPROVED").body)
+    with ThreadPoolExecutor(4) as pool:
+        polls = [pool.submit(paypal.session_state, order_id) for _ in range(2)]
+        hooks = [pool.submit(paypal.translate, approved) for _ in range(2)]
+        payments = {f.result().payment for f in polls} | {f.result().payment for f in hooks}
+    assert len(payments) == 1 and len(emulator.orders[order_id].captures) == 1
+
+
 def test_session_states(paypal: PayPalProvider, emulator: PayPalEmulator) -> None:
     expired = open_session(paypal, make_invoice())
     emulator.expire_order(expired)
