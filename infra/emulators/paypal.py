@@ -48,6 +48,15 @@ CERT_NAME = "CERT-360caa42-fca2a594-local"
 CERT_PATH = f"/v1/notifications/certs/{CERT_NAME}"
 TOKEN_LIFETIME = 32400
 _ALNUM = string.ascii_uppercase + string.digits
+# What PayPal answers (issue, description) to a capture or a void of an authorization in these states.
+CAPTURE_REFUSALS = {
+    "CAPTURED": ("AUTHORIZATION_ALREADY_CAPTURED", "Authorization has been previously captured."),
+    "VOIDED": ("AUTHORIZATION_VOIDED", "A voided authorization cannot be captured."),
+}
+VOID_REFUSALS = {
+    "CAPTURED": ("PREVIOUSLY_CAPTURED", "Authorization has been previously captured."),
+    "VOIDED": ("PREVIOUSLY_VOIDED", "Authorization has been previously voided."),
+}
 
 
 def paypal_id(length: int = 17) -> str:
@@ -732,13 +741,7 @@ class PayPalEmulator(Emulator):
     def _capture_authorization(self, oid: str) -> tuple[int, Any]:
         with self.lock:
             authorization = self._found(self.authorizations, oid)
-            self._refuse_in(
-                authorization,
-                {
-                    "CAPTURED": ("AUTHORIZATION_ALREADY_CAPTURED", "Authorization has been previously captured."),
-                    "VOIDED": ("AUTHORIZATION_VOIDED", "A voided authorization cannot be captured."),
-                },
-            )
+            self._refuse_in(authorization, CAPTURE_REFUSALS)
             order = self.orders[authorization["supplementary_data"]["related_ids"]["order_id"]]
             capture = self._new_capture(order, authorization_id=oid)
             authorization["status"] = "CAPTURED"
@@ -755,13 +758,7 @@ class PayPalEmulator(Emulator):
     def _void(self, aid: str) -> dict[str, Any]:
         with self.lock:
             authorization = self._found(self.authorizations, aid)
-            self._refuse_in(
-                authorization,
-                {
-                    "CAPTURED": ("PREVIOUSLY_CAPTURED", "Authorization has been previously captured."),
-                    "VOIDED": ("PREVIOUSLY_VOIDED", "Authorization has been previously voided."),
-                },
-            )
+            self._refuse_in(authorization, VOID_REFUSALS)
             authorization["status"] = "VOIDED"
             authorization["update_time"] = now_iso()
             self._emit("PAYMENT.AUTHORIZATION.VOIDED", "authorization", authorization)
