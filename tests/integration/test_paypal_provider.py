@@ -148,7 +148,7 @@ def paid_order(paypal: PayPalProvider, emulator: PayPalEmulator, invoice: Invoic
 
 
 def test_the_sdk_is_pointed_at_the_emulator_by_configuration(paypal: PayPalProvider, emulator: PayPalEmulator) -> None:
-    from paypalserversdk.configuration import Environment
+    from paypalserversdk.configuration import Configuration, Environment, Server
 
     from chalicelib.payments.hosted import provider_keys
     from chalicelib.payments.paypal.client import sdk_client
@@ -156,11 +156,10 @@ def test_the_sdk_is_pointed_at_the_emulator_by_configuration(paypal: PayPalProvi
     client = sdk_client(provider_keys("paypal"))
     assert client.config.get_base_uri() == emulator.base_url
     assert client.config.environment is Environment.SANDBOX
-    assert client.config.clone_with(timeout=5).get_base_uri() == emulator.base_url
-    from paypalserversdk.configuration import Configuration
-
-    assert Configuration.environments[Environment.SANDBOX] != {"x": emulator.base_url}  # the SDK's own map untouched
-    assert "127.0.0.1" not in json.dumps({str(k): str(v) for k, v in Configuration.environments.items()})
+    assert client.config.clone_with(timeout=5).get_base_uri() == emulator.base_url  # a clone keeps the base URL
+    # The SDK's own mapping is untouched: only this configuration instance points elsewhere.
+    assert Configuration.environments[Environment.SANDBOX][Server.DEFAULT] == "https://api-m.sandbox.paypal.com"
+    assert Configuration.environments[Environment.PRODUCTION][Server.DEFAULT] == "https://api-m.paypal.com"
 
 
 def test_missing_keys_are_not_configured(emulator: PayPalEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
