@@ -39,7 +39,7 @@ from chalicelib.payments import repository
 from chalicelib.payments.capture import CaptureResult, NotCapturable, capture
 from chalicelib.payments.methods import usable
 from chalicelib.payments.outcomes import SavedMethodCharge
-from chalicelib.payments.providers import provider, refund_reference_for
+from chalicelib.payments.providers import provider, refund_orphan
 from chalicelib.store.retry import retrying
 from chalicelib.store.transactions import Transaction, TransactionCancelled
 from chalicelib.subscriptions import repository as subscription_store
@@ -164,9 +164,7 @@ def _capture(invoice: InvoiceItem, record: ChargeAttemptItem, answer: SavedMetho
         result = capture(invoice.id, payment, actor, extra=close)
     except NotCapturable as exc:
         # Captured by someone else while the provider was charging: give this money back at once.
-        refunded = refund_reference_for(
-            payment.provider, exc.invoice, exc.invoice.total_amount, f"{record.idempotency_key}:orphaned"
-        )
+        refunded = refund_orphan(payment, exc.invoice, exc.invoice.total_amount, f"{record.idempotency_key}:orphaned")
         logger.warning(
             "orphaned off-session payment refunded",
             invoice_id=invoice.id,

@@ -144,15 +144,11 @@ def captured(
 
 def _orphaned(code: str, invoice: InvoiceItem, payment: Payment, mark: Mark) -> str:
     """Money taken for an invoice already paid otherwise, or cancelled: given back in full through the provider."""
-    from chalicelib.payments.providers import refund_reference_for
+    from chalicelib.payments.providers import refund_orphan
 
-    # What to refund is this payment, not the invoice's own capture.
-    taken = InvoiceItem()
-    taken.from_dynamodb_dict(invoice.to_dynamodb_dict())
-    taken.payment_ref, taken.payment_intent_id = payment.reference, payment.intent_id
     refunded = True
     try:
-        refund_reference_for(code, taken, invoice.total_amount, f"{payment.reference}:orphaned")
+        refund_orphan(payment, invoice, invoice.total_amount, f"{payment.reference}:orphaned")
     except (ProviderRefundFailed, RefundKeyInUse) as exc:
         refunded = False
         logger.warning("orphaned payment not refunded", invoice_id=invoice.id, reason=str(exc))

@@ -355,15 +355,17 @@ def test_partial_and_full_refunds_in_minor_units(paypal: PayPalProvider, emulato
 def test_an_orphaned_payment_is_refunded_by_its_own_capture_id(
     paypal: PayPalProvider, emulator: PayPalEmulator
 ) -> None:
+    from chalicelib.payments.providers import refund_orphan
+
     invoice = make_invoice("6.00")
     _, first = paid_order(paypal, emulator, invoice)
     second = paypal.create_session(invoice, BUYER, URLS, f"{invoice.id}:2", manual_capture=False)
     approve(emulator, second.session_id)  # the same invoice paid a second time
-    orphan = paypal.session_state(second.session_id).payment.reference  # type: ignore[union-attr]
-    invoice.payment_ref = first
-    with pytest.raises(ProviderRefundFailed, match="needs the capture id"):
-        paypal.refund(invoice, Decimal("6.00"), f"{invoice.id}:1:orphaned")
-    refund_id = paypal.refund(invoice, Decimal("6.00"), f"{invoice.id}:1:orphaned", capture_id=orphan)
+    orphaned = paypal.session_state(second.session_id).payment
+    assert orphaned is not None
+    orphan = orphaned.reference
+    invoice.payment_ref, invoice.payment_method = first, "paypal"
+    refund_id = refund_orphan(orphaned, invoice, Decimal("6.00"), f"{invoice.id}:1:orphaned")
     assert emulator.refunds[str(refund_id)]["links"][1]["href"].endswith(f"/captures/{orphan}")
     assert (emulator.captures[orphan]["status"], emulator.captures[first]["status"]) == ("REFUNDED", "COMPLETED")
 

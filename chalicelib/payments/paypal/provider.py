@@ -51,9 +51,6 @@ from chalicelib.payments.providers.sandbox import has_recurring_lines
 
 if TYPE_CHECKING:
     from chalicelib.invoices.models import InvoiceItem
-    from chalicelib.invoices.repository import InvoiceRecords
-    from chalicelib.payments.outcomes import ProviderStart
-    from chalicelib.payments.schemas import PayBody
 
 CODE = "paypal"
 SIGNATURE_HEADERS = {
@@ -258,9 +255,6 @@ class PayPalProvider:
 
     # --- the PaymentProvider protocol ---------------------------------------------------------------------------
 
-    def start(self, records: InvoiceRecords, options: PayBody) -> ProviderStart:
-        raise NotImplementedError("PayPal payments start with create_session (a hosted approval page)")
-
     def charge_saved(
         self, invoice: InvoiceItem, saved_method: dict[str, Any], idempotency_key: str
     ) -> SavedMethodCharge:
@@ -289,20 +283,15 @@ class PayPalProvider:
         if capture is None or capture.get("status") not in PAID_CAPTURE:
             reason = (capture or {}).get("status_details", {}).get("reason") or "CAPTURE_NOT_COMPLETED"
             return SavedMethodCharge.declined(str(reason), f"PayPal did not complete the charge ({reason})")
-        payment = Payment(CODE, str(capture["id"]), transaction_id=order["id"], saved_method=dict(saved_method))
+        payment = Payment(CODE, str(capture["id"]), order["id"], dict(saved_method), intent_id=str(capture["id"]))
         return SavedMethodCharge.captured(payment)
 
-    def refund(self, invoice: InvoiceItem, amount: Decimal, key: str, capture_id: str | None = None) -> str | None:
-        """Refund `amount` (exact, in the invoice currency) of a capture under `key`; PayPal replays the answer of a
-        request id seen before, so a key already used for another amount is `RefundKeyInUse`.
-
-        The capture is the invoice's own (`payment_ref`) for its refunds (`<invoice id>:refund:<n>`); any other key
-        (an orphaned payment's `…:orphaned`) must name the orphaned capture in `capture_id` — refunding the
-        invoice's own capture instead would give back the money that paid it."""
-        if capture_id is None:
-            if not key.startswith(f"{invoice.id}:refund:"):
-                raise ProviderRefundFailed("PayPal needs the capture id of the payment to refund")
-            capture_id = invoice.payment_ref
+    def refund(self, invoice: InvoiceItem, amount: Decimal, key: str) -> str | None:
+        """Refund `amount` (exact, in the invoice currency) of the invoice's capture (`payment_ref`; an orphaned
+        payment is refunded through a view of the invoice naming its own capture,
+        `chalicelib.payments.providers.refund_orphan`) under `key`; PayPal replays the answer of a request id seen
+        before, so a key already used for another amount is `RefundKeyInUse`."""
+        capture_id = invoice.payment_ref
         if not capture_id:
             raise ProviderRefundFailed("No PayPal capture to refund")
         wanted = self._amount(amount, invoice.currency)
@@ -341,7 +330,9 @@ class PayPalProvider:
             capture = self._capture_of_authorization(authorization_id)
         order_id = capture.get("supplementary_data", {}).get("related_ids", {}).get("order_id")
         saved = _saved_method(self._get_order(order_id)) if order_id else None
-        return Payment(CODE, str(capture["id"]), transaction_id=order_id, saved_method=saved)
+        return Payment(
+            CODE, str(capture["id"]), transaction_id=order_id, saved_method=saved, intent_id=str(capture["id"])
+        )
 
     def _capture_of_authorization(self, authorization_id: str) -> dict[str, Any]:
         try:
@@ -391,6 +382,9 @@ class PayPalProvider:
             raise InvalidWebhook()
         return payload
 
+    def event_key(self, payload: dict[str, Any]) -> tuple[str, str]:
+        return str(payload.get("id") or ""), str(payload.get("event_type") or "")
+
     def translate(self, payload: dict[str, Any]) -> ProviderEvent:
         """A verified PayPal event in domain terms (the §10.5 event list); other types are IGNORED."""
         event_type = str(payload.get("event_type", ""))
@@ -429,7 +423,7 @@ class PayPalProvider:
         order_id = _related(capture, "order_id")
         saved = _saved_method(self._get_order(order_id)) if order_id else None
         amount, currency = _money(capture)
-        payment = Payment(CODE, str(capture["id"]), transaction_id=order_id, saved_method=saved)
+        payment = Payment(CODE, str(capture["id"]), order_id, saved, intent_id=str(capture["id"]))
         return ProviderEvent(
             CODE, event_id, event_type, EventKind.CAPTURED, invoice_id=capture.get("custom_id"), amount=amount,
             currency=currency, payment=payment, session_id=order_id, off_session=_off_session(capture),
@@ -559,4 +553,5 @@ def _payment_of(order: dict[str, Any]) -> Payment | None:
     paid = [capture for capture in captures if capture.get("status") in PAID_CAPTURE]
     if not paid:
         return None
-    return Payment(CODE, str(paid[-1]["id"]), transaction_id=str(order["id"]), saved_method=_saved_method(order))
+    capture_id = str(paid[-1]["id"])
+    return Payment(CODE, capture_id, str(order["id"]), _saved_method(order), intent_id=capture_id)

@@ -33,6 +33,7 @@ _IMPLEMENTATIONS = {
     "invoice": "chalicelib.payments.providers.bank_transfer:BankTransferProvider",
     "stripe": "chalicelib.payments.stripe.provider:StripeProvider",
     "yookassa": "chalicelib.payments.yookassa.provider:YookassaProvider",
+    "paypal": "chalicelib.payments.paypal.provider:PayPalProvider",
 }
 
 
@@ -73,3 +74,15 @@ def refund_reference_for(code: str, invoice: InvoiceItem, amount: Decimal, key: 
     if not has_provider(code):
         return None
     return provider(code).refund(invoice, amount, key)
+
+
+def refund_orphan(payment: Payment, invoice: InvoiceItem, amount: Decimal, key: str) -> str | None:
+    """Give back a payment that could not pay `invoice` (it was paid otherwise, or cancelled meanwhile): the
+    provider is shown the invoice as this payment left it, so it refunds this payment's money and never the
+    capture that paid the invoice (checkout-and-payments.md §6.2 rule 2)."""
+    from chalicelib.invoices.models import InvoiceItem
+
+    taken = InvoiceItem()
+    taken.from_dynamodb_dict(invoice.to_dynamodb_dict())
+    taken.payment_ref, taken.payment_intent_id, taken.provider_session_id = payment.reference, payment.intent_id, None
+    return refund_reference_for(payment.provider, taken, amount, key)
