@@ -91,6 +91,8 @@ def render_payment(outcome: PaymentOutcome) -> Reply:
         202: payments_schemas.PaymentPending,
         402: payments_schemas.PaymentDeclined,
         409: "Payment already in progress for this invoice, or a concurrent modification",
+        502: "Payment provider error: <provider message>",
+        503: "Payment provider not configured",
     },
 )
 def pay_invoice(req: Req, invoice_id: str, body: PayBody) -> Any:

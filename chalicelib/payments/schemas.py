@@ -222,12 +222,22 @@ class PaymentTaken(Answer):
     payment: SandboxPayment
 
 
+class RedirectPayment(Answer):
+    """The buyer completes the payment on the provider's hosted page (§10.4–§10.6)"""
+
+    provider: Literal["stripe", "paypal", "yookassa"]
+    status: Literal["requires_action"]
+    session_id: str
+    session_url: str | None
+    redirect_url: str | None
+
+
 class PaymentPending(Answer):
-    """Payment instructions issued: the invoice stays PENDING"""
+    """Payment instructions issued, or a redirect to the provider's page: the invoice stays PENDING"""
 
     invoice: Invoice
-    message: Literal["Payment instructions issued"]
-    payment: InstructionsPayment
+    message: Literal["Payment instructions issued", "Redirect to complete payment"]
+    payment: InstructionsPayment | RedirectPayment
 
 
 class PaymentDeclined(Answer):

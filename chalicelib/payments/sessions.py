@@ -9,6 +9,7 @@ when the provider says paid while the invoice is still PENDING, the capture of Â
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -107,7 +108,8 @@ def open_session(code: str, invoice: InvoiceItem, urls: ReturnUrls, request_key:
         # Paid or expired already, or a provider that cannot expire it: the new session is opened anyway.
         with suppress(ProviderError):
             implementation.expire_session(earlier)
-    key = f"{invoice.id}:session:{request_key or new_id()}"
+    # Short enough for every provider (YooKassa takes 64 characters): the invoice and this request.
+    key = f"{invoice.id}:s{hashlib.sha256((request_key or new_id()).encode()).hexdigest()[:12]}"
     session = calling(
         lambda: implementation.create_session(
             invoice, Buyer(owner.id, owner.email, customer), urls, key, manual_capture=_manual_capture(invoice)
