@@ -12,11 +12,11 @@ from urllib.parse import urljoin
 import pytest
 import requests
 
+from chalicelib.catalog.models import PaymentMethodItem
 from chalicelib.core.config import reload_settings
+from chalicelib.core.ids import seed_id
 from infra.emulators.base import Deliver
 from infra.emulators.providers import Emulated, start
-from chalicelib.catalog.models import PaymentMethodItem
-from chalicelib.core.ids import seed_id
 from tests.integration.buyers import change, set_plugin
 from tests.integration.conftest import Api, drain_events
 
