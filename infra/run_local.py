@@ -146,7 +146,50 @@ class Stack:
         return None
 
 
-def banner(api: int, aws: int, external: bool, choice: DynamoDBChoice, dynamodb_url: str, loopback: bool) -> str:
+def start_provider_emulators(api: int, env: dict[str, str]) -> list[Any]:
+    """Stripe, PayPal and YooKassa emulated on loopback ports (infra/emulators/), their webhooks posted to the API,
+    the API's providers pointed at them, and YooKassa's plugin and method switched on for this stack — unless the
+    developer configured a provider's own keys (then that provider talks to its vendor) or set
+    `PROVIDER_EMULATORS=0`."""
+    if env.get("PROVIDER_EMULATORS", "1") == "0":
+        return []
+    from chalicelib.events.envelope import Actor
+    from infra.emulators.base import http_deliverer
+    from infra.emulators.providers import start
+
+    own = {"stripe": "STRIPE_SECRET_KEY", "paypal": "PAYPAL_CLIENT_ID", "yookassa": "YOOKASSA_SHOP_ID"}
+
+    def deliver_for(code: str) -> Any:
+        return http_deliverer(f"http://127.0.0.1:{api}/api/v1/plugins/{code}/webhook")
+
+    started = [e for e in start(deliver_for) if not env.get(own[e.code])]
+    for emulated in started:
+        env.update(emulated.environment)
+        os.environ.update(emulated.environment)
+        emulated.emulator.auto_flush()
+    if any(e.code == "yookassa" for e in started):
+        from chalicelib.admin_settings.plugins import enable_plugin
+        from chalicelib.admin_settings.service import activate_payment_method
+        from chalicelib.core.ids import seed_id
+
+        system = Actor("system", None)
+        enable_plugin(system, "yookassa")
+        activate_payment_method(system, seed_id("payment_method", "yookassa"), True)
+    from chalicelib.core.config import reload_settings
+
+    reload_settings()
+    return started
+
+
+def banner(
+    api: int,
+    aws: int,
+    external: bool,
+    choice: DynamoDBChoice,
+    dynamodb_url: str,
+    loopback: bool,
+    providers: list[Any] | None = None,
+) -> str:
     if choice.engine == "dynamodb-local":
         where = "" if loopback else "; listens on every interface (no javac to build the loopback launcher)"
         dynamodb = f"DynamoDB Local (AWS's engine, in memory{where}), log in .local/logs/dynamodb-local.log"
@@ -165,6 +208,10 @@ def banner(api: int, aws: int, external: bool, choice: DynamoDBChoice, dynamodb_
         f"  DynamoDB   {dynamodb_url:<30} {dynamodb}",
         f"  AWS        {f'http://127.0.0.1:{aws}':<30} {services} ({aws_note})",
         "  Worker     relays outbox events and drains the consumer queues",
+        *[
+            f"  {e.code.capitalize():<10} {e.emulator.base_url:<30} {e.code} emulator (hosted page, signed webhooks)"
+            for e in providers or []
+        ],
         "  Scheduler  fires the scheduled jobs",
         "",
         "  Demo logins:",
@@ -250,13 +297,14 @@ def main() -> int:
         print(f"Resources of {settings.prefix} ready ({len(created)} tables created)", flush=True)
         report = seed()
         print(f"Seed data in place ({report.get('users', 0)} users created this time)", flush=True)
+        providers = start_provider_emulators(api, env)
         api_process = stack.python(
             "api", ["-m", "infra.chalice_local", "--host", "127.0.0.1", "--port", str(api), "--stage", "local"], env
         )
         wait_for_http(f"http://127.0.0.1:{api}/api/v1/health", 60, api_process)
         stack.python("worker", ["-m", "infra.worker"], env)
         stack.python("scheduler", ["-m", "infra.scheduler"], env)
-        print(banner(api, aws, external, choice, dynamodb_url, loopback), flush=True)
+        print(banner(api, aws, external, choice, dynamodb_url, loopback, providers), flush=True)
         while not stack.stopping:
             problem = stack.crashed()
             if problem:

@@ -29,9 +29,7 @@ class Emulated:
 
 
 def _stripe(deliver: Deliver | None) -> StripeEmulator:
-    return StripeEmulator(
-        deliver, secret_key=STRIPE_KEYS["secret_key"], webhook_secret=STRIPE_KEYS["webhook_secret"]
-    )
+    return StripeEmulator(deliver, secret_key=STRIPE_KEYS["secret_key"], webhook_secret=STRIPE_KEYS["webhook_secret"])
 
 
 def _paypal(deliver: Deliver | None) -> PayPalEmulator:
