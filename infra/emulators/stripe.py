@@ -391,6 +391,7 @@ class StripeEmulator(Emulator):
         api("POST", "/v1/payment_intents/<object_id>/capture", self._capture)
         api("POST", "/v1/payment_intents/<object_id>/cancel", self._cancel_intent)
         api("POST", "/v1/refunds", self._refund)
+        api("GET", "/v1/refunds", self._list_refunds)
         api("GET", "/v1/refunds/<object_id>", lambda p, object_id: self._get(object_id, "refund"))
         api("GET", "/v1/charges/<object_id>", lambda p, object_id: self._get(object_id, "charge"))
         api("GET", "/v1/payment_methods/<object_id>", self._read_method)
@@ -510,6 +511,16 @@ class StripeEmulator(Emulator):
         found.sort(key=lambda o: -int(o["created"]))
         limit = int(params.get("limit", 10))
         return {"object": "list", "data": found[:limit], "has_more": len(found) > limit, "url": "/v1/customers"}
+
+    def _list_refunds(self, params: dict[str, Any]) -> dict[str, Any]:
+        """`GET /v1/refunds?charge=…|payment_intent=…`, newest first (Stripe's order)."""
+        found = [o for o in self.objects.values() if o.get("object") == "refund"]
+        for name in ("charge", "payment_intent"):
+            if params.get(name):
+                found = [o for o in found if o.get(name) == params[name]]
+        found.sort(key=lambda o: -int(o["created"]))
+        limit = int(params.get("limit", 10))
+        return {"object": "list", "data": found[:limit], "has_more": len(found) > limit, "url": "/v1/refunds"}
 
     def _update_customer(self, params: dict[str, Any], object_id: str) -> dict[str, Any]:
         customer = self._get(object_id, "customer")

@@ -41,6 +41,9 @@ class Stub:
         assert method_id == "pm_1"
         return CARD
 
+    def latest_refund(self, charge_id: str) -> dict[str, Any] | None:
+        return {"id": f"re_latest_of_{charge_id}", "object": "refund"}
+
 
 def event(event_type: str, obj: dict[str, Any]) -> Any:
     return events.translate({"id": "evt_1", "object": "event", "type": event_type, "data": {"object": obj}}, Stub())
@@ -247,7 +250,7 @@ def test_refund_updated_canceled_is_a_reversal_and_other_statuses_nothing() -> N
 def test_charge_dispute_created() -> None:
     dispute = {"id": "dp_1", "amount": 1250, "currency": "eur", "payment_intent": "pi_checkout", "reason": "fraudulent"}
     found = event("charge.dispute.created", dispute)
-    assert (found.kind, found.invoice_id, found.amount, found.details["dispute"]) == (
+    assert (found.kind, found.invoice_id, found.amount, found.details["dispute_id"]) == (
         EventKind.DISPUTED,
         INVOICE,
         Decimal("12.50"),

@@ -31,6 +31,8 @@ class Lookup(Protocol):
 
     def method(self, method_id: str) -> dict[str, Any]: ...
 
+    def latest_refund(self, charge_id: str) -> dict[str, Any] | None: ...
+
 
 def card_label(method: dict[str, Any]) -> str:
     card = method.get("card") or {}
@@ -207,14 +209,16 @@ def _invoice_of(obj: dict[str, Any], lookup: Lookup) -> str | None:
 
 def _charge_refunded(obj: dict[str, Any], lookup: Lookup) -> dict[str, Any]:
     money = _money(obj, "amount_refunded")
+    # The charge carries its refunds only when expanded (API versions since 2022-11-15 do not by default).
     refunds = ((obj.get("refunds") or {}).get("data")) or []
+    latest = refunds[0] if refunds else (lookup.latest_refund(str(obj["id"])) if obj.get("id") else None)
     return {
         "kind": EventKind.REFUNDED,
         "invoice_id": _invoice_of(obj, lookup),
         "intent_id": obj.get("payment_intent"),
         "refunded_total": money["amount"],
         "currency": money["currency"],
-        "refund_id": refunds[0].get("id") if refunds else None,
+        "refund_id": latest.get("id") if latest else None,
         "details": {"charge": obj.get("id")},
     }
 
@@ -239,7 +243,7 @@ def _dispute(obj: dict[str, Any], lookup: Lookup) -> dict[str, Any]:
         "kind": EventKind.DISPUTED,
         "invoice_id": _invoice_of(obj, lookup),
         "intent_id": obj.get("payment_intent"),
-        "details": {"dispute": obj.get("id"), "reason": obj.get("reason"), "status": obj.get("status")},
+        "details": {"dispute_id": obj.get("id"), "reason": obj.get("reason"), "status": obj.get("status")},
         **_money(obj, "amount"),
     }
 

@@ -96,6 +96,11 @@ class _SdkLookup:
     def method(self, method_id: str) -> dict[str, Any]:
         return self.provider.call(lambda c, o: c.v1.payment_methods.retrieve(method_id, options=o))
 
+    def latest_refund(self, charge_id: str) -> dict[str, Any] | None:
+        found = self.provider.call(lambda c, o: c.v1.refunds.list({"charge": charge_id, "limit": 1}, options=o))
+        data = found.get("data") or []
+        return dict(data[0]) if data else None
+
 
 def _not_from_the_future(signature: str) -> None:
     """The SDK refuses a timestamp older than the tolerance; one as far ahead is refused too (|now − t| ≤ 300 s)."""
