@@ -91,6 +91,8 @@ def apply(event: ProviderEvent, inbox: WebhookInboxItem | None = None) -> str:
             return _refund_reversed(event, mark)
         if kind is EventKind.DISPUTED and event.invoice_id:
             return _disputed(event, mark)
+        if kind in LEGACY and event.provider_subscription_id:
+            return _legacy(event, mark)
     except TransactionCancelled as exc:
         if repository.INBOX in exc.failed:
             return "duplicate"  # another consumer applied this webhook meanwhile
@@ -285,3 +287,72 @@ def _disputed(event: ProviderEvent, mark: Mark) -> str:
         event.details.get("reason"),
     )
     return _only_mark(mark, "disputed", [Event(disputed, Actor("provider", event.provider), occurred_at=clock.now())])
+
+
+# --- legacy provider-billed subscriptions (Stripe, §10.4) ---------------------------------------------------------
+
+LEGACY = frozenset({EventKind.LEGACY_RENEWED, EventKind.LEGACY_PAST_DUE, EventKind.LEGACY_CANCELLED})
+
+
+def _legacy(event: ProviderEvent, mark: Mark) -> str:
+    """A subscription still billed by the provider's own recurring billing: renewed (a RENEWAL invoice for the
+    period, captured with the provider's invoice as its payment), past due, or ended — as the provider says."""
+    from chalicelib.subscriptions import repository as subscriptions
+    from chalicelib.subscriptions import service as subscription_service
+
+    sub = subscriptions.by_provider_subscription(event.provider, str(event.provider_subscription_id))
+    if sub is None:
+        return _only_mark(mark, "unknown provider subscription")
+    if event.kind is EventKind.LEGACY_CANCELLED:
+        ended = subscription_service.end_by_provider(sub.user_id, sub.id, event.provider)
+        return _only_mark(mark, "cancelled" if ended else "already ended")
+    if event.kind is EventKind.LEGACY_PAST_DUE:
+        fell = subscription_service.past_due_by_provider(sub.user_id, sub.id, event.provider)
+        return _only_mark(mark, "past due" if fell else "not active")
+    return _legacy_renewed(event, sub.user_id, sub.id, mark)
+
+
+def _legacy_renewed(event: ProviderEvent, user_id: str, subscription_id: str, mark: Mark) -> str:
+    """The provider charged a renewal: the next period's RENEWAL invoice (`subscriptions.renewal`, with the period's
+    guard and, deduplicating by the provider's invoice id, an event record in the same transaction), captured."""
+    from chalicelib.subscriptions import renewal as renewals
+    from chalicelib.subscriptions import repository as subscriptions
+    from chalicelib.subscriptions.policy import LifecyclePolicy
+
+    provider_invoice = f"invoice:{event.provider_invoice_id}"
+    actor = Actor("provider", event.provider)
+    payment = Payment(event.provider, str(event.provider_invoice_id), intent_id=event.intent_id)
+    recorded = repository.provider_event_answer(event.provider, provider_invoice)
+    if recorded is not None:  # issued by an earlier delivery: captured unless that one stopped half-way
+        return _capture_legacy(str(recorded["invoice_id"]), payment, actor, mark)
+    ref = reference()
+    sub = subscriptions.subscription_of(user_id, subscription_id)
+    if sub is None or sub.status not in ("ACTIVE", "PAST_DUE"):
+        return _only_mark(mark, "not renewable")
+    now = clock.now()
+    tx = Transaction()
+    renewal = renewals.issue_renewal(tx, sub, ref, [], now, actor)
+    if renewal is None:
+        return _only_mark(mark, "nothing to bill")
+    invoice = renewal.invoice
+    subscriptions.guard_period(tx, sub, renewal.period_start, renewal.period_end, invoice.id, now)
+    sub.renewal_invoice_id = sub.pending_invoice_id = invoice.id
+    sub.updated_at = now
+    subscriptions.update_subscription(tx, sub, LifecyclePolicy.of(ref))
+    repository.record_provider_event(tx, event.provider, provider_invoice, invoice.id, {"invoice_id": invoice.id}, now)
+    try:
+        tx.commit()
+    except TransactionCancelled as exc:
+        if repository.PROVIDER_EVENT in exc.failed:  # a racing delivery issued it
+            recorded = repository.provider_event_answer(event.provider, provider_invoice) or {}
+            return _capture_legacy(str(recorded.get("invoice_id")), payment, actor, mark)
+        raise
+    return _capture_legacy(invoice.id, payment, actor, mark)
+
+
+def _capture_legacy(invoice_id: str, payment: Payment, actor: Actor, mark: Mark) -> str:
+    try:
+        capture(invoice_id, payment, actor, extra=lambda tx, _: mark(tx, "renewed"))
+    except NotCapturable:
+        return _only_mark(mark, "renewal already captured")
+    return "renewed"

@@ -178,6 +178,10 @@ def next_step(item: SubscriptionItem | AddonSubscriptionItem, policy: LifecycleP
 
 
 def _subscription_step(sub: SubscriptionItem, policy: LifecyclePolicy) -> Due | None:
+    if sub.provider_subscription_id:
+        # A legacy subscription still billed by the provider's own recurring billing (Stripe): the provider renews,
+        # retries and ends it, and its webhooks move it (checkout-and-payments.md §10.4) — never the job.
+        return None
     if sub.status == TRIALING and sub.trial_end_at is not None:
         reminder = sub.trial_end_at - policy.trial_reminder
         if sub.trial_reminder_sent_at is None and not sub.cancel_at_period_end and reminder < sub.trial_end_at:

@@ -233,3 +233,15 @@ class AddonSubscribersItem(SubscriberCounts, discriminator="ADDON_SUBSCRIBERS"):
     @classmethod
     def key(cls, addon_id: str) -> tuple[str, str]:
         return f"COUNT#ADDON#{addon_id}#SUBS", "COUNT"
+
+
+class ProviderSubscriptionLinkItem(SubscriptionsTable, discriminator="PROVIDER_SUBSCRIPTION_LINK"):
+    """pk `PROVIDERSUB#<provider>#<provider's subscription id>`, sk `LINK`: which subscription a legacy provider
+    subscription (Stripe `sub_…`, checkout-and-payments.md §10.4) is, for its webhooks (one GetItem)."""
+
+    user_id = UnicodeAttribute()
+    subscription_id = UnicodeAttribute()
+
+    @classmethod
+    def key(cls, provider: str, provider_subscription_id: str) -> tuple[str, str]:
+        return f"PROVIDERSUB#{provider}#{provider_subscription_id}", "LINK"

@@ -35,6 +35,7 @@ from chalicelib.subscriptions.models import (
     AddonSubscriptionItem,
     BilledPeriodItem,
     PlanSubscribersItem,
+    ProviderSubscriptionLinkItem,
     SubscriberCounts,
     SubscriptionCountsItem,
     SubscriptionItem,
@@ -275,6 +276,37 @@ def update_subscription(tx: Transaction, subscription: SubscriptionItem, policy:
     _recount(tx, subscription, PlanSubscribersItem, subscription.tarif_plan_id)
     _count_all(tx, subscription, counted_as)
     tx.put(subscription, label=SUBSCRIPTION)
+
+
+def link_provider_subscription(
+    tx: Transaction,
+    subscription: SubscriptionItem,
+    provider: str,
+    provider_subscription_id: str,
+    policy: LifecyclePolicy,
+) -> None:
+    """The subscription is (still) billed by the provider's own recurring billing under `provider_subscription_id`
+    (a legacy Stripe subscription, checkout-and-payments.md §10.4): recorded on it, with the link its webhooks find
+    it by (refused if that provider subscription is linked already)."""
+    subscription.provider_subscription_id = provider_subscription_id
+    update_subscription(tx, subscription, policy)
+    link = ProviderSubscriptionLinkItem(
+        *ProviderSubscriptionLinkItem.key(provider, provider_subscription_id),
+        user_id=subscription.user_id,
+        subscription_id=subscription.id,
+    )
+    tx.create(link, label="provider subscription link")
+
+
+def by_provider_subscription(provider: str, provider_subscription_id: str) -> SubscriptionItem | None:
+    """The subscription a legacy provider subscription is (two GetItems); None when none is linked to it."""
+    try:
+        link = ProviderSubscriptionLinkItem.get(
+            *ProviderSubscriptionLinkItem.key(provider, provider_subscription_id), consistent_read=True
+        )
+    except DoesNotExist:
+        return None
+    return subscription_of(str(link.user_id), str(link.subscription_id))
 
 
 def add_addon_subscription(tx: Transaction, addon: AddonSubscriptionItem, policy: LifecyclePolicy) -> None:

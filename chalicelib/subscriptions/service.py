@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.catalog.pricing import Currencies, applicable_tax
 from chalicelib.catalog.repository import Reference, reference
 from chalicelib.core import clock
-from chalicelib.core.errors import BadRequest, Conflict, Forbidden, NotFound
+from chalicelib.core.errors import BadRequest, Conflict, Forbidden, NotFound, ProviderFailed
 from chalicelib.core.ids import new_id
 from chalicelib.core.money import ZERO, format_fixed, format_money
 from chalicelib.core.times import iso
@@ -20,6 +20,7 @@ from chalicelib.events.catalog import (
     SubscriptionCancellationScheduled,
     SubscriptionCancelled,
     SubscriptionDowngradeScheduled,
+    SubscriptionPastDue,
     SubscriptionPaused,
     SubscriptionPlanChanged,
     SubscriptionReactivated,
@@ -630,6 +631,10 @@ def cancel(
     live one ends now. Linked add-ons follow; unpaid invoices that bill only what ends are voided. An admin
     (admin.md §8.5) cancels another user's subscription: `owner_id` names that user, the admin is the actor."""
 
+    first = _held_by(owner_id or principal.user_id, subscription_id).sub
+    if first.provider_subscription_id and first.status not in machine.ENDED:
+        _cancel_at_provider(first, immediately)
+
     def step() -> dict[str, Any]:
         held = _held_by(owner_id or principal.user_id, subscription_id)
         sub = held.sub
@@ -647,6 +652,59 @@ def cancel(
             message = CANCELLED_NOW
         repository.update_subscription(tx, sub, held.policy)
         return _commit(tx, _subscription_answer(held, message), recorder)
+
+    return retrying(step, tries=CHANGE_ATTEMPTS)
+
+
+def _cancel_at_provider(sub: SubscriptionItem, immediately: bool) -> None:
+    """A legacy subscription's own billing is told first (§10.4: at the period end, or now): our record follows
+    only once the provider will bill no more."""
+    from chalicelib.payments.hosted import ProviderError
+    from chalicelib.payments.providers import provider
+
+    implementation: Any = provider(sub.payment_method_code or "stripe")
+    try:
+        implementation.cancel_legacy_subscription(str(sub.provider_subscription_id), immediately=immediately)
+    except ProviderError as exc:
+        raise ProviderFailed(f"Payment provider error: {exc}") from exc
+
+
+def end_by_provider(user_id: str, subscription_id: str, provider: str) -> bool:
+    """The provider ended a legacy subscription (Stripe `customer.subscription.deleted`): CANCELLED now with its
+    add-ons, reason `provider`. False when it had ended already (a repeated or late notification)."""
+
+    def step() -> bool:
+        held = _held_by(user_id, subscription_id)
+        if held.sub.status in machine.ENDED:
+            return False
+        tx = Transaction()
+        _cancel_now(tx, held, "provider", Actor("provider", provider))
+        repository.update_subscription(tx, held.sub, held.policy)
+        tx.commit()
+        return True
+
+    return retrying(step, tries=CHANGE_ATTEMPTS)
+
+
+def past_due_by_provider(user_id: str, subscription_id: str, provider: str) -> bool:
+    """The provider's renewal charge of a legacy subscription failed (Stripe `invoice.payment_failed`): PAST_DUE
+    with access while the provider retries (subscriptions.md §7). False when it is not ACTIVE."""
+
+    def step() -> bool:
+        held = _held_by(user_id, subscription_id)
+        sub = held.sub
+        if not machine.allowed(sub, Move.FALL_PAST_DUE) or sub.status == machine.PAST_DUE:
+            return False
+        now = held.now
+        machine.move(sub, Move.FALL_PAST_DUE, now)
+        sub.payment_failed_at = sub.past_due_since = now
+        sub.updated_at = now
+        tx = Transaction()
+        event = SubscriptionPastDue(**subscription_data(sub, _plan_of(held)), invoice_id=None, past_due_since=iso(now))
+        tx.events.append(Event(event, Actor("provider", provider), occurred_at=now))
+        repository.update_subscription(tx, sub, held.policy)
+        tx.commit()
+        return True
 
     return retrying(step, tries=CHANGE_ATTEMPTS)
 

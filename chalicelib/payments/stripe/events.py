@@ -267,6 +267,7 @@ def _legacy_paid(obj: dict[str, Any], lookup: Lookup) -> dict[str, Any] | None:
         "kind": EventKind.LEGACY_RENEWED,
         "provider_subscription_id": subscription,
         "provider_invoice_id": obj.get("id"),
+        "intent_id": obj.get("payment_intent"),
         "details": {"billing_reason": obj.get("billing_reason"), "customer": obj.get("customer")},
         **_money(obj, "amount_paid"),
     }
