@@ -10,6 +10,7 @@ where a real provider's delivery would arrive, `make run` flushes every half sec
 
 from __future__ import annotations
 
+import argparse
 import threading
 import urllib.request
 from abc import ABC, abstractmethod
@@ -137,3 +138,28 @@ def http_deliverer(url: str, timeout: float = 10.0) -> Deliver:
             return int(error.code)
 
     return deliver
+
+
+def command_line(description: str, port: int, argv: list[str] | None = None, **keys: str) -> argparse.Namespace:
+    """The options of `python -m infra.emulators.<vendor>`: its port, where its webhooks go, and its keys."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--port", type=int, default=port)
+    parser.add_argument("--webhook-url", default=None, help="where its webhooks go (a loopback URL)")
+    for name, default in keys.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", default=default)
+    return parser.parse_args(argv)
+
+
+def deliverer_for(args: argparse.Namespace) -> Deliver | None:
+    return http_deliverer(args.webhook_url) if args.webhook_url else None
+
+
+def serve(emulator: Emulator, port: int) -> None:
+    """Serve until Ctrl-C, delivering webhooks every half second when there is somewhere to deliver them."""
+    print(f"{emulator.code} emulator on {emulator.start(port)}", flush=True)
+    if emulator.deliver is not None:
+        emulator.auto_flush()
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        emulator.stop()

@@ -20,7 +20,6 @@ order, fail the next API calls with a 5xx, flush the webhooks.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import binascii
 import hashlib
@@ -40,7 +39,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from flask import Response, redirect, request
 
-from infra.emulators.base import Deliver, Emulator, http_deliverer
+from infra.emulators.base import Deliver, Emulator, command_line, deliverer_for, serve
 
 ZERO_DECIMAL = frozenset({"JPY", "HUF", "TWD"})  # PayPal's currencies without a fractional part
 AUTH_ALGO = "SHA256withRSA"
@@ -1004,22 +1003,15 @@ class PayPalEmulator(Emulator):
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="A local PayPal REST API emulator")
-    parser.add_argument("--port", type=int, default=8092)
-    parser.add_argument("--webhook-url", default=None, help="where webhooks go (a loopback URL)")
-    parser.add_argument("--client-id", default="emulator-client-id")
-    parser.add_argument("--client-secret", default="emulator-client-secret")
-    parser.add_argument("--webhook-id", default="WH-EMULATOR-0001")
-    args = parser.parse_args(argv)
-    deliver = http_deliverer(args.webhook_url) if args.webhook_url else None
-    emulator = PayPalEmulator(args.client_id, args.client_secret, args.webhook_id, deliver)
-    print(f"PayPal emulator on {emulator.start(args.port)}", flush=True)
-    if deliver is not None:
-        emulator.auto_flush()
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        emulator.stop()
+    args = command_line(
+        "A local PayPal REST API emulator",
+        8092,
+        argv,
+        client_id="emulator-client-id",
+        client_secret="emulator-client-secret",
+        webhook_id="WH-EMULATOR-0001",
+    )
+    serve(PayPalEmulator(args.client_id, args.client_secret, args.webhook_id, deliverer_for(args)), args.port)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,6 @@ serves it for `make run`.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import hashlib
 import hmac
@@ -37,7 +36,6 @@ import html
 import json
 import re
 import secrets
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -46,7 +44,7 @@ from typing import Any
 from flask import Response, redirect, request
 
 from chalicelib.payments.stripe.amounts import ZERO_DECIMAL
-from infra.emulators.base import Deliver, Emulator, http_deliverer
+from infra.emulators.base import Deliver, Emulator, command_line, deliverer_for, serve
 
 API_VERSION = "2026-10-28.endive"
 VISA = {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2034, "funding": "credit", "country": "US"}
@@ -1141,21 +1139,15 @@ def _html(body: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="A local Stripe API emulator (loopback only).")
-    parser.add_argument("--port", type=int, default=12111)
-    parser.add_argument("--webhook-url", default=None, help="where webhooks are delivered (a loopback URL)")
-    parser.add_argument("--secret-key", default="sk_test_emulator")
-    parser.add_argument("--webhook-secret", default="whsec_emulator")
-    args = parser.parse_args(argv)
-    deliver = http_deliverer(args.webhook_url) if args.webhook_url else None
-    emulator = StripeEmulator(deliver, secret_key=args.secret_key, webhook_secret=args.webhook_secret)
-    print(f"stripe emulator on {emulator.start(args.port)}", flush=True)
-    if deliver is not None:
-        emulator.auto_flush()
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        emulator.stop()
+    args = command_line(
+        "A local Stripe API emulator (loopback only).",
+        12111,
+        argv,
+        secret_key="sk_test_emulator",
+        webhook_secret="whsec_emulator",
+    )
+    emulator = StripeEmulator(deliverer_for(args), secret_key=args.secret_key, webhook_secret=args.webhook_secret)
+    serve(emulator, args.port)
 
 
 if __name__ == "__main__":

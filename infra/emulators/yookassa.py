@@ -27,7 +27,6 @@ own and delivers its notifications to URL every half second.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import html
 import json
@@ -40,7 +39,7 @@ from typing import Any
 from flask import Response, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from infra.emulators.base import Deliver, Emulator, http_deliverer
+from infra.emulators.base import Deliver, Emulator, command_line, deliverer_for, serve
 
 TEST_CARD = {
     "first6": "555555",
@@ -575,21 +574,10 @@ def _html(body: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="A local YooKassa API v3 emulator")
-    parser.add_argument("--port", type=int, default=8093)
-    parser.add_argument("--webhook-url", default=None, help="where notifications go (a loopback URL)")
-    parser.add_argument("--shop-id", default="100500")
-    parser.add_argument("--secret-key", default="test_emulator_secret")
-    args = parser.parse_args(argv)
-    deliver = http_deliverer(args.webhook_url) if args.webhook_url else None
-    emulator = YookassaEmulator(args.shop_id, args.secret_key, deliver)
-    print(f"YooKassa emulator on {emulator.start(args.port)} (API {emulator.api_url})", flush=True)
-    if deliver is not None:
-        emulator.auto_flush()
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        emulator.stop()
+    args = command_line(
+        "A local YooKassa API v3 emulator", 8093, argv, shop_id="100500", secret_key="test_emulator_secret"
+    )
+    serve(YookassaEmulator(args.shop_id, args.secret_key, deliverer_for(args)), args.port)
 
 
 if __name__ == "__main__":

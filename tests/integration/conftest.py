@@ -202,3 +202,25 @@ def at_once(count: int, call: Callable[[int], Any]) -> list[Any]:
             return list(pool.map(call, range(count)))
     finally:
         os.environ = environ  # noqa: B003 — undo the swap chalice.test made; the object is the original one
+
+
+@pytest.fixture(scope="module")
+def provider_emulators(api: Api) -> Iterator[dict[str, Any]]:
+    """The Stripe, PayPal and YooKassa emulators of a module, their webhooks delivered to its app."""
+    from tests.integration.hosted import emulators
+
+    with emulators(api) as running:
+        yield running
+
+
+@pytest.fixture
+def providers(provider_emulators: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The app's providers pointed at the module's emulators, each emulator back to accepting everything."""
+    from tests.integration.hosted import configure, outage, set_declining
+
+    configure(monkeypatch, provider_emulators)
+    for emulated in provider_emulators.values():
+        emulated.emulator.flush()  # nothing left over from another test
+        set_declining(emulated, False)
+        outage(emulated, 0)
+    return provider_emulators

@@ -6,7 +6,6 @@ the lifecycle job never bills them itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,26 +22,10 @@ from chalicelib.users.models import UserItem, user_key
 from infra.emulators.providers import Emulated
 from tests.integration.buyers import Buyer, basket, checkout, pay, read, register_buyer, relogin
 from tests.integration.conftest import Api, drain_events, outbox_events
-from tests.integration.hosted import configure, deliver_webhooks, emulators, outage, press, set_declining
+from tests.integration.hosted import deliver_webhooks, press
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def started(api: Api) -> Iterator[dict[str, Emulated]]:
-    with emulators(api) as running:
-        yield running
-
-
-@pytest.fixture
-def providers(started: dict[str, Emulated], monkeypatch: pytest.MonkeyPatch) -> dict[str, Emulated]:
-    configure(monkeypatch, started)
-    for emulated in started.values():
-        emulated.emulator.flush()
-        set_declining(emulated, False)
-        outage(emulated, 0)
-    return started
 
 
 def legacy_subscriber(

@@ -6,7 +6,6 @@ applied once, session-status reconciliation, the route errors, and a renewal cha
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,29 +19,12 @@ from tests.integration.hosted import (
     HOSTED,
     configure,
     deliver_webhooks,
-    emulators,
     outage,
     press,
     set_declining,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-@pytest.fixture(scope="module")
-def started(api: Api) -> Iterator[dict[str, Emulated]]:
-    with emulators(api) as running:
-        yield running
-
-
-@pytest.fixture
-def providers(started: dict[str, Emulated], monkeypatch: pytest.MonkeyPatch) -> dict[str, Emulated]:
-    configure(monkeypatch, started)
-    for emulated in started.values():
-        emulated.emulator.flush()  # nothing left over from another test
-        set_declining(emulated, False)
-        outage(emulated, 0)
-    return started
 
 
 def bought(api: Api, tag: str, code: str, plan: str = "basic") -> tuple[Buyer, dict[str, Any]]:
@@ -164,11 +146,11 @@ def test_a_paid_invoice_gets_no_new_session(api: Api, providers: dict[str, Emula
 
 @pytest.mark.parametrize("code", HOSTED)
 def test_an_unconfigured_provider_is_503_and_a_disabled_one_404(
-    api: Api, started: dict[str, Emulated], monkeypatch: pytest.MonkeyPatch, code: str
+    api: Api, provider_emulators: dict[str, Emulated], monkeypatch: pytest.MonkeyPatch, code: str
 ) -> None:
-    configure(monkeypatch, started)
+    configure(monkeypatch, provider_emulators)
     buyer, order = bought(api, "unconfigured", code)
-    configure(monkeypatch, started, code)
+    configure(monkeypatch, provider_emulators, code)
     path = f"/api/v1/plugins/{code}/create-session"
     answer = api.post(path, {"invoice_id": order["invoice"]["id"]}, token=buyer.token)
     assert (answer.status, answer.json) == (503, {"error": "Payment provider not configured"})

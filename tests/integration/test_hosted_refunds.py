@@ -6,7 +6,6 @@ session authorizes the invoice, which the admin then captures or releases.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -17,25 +16,9 @@ from chalicelib.store.transactions import Transaction
 from infra.emulators.providers import Emulated
 from tests.integration.buyers import Buyer, basket, checkout, pay, register_buyer
 from tests.integration.conftest import ADMIN, Api, outbox_events
-from tests.integration.hosted import HOSTED, configure, deliver_webhooks, emulators, outage, press, set_declining
+from tests.integration.hosted import HOSTED, deliver_webhooks, press
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-@pytest.fixture(scope="module")
-def started(api: Api) -> Iterator[dict[str, Emulated]]:
-    with emulators(api) as running:
-        yield running
-
-
-@pytest.fixture
-def providers(started: dict[str, Emulated], monkeypatch: pytest.MonkeyPatch) -> dict[str, Emulated]:
-    configure(monkeypatch, started)
-    for emulated in started.values():
-        emulated.emulator.flush()
-        set_declining(emulated, False)
-        outage(emulated, 0)
-    return started
 
 
 def stored(invoice_id: str) -> InvoiceItem:
