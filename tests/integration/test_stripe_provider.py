@@ -524,7 +524,9 @@ def test_a_webhook_that_does_not_verify_is_refused(
     elif case == "stale":
         headers["stripe-signature"] = signature_header(body, [WEBHOOK_SECRET], int(time.time()) - 301)
     elif case == "future":
-        headers["stripe-signature"] = signature_header(body, [WEBHOOK_SECRET], int(time.time()) + 301)
+        headers["stripe-signature"] = signature_header(
+            body, [WEBHOOK_SECRET], int(time.time()) + 310
+        )  # beyond the tolerance, with room for a slow machine
     elif case == "tampered":
         body = body.replace(b'"customer.created"', b'"charge.refunded"')
     elif case == "missing":
