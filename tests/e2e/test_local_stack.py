@@ -52,7 +52,8 @@ def test_catalog_is_read_from_the_seeded_tables(local_stack: LocalStack, http: r
     countries = http.get(local_stack.url("/api/v1/settings/countries")).json()["countries"]
     assert [c["code"] for c in countries[:3]] == ["DE", "AT", "CH"]
     methods = http.get(local_stack.url("/api/v1/settings/payment-methods")).json()["methods"]
-    assert [m["code"] for m in methods] == ["invoice", "sandbox"]
+    # `make run` configures the Stripe, PayPal and YooKassa emulators, so their methods are listed too.
+    assert [m["code"] for m in methods] == ["invoice", "sandbox", "stripe", "paypal", "yookassa"]
     bundles = http.get(local_stack.url("/api/v1/token-bundles/")).json()["bundles"]
     assert bundles[0] == {**bundles[0], "name": "100 Tokens", "price": "3.00", "token_amount": 100}
     assert http.get(local_stack.url("/api/v1/health/ready")).json()["checks"] == {"dynamodb": "ok", "eventbus": "ok"}
