@@ -215,6 +215,74 @@ EVENT_TYPES: dict[str, EventType] = {
                 "{% else %}it ended{% endif %}. You can subscribe again at any time.\n",
             ),
         ),
+        EventType(
+            "refund.reversed",
+            "A refund of the buyer's invoice was cancelled at the payment provider",
+            {
+                "invoice_id": ("The invoice", "7c9e6679-7425-40de-944b-e07fc1f90ae7"),
+                "credit_note_id": ("The credit note now reversed", "9b2e4f6a-1c3d-4e5f-8a7b-6c5d4e3f2a1b"),
+                "provider": ("The payment provider", "stripe"),
+            },
+            _text(
+                "A refund of your invoice was cancelled",
+                "Hello,\n\nthe refund of your invoice was cancelled by {{ provider }}, so the payment stands and "
+                "what it paid for is yours again.\n",
+            ),
+        ),
+        EventType(
+            "payment.disputed",
+            "A buyer disputed a payment at the provider (to the contact e-mail)",
+            {
+                "invoice_id": ("The invoice", "7c9e6679-7425-40de-944b-e07fc1f90ae7"),
+                "provider": ("The payment provider", "stripe"),
+                "dispute_id": ("The provider's dispute", "dp_1Q2w3E4r5T6y"),
+                "amount": ("The disputed amount", "11.89"),
+                "currency": ("Its currency", "EUR"),
+                "reason": ("The provider's reason", "fraudulent"),
+            },
+            _text(
+                "Payment disputed: {{ amount }} {{ currency }}",
+                "A payment of {{ amount }} {{ currency }} for invoice {{ invoice_id }} was disputed at {{ provider }} "
+                "(dispute {{ dispute_id }}, reason: {{ reason }}). Answer it in the provider's dashboard.\n",
+            ),
+        ),
+        EventType(
+            "payment.orphaned",
+            "Money arrived for an invoice that could not take it (to the contact e-mail)",
+            {
+                "invoice_id": ("The invoice", "7c9e6679-7425-40de-944b-e07fc1f90ae7"),
+                "provider": ("The payment provider", "paypal"),
+                "payment_reference": ("The provider's reference of the payment", "9XK12345AB678901C"),
+                "amount": ("The amount", "11.89"),
+                "currency": ("Its currency", "EUR"),
+                "refunded": ("Whether it was given back automatically", "true"),
+            },
+            _text(
+                "Payment for a closed invoice: {{ amount }} {{ currency }}",
+                "{{ provider }} took {{ amount }} {{ currency }} (reference {{ payment_reference }}) for invoice "
+                "{{ invoice_id }}, which was already paid or closed. Refunded automatically: {{ refunded }}.\n",
+            ),
+        ),
+        EventType(
+            "payment.amount_mismatch",
+            "A provider reported a payment of another amount than the invoice's (to the contact e-mail)",
+            {
+                "invoice_id": ("The invoice", "7c9e6679-7425-40de-944b-e07fc1f90ae7"),
+                "provider": ("The payment provider", "yookassa"),
+                "payment_reference": (
+                    "The provider's reference of the payment",
+                    "2d4f6a8c-000f-5000-9000-1b3d5f7a9c0e",
+                ),
+                "expected": ("The invoice's total", "11.89"),
+                "received": ("The amount the provider reported", "1.89"),
+                "currency": ("The currency", "EUR"),
+            },
+            _text(
+                "Payment amount mismatch on invoice {{ invoice_id }}",
+                "{{ provider }} reported {{ received }} {{ currency }} (reference {{ payment_reference }}) for invoice "
+                "{{ invoice_id }}, whose total is {{ expected }} {{ currency }}. The invoice was not marked paid.\n",
+            ),
+        ),
     )
 }
 

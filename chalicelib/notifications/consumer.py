@@ -32,6 +32,22 @@ def _account_of_email(data: dict[str, Any]) -> str | None:
     return user.email if user else None
 
 
+def _account_of_invoice(data: dict[str, Any]) -> str | None:
+    """The owner of the event's invoice (events that name the invoice only)."""
+    from chalicelib.invoices.repository import invoice_records
+
+    records = invoice_records(str(data.get("invoice_id", "")))
+    return _account_of_user({"user_id": records.invoice.user_id}) if records else None
+
+
+def _operator(data: dict[str, Any]) -> str | None:
+    """The business's `contact_email` setting: where money that needs a person's eyes is reported."""
+    from chalicelib.catalog.repository import reference
+
+    address = str(reference().settings.get("contact_email") or "")
+    return address or None
+
+
 def _invoice_pdf(data: dict[str, Any]) -> list[Attachment]:
     """The invoice document, as it stands when the mail goes out."""
     from chalicelib.catalog.pricing import Currencies
@@ -79,6 +95,11 @@ MAILS: dict[str, Mail] = {
     "subscription.trial_will_end": Mail("trial_will_end", _account_of_user),
     "subscription.payment_failed": Mail("payment_failed", _account_of_user),
     "subscription.expired": Mail("subscription_expired", _account_of_user),
+    # The providers (checkout-and-payments.md §6.2, §7.4, §10): the buyer's restored payment, the operator's alerts.
+    "refund.reversed": Mail("refund_reversed", _account_of_invoice),
+    "payment.disputed": Mail("payment_disputed", _operator),
+    "payment.orphaned": Mail("payment_orphaned", _operator),
+    "payment.amount_mismatch": Mail("payment_amount_mismatch", _operator),
 }
 
 

@@ -15,7 +15,7 @@ from chalicelib.invoices.models import CreditNoteItem, InvoiceItem
 from chalicelib.store.transactions import Transaction
 from infra.emulators.providers import Emulated
 from tests.integration.buyers import Buyer, basket, checkout, pay, register_buyer
-from tests.integration.conftest import ADMIN, Api, outbox_events
+from tests.integration.conftest import ADMIN, Api, drain_events, outbox_events, sent_mail
 from tests.integration.hosted import HOSTED, deliver_webhooks, press
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -85,7 +85,7 @@ def test_a_refund_made_at_the_provider_is_recorded_once_as_the_delta(
 
 def test_a_stripe_refund_cancelled_at_stripe_is_reversed(api: Api, providers: dict[str, Emulated]) -> None:
     stripe: Any = providers["stripe"].emulator
-    _, invoice = paid_through(api, providers, "stripe", "reversal")
+    buyer, invoice = paid_through(api, providers, "stripe", "reversal")
     refund = stripe.refund_from_dashboard(invoice.payment_intent_id)  # all of it
     deliver_webhooks(providers)
     assert stored(invoice.id).status == "REFUNDED"
@@ -95,6 +95,10 @@ def test_a_stripe_refund_cancelled_at_stripe_is_reversed(api: Api, providers: di
     assert (after.status, after.amount_refunded) == ("PAID", Decimal("0.00"))
     (note,) = credit_notes(invoice.id)
     assert note.reversed_at is not None
+    drain_events()
+    assert [m["to"] for m in sent_mail() if m["subject"] == "A refund of your invoice was cancelled"][-1] == [
+        buyer.email
+    ]
     assert [
         e["data"]["credit_note_id"] for e in outbox_events("refund.reversed") if e["data"]["invoice_id"] == invoice.id
     ] == [note.id]
@@ -110,6 +114,9 @@ def test_a_stripe_dispute_is_reported_once_and_changes_nothing(api: Api, provide
     assert (disputes[0]["provider"], disputes[0]["reason"], disputes[0]["currency"]) == ("stripe", "fraudulent", "EUR")
     assert disputes[0]["amount"] == "11.89" and disputes[0]["dispute_id"]
     assert stored(invoice.id).status == "PAID"
+    drain_events()
+    told = [m for m in sent_mail() if m["subject"] == "Payment disputed: 11.89 EUR" and invoice.id in m["body"]]
+    assert [m["to"] for m in told] == [["billing@vbwd.local"]]  # the seed's contact_email
 
 
 def manual_session(api: Api, code: str, tag: str) -> tuple[Buyer, str, dict[str, Any]]:
@@ -157,3 +164,31 @@ def test_an_authorization_cancelled_at_stripe_releases_the_invoice(api: Api, pro
     StripeProvider().release(stored(invoice_id))  # cancelled at Stripe (its dashboard, an expiry)
     deliver_webhooks(providers)
     assert stored(invoice_id).status == "CANCELLED"
+
+
+@pytest.mark.parametrize("code", HOSTED)
+def test_money_for_an_invoice_paid_otherwise_meanwhile_is_given_back(
+    api: Api, providers: dict[str, Emulated], code: str
+) -> None:
+    buyer = register_buyer(api, f"{code}-orphan", country="DE")
+    order = checkout(api, buyer.token, basket("basic", method=code))
+    invoice_id = order["invoice"]["id"]
+    press(pay(api, buyer.token, invoice_id, {"payment_method_code": code}).json["payment"]["session_url"], "pay")
+    marked = api.post(
+        f"/api/v1/admin/invoices/{invoice_id}/mark-paid", {"payment_reference": "BANK-7"}, token=api.token(*ADMIN)
+    )
+    assert marked.status == 200, marked.json
+    deliver_webhooks(providers)  # the provider's word on the hosted payment arrives after the bank's
+    after = stored(invoice_id)
+    assert (after.status, after.payment_ref, int(after.capture_count)) == ("PAID", "BANK-7", 1)
+    (orphan,) = [e["data"] for e in outbox_events("payment.orphaned") if e["data"]["invoice_id"] == invoice_id]
+    assert (orphan["provider"], orphan["amount"], orphan["currency"], orphan["refunded"]) == (
+        code,
+        "11.89",
+        "EUR",
+        True,
+    )
+    drain_events()
+    assert [m["to"] for m in sent_mail() if invoice_id in m["body"] and "closed invoice" in m["subject"]] == [
+        ["billing@vbwd.local"]
+    ]
