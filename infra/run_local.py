@@ -38,6 +38,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 LOG_DIR = PROJECT_DIR / ".local" / "logs"
 STOP_TIMEOUT = 8.0
 ENGINES = ("auto", "dynamodb-local", "moto")
+NAMES = {"stripe": "Stripe", "paypal": "PayPal", "yookassa": "YooKassa"}
 
 LOGINS = (
     ("admin@example.com", "AdminPass123@", "ADMIN (every permission)"),
@@ -209,7 +210,7 @@ def banner(
         f"  AWS        {f'http://127.0.0.1:{aws}':<30} {services} ({aws_note})",
         "  Worker     relays outbox events and drains the consumer queues",
         *[
-            f"  {e.code.capitalize():<10} {e.emulator.base_url:<30} {e.code} emulator (hosted page, signed webhooks)"
+            f"  {NAMES[e.code]:<10} {e.emulator.base_url:<30} {NAMES[e.code]}'s emulator (hosted page, signed webhooks)"
             for e in providers or []
         ],
         "  Scheduler  fires the scheduled jobs",

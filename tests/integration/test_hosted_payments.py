@@ -267,3 +267,32 @@ def test_a_renewal_charges_the_saved_method_and_a_decline_starts_dunning(
     else:
         assert (renewal.status, int(renewal.capture_count)) == ("PAID", 1)
         assert sub["status"] == "ACTIVE" and sub["expires_at"].startswith("2026-07-01")
+
+
+@pytest.mark.parametrize("code", HOSTED)
+def test_an_upgrade_is_charged_at_once_to_the_saved_method(
+    api: Api, providers: dict[str, Emulated], manual_clock: Any, code: str
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tests.contract import PRO
+    from tests.integration.buyers import relogin
+
+    manual_clock.set(datetime(2026, 5, 1, 9, 0, tzinfo=UTC))
+    buyer, order = bought(api, "upgrade", code)
+    press(
+        pay(api, buyer.token, order["invoice"]["id"], {"payment_method_code": code}).json["payment"]["session_url"],
+        "pay",
+    )
+    deliver_webhooks(providers)
+    manual_clock.advance(timedelta(days=16))
+    token = relogin(api, buyer).token
+    answer = api.post(
+        f"/api/v1/user/subscriptions/{order['subscription']['id']}/upgrade", {"plan_id": PRO}, token=token
+    )
+    assert answer.status == 200, answer.json
+    invoice = stored_invoice(answer.json["invoice"]["id"])
+    assert (invoice.billing_reason, invoice.status, invoice.payment_method) == ("UPGRADE", "PAID", code)
+    assert answer.json["subscription"]["tarif_plan_id"] == PRO
+    deliver_webhooks(providers)  # the provider's word on the off-session charge: a replay
+    assert int(stored_invoice(invoice.id).capture_count) == 1

@@ -192,3 +192,22 @@ def test_money_for_an_invoice_paid_otherwise_meanwhile_is_given_back(
     assert [m["to"] for m in sent_mail() if invoice_id in m["body"] and "closed invoice" in m["subject"]] == [
         ["billing@vbwd.local"]
     ]
+
+
+@pytest.mark.parametrize("code", ["paypal", "yookassa"])
+@pytest.mark.parametrize("then", ["capture", "release"])
+def test_a_manual_authorization_on_the_hosted_page_is_captured_or_released_by_the_admin(
+    api: Api, providers: dict[str, Emulated], code: str, then: str
+) -> None:
+    _, invoice_id, session = manual_session(api, code, f"manual-{then}")
+    press(session["session_url"], "pay")  # the buyer approves; the provider holds the money
+    deliver_webhooks(providers)
+    held = stored(invoice_id)
+    assert held.status == "AUTHORIZED" and held.payment_intent_id
+    answer = api.post(f"/api/v1/admin/invoices/{invoice_id}/{then}", {}, token=api.token(*ADMIN))
+    assert answer.status == 200, answer.json
+    deliver_webhooks(providers)
+    after = stored(invoice_id)
+    assert after.status == ("PAID" if then == "capture" else "CANCELLED")
+    if then == "capture":
+        assert int(after.capture_count) == 1
