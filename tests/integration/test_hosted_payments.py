@@ -264,6 +264,19 @@ def test_a_renewal_charges_the_saved_method_and_a_decline_starts_dunning(
         assert renewal.status == "PENDING" and renewal.last_payment_error
         failed = [e for e in outbox_events("subscription.payment_failed") if e["data"]["invoice_id"] == renewal.id]
         assert len(failed) == 1 and failed[0]["data"]["next_retry_at"]
+        assert sub["status"] == "PAST_DUE"
+        # The card works again by the dunning retry: charged with the next attempt's key, and recovered.
+        set_declining(providers[code], False)
+        manual_clock.set(datetime.fromisoformat(failed[0]["data"]["next_retry_at"].replace("Z", "+00:00")))
+        run("subscription-lifecycle")
+        drain_events()
+        deliver_webhooks(providers)
+        retried = stored_invoice(renewal.id)
+        assert (retried.status, int(retried.payment_attempts), int(retried.capture_count)) == ("PAID", 2, 1)
+        recovered = read(api, f"/api/v1/user/subscriptions/{order['subscription']['id']}", relogin(api, buyer).token)[
+            "subscription"
+        ]
+        assert recovered["status"] == "ACTIVE" and recovered["expires_at"].startswith("2026-07-01")
     else:
         assert (renewal.status, int(renewal.capture_count)) == ("PAID", 1)
         assert sub["status"] == "ACTIVE" and sub["expires_at"].startswith("2026-07-01")
