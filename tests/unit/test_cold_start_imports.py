@@ -17,6 +17,9 @@ DEFERRED = (
     "fpdf",
     "jinja2",  # the e-mail template sandbox, loaded by the first mail or template request
     "stripe",
+    "paypalserversdk",  # each provider's SDK loads with its provider's first call
+    "apimatic_core",
+    "yookassa",
     "moto",
     "aws_lambda_powertools.utilities.batch",  # only the queue consumers use it, on their first batch
 )
