@@ -63,6 +63,7 @@ SECRETS = (
     Secret("STRIPE_WEBHOOK_SECRET", "Stripe"),
     Secret("PAYPAL_CLIENT_ID", "Paypal"),
     Secret("PAYPAL_CLIENT_SECRET", "Paypal"),
+    Secret("PAYPAL_WEBHOOK_ID", "Paypal"),  # not secret, but PayPal's webhooks cannot be verified without it
     Secret("YOOKASSA_SHOP_ID", "Yookassa"),
     Secret("YOOKASSA_SECRET_KEY", "Yookassa"),
 )

@@ -169,7 +169,11 @@ def test_secrets_come_from_secrets_manager_and_every_variable_is_a_setting(templ
     assert set(variables) - set(known) == {"OUTBOX_STREAM_ARN", "VBWD_SECRETS_REVISION"}
     secret_fields = {n for n, f in Settings.model_fields.items() if "SecretStr" in str(f.annotation)}
     deployed = {s.variable for s in package.SECRETS}
-    assert {known[v] for v in deployed | SEED_ONLY} == secret_fields | {"paypal_client_id", "yookassa_shop_id"}
+    assert {known[v] for v in deployed | SEED_ONLY} == secret_fields | {
+        "paypal_client_id",
+        "paypal_webhook_id",
+        "yookassa_shop_id",
+    }
     assert deployed <= set(variables)
     for name in deployed:
         assert "{{resolve:secretsmanager:${SecretId}:SecretString:" + name + "}}" in json.dumps(variables[name])
