@@ -24,6 +24,13 @@ def as_text(value: Any) -> str:
     return json.dumps(value, default=lambda number: float(number) if isinstance(number, Decimal) else str(number))
 
 
+def invoice_id_text(value: Any) -> str:
+    """An `invoice_id` field of a body: a UUID, lower-cased (400 `Invalid invoice_id format`)."""
+    if not is_uuid(value):
+        raise refuse("Invalid invoice_id format")
+    return str(value).lower()
+
+
 def given(value: Any) -> bool:
     """`null` and `[]` count as "not given" (checkout-and-payments.md §5.1)."""
     return value is not None and value != []
@@ -130,9 +137,7 @@ class PaymentNotification(Body):
     @field_validator("invoice_id", mode="before")
     @classmethod
     def _invoice_id(cls, value: Any) -> str:
-        if not is_uuid(value):
-            raise refuse("Invalid invoice_id format")
-        return str(value).lower()
+        return invoice_id_text(value)
 
     @field_validator("payment_reference", mode="before")
     @classmethod
@@ -301,9 +306,7 @@ class SessionBody(Body):
     @field_validator("invoice_id", mode="before")
     @classmethod
     def _invoice_id(cls, value: Any) -> str:
-        if not is_uuid(value):
-            raise refuse("Invalid invoice_id format")
-        return str(value).lower()
+        return invoice_id_text(value)
 
 
 class HostedSessionAnswer(Answer):
